@@ -1,0 +1,50 @@
+// reduce.wgsl — sum of squares of a buffer (for gradient norms), in two passes:
+//   sumSquaresPartial: each workgroup reduces a grid-strided share to partials[workgroup]
+//   sumPartials:       one workgroup adds the partials into out[params.outIndex]
+// so one dispatch pair gives ‖x‖² of any length; several norms can share one out buffer.
+
+struct Params {
+  n: u32,          // elements of x (pass 1) or of partials (pass 2)
+  outIndex: u32,   // where pass 2 writes its result
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> values: array<f32>;
+@group(0) @binding(2) var<storage, read_write> result: array<f32>;
+
+const kWorkgroupSize = 256u;
+var<workgroup> scratch: array<f32, kWorkgroupSize>;
+
+// Tree reduction of scratch; every invocation must call it.
+fn reduceScratch(lid: u32) -> f32 {
+  for (var width = kWorkgroupSize / 2u; width > 0u; width /= 2u) {
+    if (lid < width) { scratch[lid] += scratch[lid + width]; }
+    workgroupBarrier();
+  }
+  return scratch[0];
+}
+
+@compute @workgroup_size(kWorkgroupSize)
+fn sumSquaresPartial(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) lid: u32,
+                     @builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  var sum = 0.0;
+  for (var i = id.x; i < params.n; i += groups.x * kWorkgroupSize) {
+    sum = fma(values[i], values[i], sum);
+  }
+  scratch[lid] = sum;
+  workgroupBarrier();
+  let total = reduceScratch(lid);
+  if (lid == 0u) { result[wg.x] = total; }
+}
+
+@compute @workgroup_size(kWorkgroupSize)
+fn sumPartials(@builtin(local_invocation_index) lid: u32) {
+  var sum = 0.0;
+  for (var i = lid; i < params.n; i += kWorkgroupSize) {
+    sum += values[i];
+  }
+  scratch[lid] = sum;
+  workgroupBarrier();
+  let total = reduceScratch(lid);
+  if (lid == 0u) { result[params.outIndex] = total; }
+}

@@ -1,0 +1,124 @@
+// The helper kernels against their references: merge, axpby, sum of squares, fingerprint, AdamW.
+import { createTensor, readTensor, writeTensor } from '../gpu/buffers.ts';
+import { submitDispatches } from '../gpu/dispatch.ts';
+import { ADAMW_DEFAULTS, createAdamWUpdate } from '../gpu/kernels/adamw.ts';
+import { createAxpby } from '../gpu/kernels/elementwise.ts';
+import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
+import { createMerge } from '../gpu/kernels/merge.ts';
+import { createSumSquares } from '../gpu/kernels/reduce.ts';
+import { adamwReference } from '../reference/adamw.ts';
+import { axpbyReference } from '../reference/elementwise.ts';
+import { fingerprintReference } from '../reference/fingerprint.ts';
+import { mergeReference } from '../reference/merge.ts';
+import { sumSquaresReference } from '../reference/reduce.ts';
+import { seededRandom, uniformArray } from '../util/random.ts';
+import { assertion, resultOf, type KernelCheck } from './check.ts';
+
+const LENGTHS = [1, 3, 17, 33, 65, 130, 1000, 70_001];
+
+export function helperChecks(): KernelCheck[] {
+  const checks: KernelCheck[] = [];
+
+  for (const [outDim, inDim, rank, scale] of [[1, 1, 1, 2], [17, 33, 3, 0.5], [130, 65, 64, -1.5], [33, 130, 17, 4]]) {
+    const name = `merge W+=${scale}·B·A out=${outDim} in=${inDim} r=${rank}`;
+    checks.push({
+      name,
+      async run(gpu) {
+        const random = seededRandom(outDim * 7 + rank);
+        const [w, a, b] = [uniformArray(random, outDim * inDim), uniformArray(random, rank * inDim), uniformArray(random, outDim * rank)];
+        const weight = await createTensor(gpu, 'check.W', [outDim, inDim], w);
+        const loraA = await createTensor(gpu, 'check.A', [rank, inDim], a);
+        const loraB = await createTensor(gpu, 'check.B', [outDim, rank], b);
+        submitDispatches(gpu, name, [await createMerge(gpu, { label: 'check.merge', weight, loraA, loraB, outDim, inDim, rank, scale })]);
+        return resultOf(name, { W: { got: await readTensor(gpu, weight), ref: mergeReference(w, b, a, outDim, inDim, rank, scale) } });
+      },
+    });
+  }
+
+  for (const n of LENGTHS) {
+    checks.push({
+      name: `axpby y=0.75x-2y and y=3x (b=0) n=${n}`,
+      async run(gpu) {
+        const random = seededRandom(n);
+        const [x, y] = [uniformArray(random, n), uniformArray(random, n)];
+        const tx = await createTensor(gpu, 'check.x', [n], x);
+        const ty = await createTensor(gpu, 'check.y', [n], y);
+        submitDispatches(gpu, 'axpby', [await createAxpby(gpu, { label: 'check.axpby', x: tx, y: ty, n, a: 0.75, b: -2 })]);
+        const first = await readTensor(gpu, ty);
+        writeTensor(gpu, ty, new Float32Array(n).fill(NaN)); // b = 0 must not read y
+        submitDispatches(gpu, 'axpby', [await createAxpby(gpu, { label: 'check.scale', x: tx, y: ty, n, a: 3, b: 0 })]);
+        return resultOf(this.name, {
+          'a·x+b·y': { got: first, ref: axpbyReference(x, y, 0.75, -2) },
+          'a·x': { got: await readTensor(gpu, ty), ref: axpbyReference(x, y, 3, 0) },
+        });
+      },
+    });
+
+    checks.push({
+      name: `sum of squares n=${n}`,
+      async run(gpu) {
+        const x = uniformArray(seededRandom(n + 1), n);
+        const tx = await createTensor(gpu, 'check.x', [n], x);
+        const out = await createTensor(gpu, 'check.norms', [3]);
+        const reduce = await createSumSquares(gpu, { label: 'check.sumsq', x: tx, n, out, outIndex: 2 });
+        submitDispatches(gpu, this.name, reduce.dispatches);
+        const got = await readTensor(gpu, out);
+        reduce.destroy();
+        return resultOf(this.name, { 'Σx²': { got: [got[2], got[0], got[1]], ref: [sumSquaresReference(x), 0, 0] } });
+      },
+    });
+
+    checks.push({
+      name: `fingerprint n=${n}: equals the CPU reference, changes with any flipped bit`,
+      async run(gpu) {
+        const random = seededRandom(n + 2);
+        const data = uniformArray(random, n);
+        const tensor = await createTensor(gpu, 'check.data', [n], data);
+        const problems: string[] = [];
+        const print = await fingerprintTensor(gpu, tensor);
+        const expected = fingerprintReference(data);
+        if (print !== expected) problems.push(`GPU ${print} ≠ CPU ${expected}`);
+        const bits = new Uint32Array(data.buffer);
+        for (let trial = 0; trial < 3; trial++) {
+          const index = Math.floor(random() * n);
+          const bit = Math.floor(random() * 32);
+          bits[index] ^= 1 << bit;
+          writeTensor(gpu, tensor, data);
+          const flipped = await fingerprintTensor(gpu, tensor);
+          if (flipped === print) problems.push(`flipping bit ${bit} of word ${index} left it at ${print}`);
+          bits[index] ^= 1 << bit;
+        }
+        writeTensor(gpu, tensor, data);
+        const again = await fingerprintTensor(gpu, tensor);
+        if (again !== print) problems.push(`restored data gave ${again}, first ${print}`);
+        return assertion(this.name, problems.length === 0, problems.join('; ') || `fingerprint ${print}`);
+      },
+    });
+  }
+
+  for (const n of [1, 17, 130, 4099]) {
+    checks.push({
+      name: `AdamW two steps n=${n} (weight decay, grad scale)`,
+      async run(gpu) {
+        const random = seededRandom(n + 3);
+        const p0 = uniformArray(random, n);
+        const grads = [uniformArray(random, n), uniformArray(random, n)];
+        const param = await createTensor(gpu, 'check.p', [n], p0);
+        const grad = await createTensor(gpu, 'check.g', [n]);
+        const update = await createAdamWUpdate(gpu, param, grad);
+        const hyper = { ...ADAMW_DEFAULTS, lr: 0.01, weightDecay: 0.1 };
+        const state = { param: Float64Array.from(p0), moment1: new Float64Array(n), moment2: new Float64Array(n) };
+        for (let t = 1; t <= 2; t++) {
+          writeTensor(gpu, grad, grads[t - 1]);
+          update.prepare(t, hyper, 0.5);
+          submitDispatches(gpu, 'adamw', [update.dispatch]);
+          adamwReference(state, grads[t - 1], t, hyper, 0.5);
+        }
+        const got = await readTensor(gpu, param);
+        update.destroy();
+        return resultOf(this.name, { param: { got, ref: state.param } });
+      },
+    });
+  }
+  return checks;
+}

@@ -1,0 +1,56 @@
+// matmul against matmulReference in all layouts, both implementations, on ragged shapes.
+import { createTensor, readTensor } from '../gpu/buffers.ts';
+import { submitDispatches } from '../gpu/dispatch.ts';
+import { createMatmul, planMatmul, type MatmulVariant } from '../gpu/kernels/matmul.ts';
+import { matmulReference } from '../reference/matmul.ts';
+import { seededRandom, uniformArray } from '../util/random.ts';
+import { resultOf, type KernelCheck } from './check.ts';
+
+// (M, N, K): every awkward size appears in every position; the aligned ones exercise the vec4
+// path and the skinny ones (a LoRA rank as M or N) the narrow workgroups.
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 3, 17], [3, 17, 33], [17, 33, 65], [33, 65, 130], [65, 130, 1], [130, 1, 3],
+  [130, 130, 130], [64, 64, 64], [4, 128, 8], [128, 4, 64], [8, 12, 132], [132, 68, 20], [12, 8, 256],
+];
+
+const LAYOUTS = [
+  { name: 'Y=XWt', transA: false, transB: true },
+  { name: 'dX=dYW', transA: false, transB: false },
+  { name: 'dW=dYtX', transA: true, transB: false },
+  { name: 'AtBt', transA: true, transB: true },
+];
+
+export function matmulChecks(): KernelCheck[] {
+  const checks: KernelCheck[] = [];
+  SHAPES.forEach(([m, n, k], shapeIndex) => {
+    for (const layout of LAYOUTS) {
+      const spec = { m, n, k, transA: layout.transA, transB: layout.transB };
+      const variants: MatmulVariant[] = planMatmul(spec).family === 'matmulVec4' ? ['scalar', 'vec4'] : ['scalar'];
+      for (const variant of variants) {
+        // Every third shape also checks alpha and accumulation into C (beta = 1).
+        const accumulate = shapeIndex % 3 === 0;
+        const alpha = accumulate ? 0.5 : 1;
+        const beta = accumulate ? 1 : 0;
+        const name = `matmul ${layout.name} ${variant} M=${m} N=${n} K=${k}${accumulate ? ' α=0.5 β=1' : ''}`;
+        checks.push({
+          name,
+          async run(gpu) {
+            const random = seededRandom(1000 + shapeIndex);
+            const a = uniformArray(random, m * k);
+            const b = uniformArray(random, k * n);
+            const c0 = uniformArray(random, m * n);
+            const ta = await createTensor(gpu, 'check.A', [m * k], a);
+            const tb = await createTensor(gpu, 'check.B', [k * n], b);
+            const tc = await createTensor(gpu, 'check.C', [m * n], c0);
+            const dispatch = await createMatmul(gpu, { label: 'check.matmul', a: ta, b: tb, c: tc, ...spec, alpha, beta }, variant);
+            submitDispatches(gpu, name, [dispatch]);
+            const got = await readTensor(gpu, tc);
+            for (const t of [ta, tb, tc]) t.buffer.destroy();
+            return resultOf(name, { C: { got, ref: matmulReference({ a, b, c: c0, ...spec, alpha, beta }) } });
+          },
+        });
+      }
+    }
+  });
+  return checks;
+}

@@ -1,0 +1,30 @@
+// axpby: y ← a·x + b·y over n elements (shaders/elementwise.wgsl).
+import { createUniformBuffer, type GpuTensor } from '../buffers.ts';
+import type { Gpu } from '../device.ts';
+import { createDispatch, type Dispatch } from '../dispatch.ts';
+import { expectNumel } from './matmul.ts';
+
+/** Workgroups for a grid-strided kernel over n elements: enough to fill a GPU, capped. */
+export function stridedWorkgroups(n: number, workgroupSize = 256, cap = 1024): number {
+  return Math.max(1, Math.min(cap, Math.ceil(n / workgroupSize)));
+}
+
+export async function createAxpby(
+  gpu: Gpu,
+  spec: { label: string; x: GpuTensor; y: GpuTensor; n: number; a: number; b: number },
+): Promise<Dispatch> {
+  expectNumel(spec.label, 'x', spec.x, spec.n);
+  expectNumel(spec.label, 'y', spec.y, spec.n);
+  const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 12);
+  const data = new ArrayBuffer(12);
+  new Uint32Array(data, 0, 1)[0] = spec.n;
+  new Float32Array(data, 4, 2).set([spec.a, spec.b]);
+  gpu.device.queue.writeBuffer(uniforms, 0, data);
+  return createDispatch(gpu, {
+    family: 'elementwise',
+    entryPoint: 'axpby',
+    label: spec.label,
+    bindings: [uniforms, spec.x.buffer, spec.y.buffer],
+    workgroups: [stridedWorkgroups(spec.n)],
+  });
+}

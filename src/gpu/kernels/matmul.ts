@@ -1,0 +1,111 @@
+// matmul: C = alpha · op(A) · op(B) + beta · C. Two implementations of the same contract:
+// shaders/matmul_vec4.wgsl when the shapes allow vec4 loads, shaders/matmul.wgsl otherwise.
+import { createUniformBuffer, type GpuTensor } from '../buffers.ts';
+import type { Gpu } from '../device.ts';
+import { createDispatch, type Dispatch } from '../dispatch.ts';
+import { ShapeError } from '../errors.ts';
+
+export interface MatmulSpec {
+  label: string;
+  c: GpuTensor; // (M, N)
+  a: GpuTensor; // (M, K), or (K, M) with transA
+  b: GpuTensor; // (K, N), or (N, K) with transB
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
+}
+
+export type MatmulVariant = 'auto' | 'scalar' | 'vec4';
+
+export interface MatmulPlan {
+  family: 'matmul' | 'matmulVec4';
+  entryPoint: string;
+  wgX: number;
+  wgY: number;
+  /** Columns and rows of C one workgroup covers. */
+  tileN: number;
+  tileM: number;
+}
+
+const nextPow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+
+/** The vec4 entry point for this layout, or null when the shape is not aligned for it. */
+function vec4EntryPoint(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>): string | null {
+  const { m, n, k, transA = false, transB = false } = s;
+  if (!transA && transB && k % 4 === 0) return 'nt';
+  if (!transA && !transB && k % 4 === 0 && n % 4 === 0) return 'nn';
+  if (transA && !transB && m % 4 === 0 && n % 4 === 0) return 'tn';
+  return null;
+}
+
+/**
+ * Chooses the kernel and workgroup shape. LoRA makes one side of C tiny (the rank r); a square
+ * tile would leave most invocations idle, so the workgroup narrows to fit r and grows along
+ * the long side instead, keeping the same number of invocations.
+ */
+export function planMatmul(spec: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>, variant: MatmulVariant = 'auto'): MatmulPlan {
+  const entry = variant === 'scalar' ? null : vec4EntryPoint(spec);
+  if (variant === 'vec4' && !entry) {
+    throw new ShapeError(`matmul vec4 needs aligned shapes; got M=${spec.m} N=${spec.n} K=${spec.k}`);
+  }
+  const threads = entry ? 64 : 256;
+  const side = entry ? 8 : 16;
+  // Each invocation owns a 4×4 block of C.
+  const blocksN = Math.ceil(spec.n / 4);
+  const blocksM = Math.ceil(spec.m / 4);
+  let wgX = side;
+  let wgY = side;
+  if (blocksN < side && blocksN <= blocksM) {
+    wgX = nextPow2(blocksN);
+    wgY = Math.min(64, threads / wgX);
+  } else if (blocksM < side) {
+    wgY = nextPow2(blocksM);
+    wgX = Math.min(64, threads / wgY);
+  }
+  return {
+    family: entry ? 'matmulVec4' : 'matmul',
+    entryPoint: entry ?? 'main',
+    wgX,
+    wgY,
+    tileN: 4 * wgX,
+    tileM: 4 * wgY,
+  };
+}
+
+export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVariant = 'auto'): Promise<Dispatch> {
+  const { m, n, k, transA = false, transB = false, alpha = 1, beta = 0 } = spec;
+  for (const [name, size] of Object.entries({ M: m, N: n, K: k })) {
+    if (!Number.isInteger(size) || size < 1) throw new ShapeError(`${spec.label}: ${name} must be a positive integer, got ${size}`);
+  }
+  expectNumel(spec.label, 'A', spec.a, m * k);
+  expectNumel(spec.label, 'B', spec.b, k * n);
+  expectNumel(spec.label, 'C', spec.c, m * n);
+
+  const plan = planMatmul(spec, variant);
+  const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 20);
+  const data = new ArrayBuffer(20);
+  new Uint32Array(data, 0, 3).set([m, n, k]);
+  new Float32Array(data, 12, 2).set([alpha, beta]);
+  gpu.device.queue.writeBuffer(uniforms, 0, data);
+
+  const constants: Record<string, number | boolean> = { kWgX: plan.wgX, kWgY: plan.wgY };
+  if (plan.family === 'matmul') Object.assign(constants, { kTransA: transA, kTransB: transB });
+  return createDispatch(gpu, {
+    family: plan.family,
+    entryPoint: plan.entryPoint,
+    label: spec.label,
+    constants,
+    bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer],
+    workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
+  });
+}
+
+export function expectNumel(label: string, name: string, tensor: GpuTensor, numel: number): void {
+  if (tensor.numel < numel) {
+    throw new ShapeError(`${label}: ${name} (${tensor.label}) holds ${tensor.numel} values, needs ${numel}`);
+  }
+}

@@ -1,0 +1,21 @@
+// WebGPU in Node through Dawn (npm `webgpu`). The Vulkan environment must be set before the
+// process starts (scripts/gpu-env.mjs does it for tests, bench and CLI).
+import { acquireGpu, type Gpu } from './device.ts';
+
+// Dawn's instance must outlive every device made from it: if it is garbage-collected the
+// process crashes, so it is kept here for the life of the process.
+let dawnInstance: GPU | null = null;
+
+export async function acquireNodeGpu(): Promise<Gpu> {
+  if (!dawnInstance) {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    dawnInstance = create([]) as unknown as GPU;
+  }
+  return acquireGpu({ gpu: dawnInstance });
+}
+
+/** Dawn keeps Node alive while a device exists: destroy it when done. */
+export function releaseGpu(gpu: Gpu): void {
+  gpu.device.destroy();
+}
