@@ -1,0 +1,37 @@
+import { defineConfig } from '@playwright/test';
+// @ts-expect-error plain JS helper shared with the scripts
+import { chromiumPath } from './scripts/gpu-env.mjs';
+
+const PORT = 5199;
+
+// Headless Chromium from the system (Debian's `chromium`; CHROMIUM_PATH elsewhere) with WebGPU
+// on SwiftShader when there is no GPU. Playwright's own browser download is never used.
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 300_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    browserName: 'chromium',
+    launchOptions: { executablePath: chromiumPath() ?? undefined, args: CHROMIUM_ARGS },
+  },
+  webServer: {
+    command: `npx vite --port ${PORT} --strictPort`,
+    url: `http://localhost:${PORT}`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+  },
+});

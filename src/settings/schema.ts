@@ -1,0 +1,41 @@
+// One table of settings (name, type, default, range): the CLI flags, and later the UI controls
+// and the URL, are all validated here and nowhere else.
+
+export interface NumberSetting {
+  name: string;
+  kind: 'int' | 'float';
+  default: number;
+  min: number;
+  max: number;
+  /** Whether `min` itself is allowed (alpha must be > 0, not ≥ 0). */
+  minInclusive?: boolean;
+  description: string;
+}
+
+export const SETTINGS = {
+  in: { name: 'in', kind: 'int', default: 4096, min: 1, max: 1 << 20, description: 'input features of the linear layer' },
+  out: { name: 'out', kind: 'int', default: 4096, min: 1, max: 1 << 20, description: 'output features of the linear layer' },
+  rank: { name: 'rank', kind: 'int', default: 8, min: 1, max: 1024, description: 'LoRA rank r (≤ min(in, out))' },
+  alpha: { name: 'alpha', kind: 'float', default: 16, min: 0, minInclusive: false, max: 4096, description: 'LoRA alpha; scaling s = α/r' },
+} as const satisfies Record<string, NumberSetting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export class SettingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingError';
+  }
+}
+
+/** Parses and range-checks one value; the error names the setting, the value and the range. */
+export function parseSetting(setting: NumberSetting, raw: string | number): number {
+  const text = String(raw).trim();
+  const value = text === '' ? NaN : Number(text);
+  const range = `${setting.minInclusive === false ? '>' : '≥'} ${setting.min} and ≤ ${setting.max}`;
+  if (!Number.isFinite(value)) throw new SettingError(`${setting.name} must be a number ${range}, got '${raw}'`);
+  if (setting.kind === 'int' && !Number.isInteger(value)) throw new SettingError(`${setting.name} must be a whole number, got ${text}`);
+  const belowMin = setting.minInclusive === false ? value <= setting.min : value < setting.min;
+  if (belowMin || value > setting.max) throw new SettingError(`${setting.name} must be ${range}, got ${text}`);
+  return value;
+}
