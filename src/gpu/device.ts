@@ -4,7 +4,7 @@ import { GpuOutOfMemoryError, GpuValidationError, WebGpuUnavailableError } from 
 import { PipelineCache } from './pipeline-cache.ts';
 
 /** Optional features we use when present and never require. */
-export const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
+export const OPTIONAL_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as GPUFeatureName[];
 
 /** Limits the kernels benefit from; each is raised to the adapter's maximum. */
 const WANTED_LIMITS = [

@@ -13,8 +13,11 @@ export interface DispatchSpec {
   entryPoint: string;
   label: string;
   constants?: PipelineConstants;
-  /** Buffers by binding index, in the WGSL order: uniforms, read-only inputs, outputs. */
-  bindings: GPUBuffer[];
+  /**
+   * Buffers by binding index, in the WGSL order: uniforms, read-only inputs, outputs. `null`
+   * skips a binding the entry point does not use (it is then absent from the 'auto' layout).
+   */
+  bindings: (GPUBuffer | null)[];
   workgroups: readonly [number, number?, number?];
 }
 
@@ -24,7 +27,7 @@ export async function createDispatch(gpu: Gpu, spec: DispatchSpec): Promise<Disp
     gpu.device.createBindGroup({
       label: spec.label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: spec.bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: spec.bindings.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])),
     }),
   );
   const [x, y = 1, z = 1] = spec.workgroups;

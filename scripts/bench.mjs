@@ -1,0 +1,66 @@
+// `npm run bench`: serves the pages with Vite, runs bench.html in headless Chromium (system
+// browser, WebGPU on SwiftShader when there is no GPU), prints a table and writes
+// bench/results.json.   node scripts/bench.mjs [--sizes 256,512,1024] [--lora N,in,out,r]
+import { chromium } from '@playwright/test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { createServer } from 'vite';
+import { chromiumPath, missingForTests } from './gpu-env.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1];
+};
+const sizes = flag('sizes', '256,512,1024');
+const lora = flag('lora', '1024,1024,1024,8');
+const out = flag('out', 'bench/results.json');
+
+const missing = missingForTests();
+if (missing) {
+  console.error(`npm run bench: ${missing}`);
+  process.exit(1);
+}
+
+const server = await createServer({ server: { port: 5198, strictPort: false }, logLevel: 'warn' });
+await server.listen();
+const url = server.resolvedUrls.local[0];
+const browser = await chromium.launch({
+  executablePath: chromiumPath(),
+  args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
+  await page.goto(`${url}bench.html?sizes=${sizes}&lora=${lora}`);
+  let last = '';
+  while (!(await page.evaluate(() => window.__bench?.done))) {
+    const status = await page.locator('#status').textContent();
+    if (status !== last) console.error(`… ${(last = status)}`);
+    await page.waitForTimeout(2000);
+  }
+  const report = await page.evaluate(() => window.__bench);
+  if (report.error) throw new Error(`bench page failed: ${report.error}`);
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, platform: process.platform },
+    browser: report.userAgent,
+    adapter: report.adapter,
+    peer: '@tensorflow/tfjs-backend-webgpu matMul, same GPUDevice, same page',
+    method: 'one warm-up per side, then alternating rounds; medians of wall-clock time to queue completion',
+    cases: report.rows,
+  };
+  mkdirSync('bench', { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(`\n${pad('case', 44)}${pad('ours GFLOP/s', 14)}${pad('tfjs GFLOP/s', 14)}${pad('ours ÷ tfjs', 13)}max |ours − tfjs|`);
+  for (const r of report.rows) {
+    const diff = r.max_abs_diff === null ? '' : r.max_abs_diff.toExponential(1);
+    console.log(`${pad(`${r.case} ${r.shape}`, 44)}${pad(r.ours_gflops.toFixed(3), 14)}${pad(r.tfjs_gflops.toFixed(3), 14)}${pad(`${r.ratio.toFixed(2)}×`, 13)}${diff}`);
+  }
+  console.log(`\nadapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}; wrote ${out}`);
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,106 @@
+// bench.html: our kernels and tfjs-backend-webgpu's matMul on the same shapes, on the same
+// GPUDevice, in the same page. scripts/bench.mjs reads window.__bench when `done`.
+import * as tf from '@tensorflow/tfjs-core';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { acquireGpu } from '../gpu/device.ts';
+import { loraCases, squareMatmulCases, type BenchCase } from './bench-cases.ts';
+import { timeSideBySide } from './timing.ts';
+
+export interface BenchRow {
+  case: string;
+  shape: string;
+  gflop: number;
+  ours_ms: number;
+  tfjs_ms: number;
+  ours_gflops: number;
+  tfjs_gflops: number;
+  ratio: number;
+  ours_samples_ms: number[];
+  tfjs_samples_ms: number[];
+  /** max |ours − tfjs| over the output (matmul cases), null where not compared. */
+  max_abs_diff: number | null;
+}
+
+interface BenchReport {
+  done: boolean;
+  adapter?: Record<string, unknown>;
+  userAgent: string;
+  rows: BenchRow[];
+  error?: string;
+}
+
+declare global {
+  interface Window {
+    __bench: BenchReport;
+  }
+}
+
+const report: BenchReport = { done: false, userAgent: navigator.userAgent, rows: [] };
+window.__bench = report;
+const status = document.getElementById('status')!;
+const tbody = document.querySelector('#results tbody')!;
+
+const params = new URLSearchParams(location.search);
+const sizes = (params.get('sizes') ?? '256,512,1024').split(',').map(Number);
+const lora = (params.get('lora') ?? '1024,1024,1024,8').split(',').map(Number);
+
+function repsFor(flops: number): number {
+  return flops >= 2e9 ? 3 : flops >= 2e8 ? 5 : 9;
+}
+
+async function run() {
+  const gpu = await acquireGpu();
+  report.adapter = { ...gpu.adapter };
+  // tfjs runs on our device, so both sides share one queue and one driver.
+  tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', async () => new WebGPUBackend(gpu.device), 3);
+  if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not start its WebGPU backend');
+  const backend = tf.backend() as WebGPUBackend;
+  // tfjs batches dispatches in an open pass: close it and submit, then wait like ours.
+  const flush = async () => {
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+    await gpu.device.queue.onSubmittedWorkDone();
+  };
+
+  const cases: BenchCase[] = [...squareMatmulCases(sizes), ...loraCases(lora[0], lora[1], lora[2], lora[3])];
+  for (const [i, c] of cases.entries()) {
+    status.textContent = `${i + 1}/${cases.length}: ${c.name} ${c.shape}`;
+    const sides = await c.setup(gpu, flush);
+    const t = await timeSideBySide(sides.ours, sides.tfjs, repsFor(c.flops));
+    const maxAbsDiff = sides.maxAbsDiff ? await sides.maxAbsDiff() : null;
+    sides.dispose();
+    const row: BenchRow = {
+      case: c.name,
+      shape: c.shape,
+      gflop: c.flops / 1e9,
+      ours_ms: t.oursMs,
+      tfjs_ms: t.peerMs,
+      ours_gflops: c.flops / (t.oursMs * 1e6),
+      tfjs_gflops: c.flops / (t.peerMs * 1e6),
+      ratio: t.peerMs / t.oursMs,
+      ours_samples_ms: t.oursAll,
+      tfjs_samples_ms: t.peerAll,
+      max_abs_diff: maxAbsDiff,
+    };
+    report.rows.push(row);
+    const tr = document.createElement('tr');
+    for (const text of [`${row.case} (${row.shape})`, row.ours_gflops.toFixed(3), row.tfjs_gflops.toFixed(3), `${row.ratio.toFixed(2)}×`]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    tbody.append(tr);
+  }
+  status.textContent = `done on ${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`;
+}
+
+run()
+  .catch((err) => {
+    report.error = (err as Error).stack ?? String(err);
+    status.textContent = `error: ${(err as Error).message}`;
+  })
+  .finally(() => {
+    report.done = true;
+  });
