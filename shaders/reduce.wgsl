@@ -1,4 +1,5 @@
-// reduce.wgsl — sum of squares of a buffer (for gradient norms), in two passes:
+// reduce.wgsl — sum of squares of a buffer (for gradient norms), or its plain sum
+// (kSquare = false: a mean loss), in two passes:
 //   sumSquaresPartial: each workgroup reduces a grid-strided share to partials[workgroup]
 //   sumPartials:       one workgroup adds the partials into out[params.outIndex]
 // so one dispatch pair gives ‖x‖² of any length; several norms can share one out buffer.
@@ -12,6 +13,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<storage, read_write> result: array<f32>;
 
+override kSquare: bool = true;
 const kWorkgroupSize = 256u;
 var<workgroup> scratch: array<f32, kWorkgroupSize>;
 
@@ -29,7 +31,7 @@ fn sumSquaresPartial(@builtin(global_invocation_id) id: vec3u, @builtin(local_in
                      @builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u) {
   var sum = 0.0;
   for (var i = id.x; i < params.n; i += groups.x * kWorkgroupSize) {
-    sum = fma(values[i], values[i], sum);
+    sum = fma(values[i], select(1.0, values[i], kSquare), sum);
   }
   scratch[lid] = sum;
   workgroupBarrier();

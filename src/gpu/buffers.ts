@@ -46,6 +46,27 @@ export async function createTensor(gpu: Gpu, label: string, shape: readonly numb
   return { label, shape: [...shape], numel, buffer };
 }
 
+/** A u32 buffer (token ids, targets), uploaded once. */
+export async function createU32Buffer(gpu: Gpu, label: string, data: Uint32Array): Promise<GPUBuffer> {
+  const bytes = Math.max(4, data.byteLength);
+  checkBindingSize(gpu, label, bytes);
+  const buffer = await withErrorScopes(gpu.device, `buffer ${label}`, () =>
+    gpu.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }),
+  );
+  gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  return buffer;
+}
+
+/** Writes a small struct of u32 and f32 fields (in WGSL order) to a new uniform buffer. */
+export function createParams(gpu: Gpu, label: string, fields: readonly ['u32' | 'f32', number][]): GPUBuffer {
+  const data = new ArrayBuffer(Math.max(16, fields.length * 4));
+  const view = new DataView(data);
+  fields.forEach(([type, value], i) => (type === 'u32' ? view.setUint32(i * 4, value, true) : view.setFloat32(i * 4, value, true)));
+  const buffer = createUniformBuffer(gpu, label, data.byteLength);
+  gpu.device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
+}
+
 export function writeTensor(gpu: Gpu, tensor: GpuTensor, data: Float32Array): void {
   if (data.length !== tensor.numel) throw new RangeError(`${tensor.label}: expected ${tensor.numel} values, got ${data.length}`);
   gpu.device.queue.writeBuffer(tensor.buffer, 0, data.buffer, data.byteOffset, data.byteLength);

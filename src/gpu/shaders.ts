@@ -1,12 +1,20 @@
 // WGSL sources by kernel family. Vite (and vitest) inline them with `?raw`; the Node CLI gets
 // the same through bin/wgsl-loader.mjs.
 import adamw from '../../shaders/adamw.wgsl?raw';
+import attention from '../../shaders/attention.wgsl?raw';
+import crossEntropy from '../../shaders/cross_entropy.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
+import embedding from '../../shaders/embedding.wgsl?raw';
 import fingerprint from '../../shaders/fingerprint.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import matmulVec4 from '../../shaders/matmul_vec4.wgsl?raw';
 import merge from '../../shaders/merge.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
+import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
+import rope from '../../shaders/rope.wgsl?raw';
+import swiglu from '../../shaders/swiglu.wgsl?raw';
 
-export const SHADERS = { adamw, elementwise, fingerprint, matmul, matmulVec4, merge, reduce } as const;
+export const SHADERS = {
+  adamw, attention, crossEntropy, elementwise, embedding, fingerprint, matmul, matmulVec4, merge, reduce, rmsnorm, rope, swiglu,
+} as const;
 export type KernelFamily = keyof typeof SHADERS;

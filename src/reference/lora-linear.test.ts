@@ -2,38 +2,11 @@
 // scalar loss L = Σ Y ⊙ G (G a fixed random "upstream gradient"), so dL/dY = G.
 import { describe, expect, it } from 'vitest';
 import { seededRandom, uniformArray } from '../util/random.ts';
+import { dotLoss, expectGradientsClose as expectClose, numericGradient } from './finite-difference.ts';
 import { loraBackwardReference, loraForwardReference, type LoRAReferenceLayer } from './lora-linear.ts';
 
 function loss(layer: LoRAReferenceLayer, x: ArrayLike<number>, g: ArrayLike<number>, tokens: number): number {
-  const { y } = loraForwardReference(layer, x, tokens);
-  let sum = 0;
-  for (let i = 0; i < y.length; i++) sum += y[i] * g[i];
-  return sum;
-}
-
-/** Central difference of the loss with respect to every element of `target`. */
-function numericGradient(target: Float64Array, evaluate: () => number, eps = 1e-6): Float64Array {
-  const grad = new Float64Array(target.length);
-  for (let i = 0; i < target.length; i++) {
-    const saved = target[i];
-    target[i] = saved + eps;
-    const plus = evaluate();
-    target[i] = saved - eps;
-    const minus = evaluate();
-    target[i] = saved;
-    grad[i] = (plus - minus) / (2 * eps);
-  }
-  return grad;
-}
-
-function expectClose(analytic: ArrayLike<number>, numeric: ArrayLike<number>, what: string) {
-  expect(analytic.length).toBe(numeric.length);
-  for (let i = 0; i < numeric.length; i++) {
-    const allowed = 1e-6 + 1e-6 * Math.abs(numeric[i]);
-    if (Math.abs(analytic[i] - numeric[i]) > allowed) {
-      throw new Error(`${what}[${i}]: analytic ${analytic[i]} vs numeric ${numeric[i]}`);
-    }
-  }
+  return dotLoss(loraForwardReference(layer, x, tokens).y, g);
 }
 
 describe('LoRALinear reference backward matches finite differences (float64)', () => {

@@ -10,10 +10,10 @@ export interface SumSquares {
   destroy(): void;
 }
 
-/** Writes Σ x[i]² (i < n) to out[outIndex]. */
+/** Writes Σ x[i]² (i < n) to out[outIndex]; with square = false, the plain sum Σ x[i]. */
 export async function createSumSquares(
   gpu: Gpu,
-  spec: { label: string; x: GpuTensor; n: number; out: GpuTensor; outIndex: number },
+  spec: { label: string; x: GpuTensor; n: number; out: GpuTensor; outIndex: number; square?: boolean },
 ): Promise<SumSquares> {
   expectNumel(spec.label, 'x', spec.x, spec.n);
   expectNumel(spec.label, 'out', spec.out, spec.outIndex + 1);
@@ -30,6 +30,7 @@ export async function createSumSquares(
     family: 'reduce',
     entryPoint: 'sumSquaresPartial',
     label: `${spec.label}.partial`,
+    constants: { kSquare: spec.square ?? true },
     bindings: [uniformsPartial, spec.x.buffer, partials.buffer],
     workgroups: [groups],
   });

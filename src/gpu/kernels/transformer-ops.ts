@@ -1,0 +1,221 @@
+// Dispatches for the Llama building blocks (shaders/{rmsnorm,swiglu,rope,embedding,attention,
+// cross_entropy}.wgsl). Each function builds its dispatches once; callers encode them per step.
+import { createParams, createTensor, type GpuTensor } from '../buffers.ts';
+import type { Gpu } from '../device.ts';
+import { createDispatch, type Dispatch } from '../dispatch.ts';
+import { ShapeError } from '../errors.ts';
+import { stridedWorkgroups } from './elementwise.ts';
+import { expectNumel } from './matmul.ts';
+
+const u32 = (v: number) => ['u32', v] as ['u32', number];
+const f32 = (v: number) => ['f32', v] as ['f32', number];
+
+/** Splits a 1-D count of workgroups over x and y when it passes the per-dimension limit. */
+function grid(groups: number): [number, number] {
+  return groups <= 65535 ? [groups, 1] : [65535, Math.ceil(groups / 65535)];
+}
+
+// RMSNorm ---------------------------------------------------------------------------------
+
+export interface RmsNormSpec {
+  label: string;
+  rows: number;
+  dim: number;
+  eps: number;
+  x: GpuTensor; // (rows, dim)
+  weight: GpuTensor; // (dim)
+  y: GpuTensor; // (rows, dim)
+  rstd: GpuTensor; // (rows), written forward
+}
+
+export async function createRmsNormForward(gpu: Gpu, s: RmsNormSpec): Promise<Dispatch> {
+  expectNumel(s.label, 'x', s.x, s.rows * s.dim);
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.dim), f32(s.eps)]);
+  return createDispatch(gpu, {
+    family: 'rmsnorm', entryPoint: 'forward', label: s.label,
+    bindings: [params, s.x.buffer, s.weight.buffer, null, s.y.buffer, s.rstd.buffer],
+    workgroups: [s.rows],
+  });
+}
+
+/** dx from dy (one workgroup per row), and dw when given (null for a frozen norm weight). */
+export async function createRmsNormBackward(
+  gpu: Gpu,
+  s: RmsNormSpec & { dy: GpuTensor; dx: GpuTensor; dWeight: GpuTensor | null },
+): Promise<Dispatch[]> {
+  const params = createParams(gpu, `${s.label}.backward.params`, [u32(s.rows), u32(s.dim), f32(s.eps)]);
+  const dispatches = [
+    await createDispatch(gpu, {
+      family: 'rmsnorm', entryPoint: 'backwardInput', label: `${s.label}.dx`,
+      bindings: [params, s.x.buffer, s.weight.buffer, s.dy.buffer, s.dx.buffer, s.rstd.buffer],
+      workgroups: [s.rows],
+    }),
+  ];
+  if (s.dWeight) {
+    dispatches.push(await createDispatch(gpu, {
+      family: 'rmsnorm', entryPoint: 'backwardWeight', label: `${s.label}.dw`,
+      bindings: [params, s.x.buffer, null, s.dy.buffer, s.dWeight.buffer, s.rstd.buffer],
+      workgroups: [Math.ceil(s.dim / 128)],
+    }));
+  }
+  return dispatches;
+}
+
+// SwiGLU ----------------------------------------------------------------------------------
+
+export async function createSwigluForward(gpu: Gpu, s: { label: string; n: number; gate: GpuTensor; up: GpuTensor; out: GpuTensor }): Promise<Dispatch> {
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.n)]);
+  return createDispatch(gpu, {
+    family: 'swiglu', entryPoint: 'forward', label: s.label,
+    bindings: [params, s.gate.buffer, s.up.buffer, null, s.out.buffer],
+    workgroups: [stridedWorkgroups(s.n)],
+  });
+}
+
+export async function createSwigluBackward(
+  gpu: Gpu,
+  s: { label: string; n: number; gate: GpuTensor; up: GpuTensor; dh: GpuTensor; dGate: GpuTensor; dUp: GpuTensor },
+): Promise<Dispatch> {
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.n)]);
+  return createDispatch(gpu, {
+    family: 'swiglu', entryPoint: 'backward', label: s.label,
+    bindings: [params, s.gate.buffer, s.up.buffer, s.dh.buffer, s.dGate.buffer, s.dUp.buffer],
+    workgroups: [stridedWorkgroups(s.n)],
+  });
+}
+
+// RoPE ------------------------------------------------------------------------------------
+
+export interface RopeTables {
+  cos: GpuTensor; // (seq, D/2)
+  sin: GpuTensor; // (seq, D/2)
+}
+
+/** Uploads cos/sin of pos·θ^(−2i/D), computed in float64. */
+export async function createRopeTables(gpu: Gpu, seq: number, headDim: number, theta: number): Promise<RopeTables> {
+  if (headDim % 2 !== 0) throw new ShapeError(`RoPE needs an even head dimension, got ${headDim}`);
+  const half = headDim / 2;
+  const cos = new Float32Array(seq * half);
+  const sin = new Float32Array(seq * half);
+  for (let pos = 0; pos < seq; pos++) {
+    for (let i = 0; i < half; i++) {
+      const angle = pos / theta ** ((2 * i) / headDim);
+      cos[pos * half + i] = Math.cos(angle);
+      sin[pos * half + i] = Math.sin(angle);
+    }
+  }
+  return {
+    cos: await createTensor(gpu, 'rope.cos', [seq, half], cos),
+    sin: await createTensor(gpu, 'rope.sin', [seq, half], sin),
+  };
+}
+
+/** Rotates x (tokens, heads·D) in place; direction −1 is the backward (inverse rotation). */
+export async function createRope(
+  gpu: Gpu,
+  s: { label: string; x: GpuTensor; tables: RopeTables; tokens: number; heads: number; headDim: number; seq: number; direction: 1 | -1 },
+): Promise<Dispatch> {
+  expectNumel(s.label, 'x', s.x, s.tokens * s.heads * s.headDim);
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.tokens), u32(s.heads), u32(s.headDim), u32(s.seq)]);
+  const pairs = (s.tokens * s.heads * s.headDim) / 2;
+  return createDispatch(gpu, {
+    family: 'rope', entryPoint: 'main', label: s.label,
+    constants: { kDirection: s.direction },
+    bindings: [params, s.tables.cos.buffer, s.tables.sin.buffer, s.x.buffer],
+    workgroups: grid(Math.ceil(pairs / 64)),
+  });
+}
+
+// Embedding -------------------------------------------------------------------------------
+
+export async function createEmbeddingForward(
+  gpu: Gpu,
+  s: { label: string; ids: GPUBuffer; table: GpuTensor; out: GpuTensor; tokens: number; dim: number; vocab: number },
+): Promise<Dispatch> {
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.tokens), u32(s.dim), u32(s.vocab)]);
+  return createDispatch(gpu, {
+    family: 'embedding', entryPoint: 'forward', label: s.label,
+    bindings: [params, s.ids, s.table.buffer, s.out.buffer],
+    workgroups: [Math.ceil(s.dim / 64), s.tokens],
+  });
+}
+
+export async function createEmbeddingBackward(
+  gpu: Gpu,
+  s: { label: string; ids: GPUBuffer; dOut: GpuTensor; dTable: GpuTensor; tokens: number; dim: number; vocab: number },
+): Promise<Dispatch> {
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.tokens), u32(s.dim), u32(s.vocab)]);
+  return createDispatch(gpu, {
+    family: 'embedding', entryPoint: 'backward', label: s.label,
+    bindings: [params, s.ids, s.dOut.buffer, s.dTable.buffer],
+    workgroups: [Math.ceil(s.dim / 64), s.vocab],
+  });
+}
+
+// Attention -------------------------------------------------------------------------------
+
+export interface AttentionSpec {
+  label: string;
+  batch: number;
+  seq: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  q: GpuTensor; // (batch·seq, heads·D)
+  k: GpuTensor; // (batch·seq, kvHeads·D)
+  v: GpuTensor; // (batch·seq, kvHeads·D)
+  out: GpuTensor; // (batch·seq, heads·D)
+  probs: GpuTensor; // (batch, heads, seq, seq)
+}
+
+export const MAX_HEAD_DIM = 128;
+
+function attentionParams(gpu: Gpu, s: AttentionSpec): GPUBuffer {
+  if (s.headDim > MAX_HEAD_DIM) throw new ShapeError(`${s.label}: head dimension ${s.headDim} is over the supported ${MAX_HEAD_DIM}`);
+  if (s.heads % s.kvHeads !== 0) throw new ShapeError(`${s.label}: ${s.heads} heads do not divide into ${s.kvHeads} key/value groups`);
+  return createParams(gpu, `${s.label}.params`, [u32(s.batch), u32(s.seq), u32(s.heads), u32(s.kvHeads), u32(s.headDim), f32(1 / Math.sqrt(s.headDim))]);
+}
+
+export async function createAttentionForward(gpu: Gpu, s: AttentionSpec): Promise<Dispatch> {
+  expectNumel(s.label, 'probs', s.probs, s.batch * s.heads * s.seq * s.seq);
+  const params = attentionParams(gpu, s);
+  return createDispatch(gpu, {
+    family: 'attention', entryPoint: 'forward', label: s.label,
+    bindings: [params, s.q.buffer, s.k.buffer, s.v.buffer, null, s.probs.buffer, null, s.out.buffer],
+    workgroups: [Math.ceil((s.batch * s.heads * s.seq) / 64)],
+  });
+}
+
+export async function createAttentionBackward(
+  gpu: Gpu,
+  s: AttentionSpec & { dOut: GpuTensor; dScores: GpuTensor; dq: GpuTensor; dk: GpuTensor; dv: GpuTensor },
+): Promise<Dispatch[]> {
+  const params = attentionParams(gpu, s);
+  return [
+    await createDispatch(gpu, {
+      family: 'attention', entryPoint: 'backwardQuery', label: `${s.label}.dq`,
+      bindings: [params, null, s.k.buffer, s.v.buffer, s.dOut.buffer, s.probs.buffer, s.dScores.buffer, s.dq.buffer],
+      workgroups: [Math.ceil((s.batch * s.heads * s.seq) / 64)],
+    }),
+    await createDispatch(gpu, {
+      family: 'attention', entryPoint: 'backwardKeyValue', label: `${s.label}.dkv`,
+      bindings: [params, s.q.buffer, null, null, s.dOut.buffer, s.probs.buffer, s.dScores.buffer, null, s.dk.buffer, s.dv.buffer],
+      workgroups: [Math.ceil((s.batch * s.kvHeads * s.seq) / 64)],
+    }),
+  ];
+}
+
+// Cross-entropy ---------------------------------------------------------------------------
+
+/** Per-row loss and dL/dlogits of the mean cross-entropy; `validRows` excludes ignored rows. */
+export async function createCrossEntropy(
+  gpu: Gpu,
+  s: { label: string; logits: GpuTensor; targets: GPUBuffer; rowLoss: GpuTensor; dLogits: GpuTensor; rows: number; vocab: number; validRows: number },
+): Promise<Dispatch> {
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.vocab), f32(s.validRows > 0 ? 1 / s.validRows : 0)]);
+  return createDispatch(gpu, {
+    family: 'crossEntropy', entryPoint: 'main', label: s.label,
+    bindings: [params, s.logits.buffer, s.targets, s.rowLoss.buffer, s.dLogits.buffer],
+    workgroups: [s.rows],
+  });
+}
