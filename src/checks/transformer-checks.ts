@@ -156,7 +156,7 @@ export function transformerChecks(): KernelCheck[] {
         const total = await zeros(gpu, 'sum', 1);
         const sum = await createSumSquares(gpu, { label: 'check.loss.sum', x: rowLoss, n: rows, out: total, outIndex: 0, square: false });
         submitDispatches(gpu, this.name, [
-          await ops.createCrossEntropy(gpu, { label: 'check.ce', logits: t.logits, targets: t.targets, rowLoss, dLogits, rows, vocab, validRows: rows - ignored }),
+          (await ops.createCrossEntropy(gpu, { label: 'check.ce', logits: t.logits, targets: t.targets, rowLoss, dLogits, rows, vocab, validRows: rows - ignored })).dispatch,
           ...sum.dispatches,
         ]);
         const expected = ref.crossEntropyReference(logits, targets, rows, vocab);

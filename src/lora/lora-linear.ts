@@ -22,6 +22,8 @@ export interface LoRALinearConfig {
   /** Seed of A's Kaiming-uniform init. */
   seed?: number;
   label?: string;
+  /** Add dX into gradInput instead of overwriting it (layers that share an input, like q/k/v). */
+  accumulateGradInput?: boolean;
 }
 
 /** Activation buffers the layer reads and writes; allocated by the layer unless given. */
@@ -56,7 +58,7 @@ export class LoRALinear {
     const { inFeatures: inDim, outFeatures: outDim, rank, alpha, tokens } = config;
     validateLoRAShape(inDim, outDim, rank, alpha);
     if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`tokens must be a positive integer, got ${tokens}`);
-    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', ...config };
+    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, ...config };
     const label = full.label;
     const scaling = loraScaling(alpha, rank, full.useRslora);
 
@@ -90,7 +92,7 @@ export class LoRALinear {
         await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling }),
         await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling }),
         await mm('dA=dHtX', { c: gradA, a: gradHidden, b: x, m: rank, n: inDim, k: tokens, transA: true }),
-        await mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim }),
+        await mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0 }),
         await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 }),
       ],
       merge: [await createMerge(gpu, { label: `${label}.merge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling })],

@@ -207,15 +207,25 @@ export async function createAttentionBackward(
 
 // Cross-entropy ---------------------------------------------------------------------------
 
-/** Per-row loss and dL/dlogits of the mean cross-entropy; `validRows` excludes ignored rows. */
+export interface CrossEntropyPass {
+  dispatch: Dispatch;
+  /** Rows whose target is not IGNORE: the mean's denominator (and the gradient's scale). */
+  setValidRows(validRows: number): void;
+}
+
+/** Per-row loss and dL/dlogits of the mean cross-entropy. */
 export async function createCrossEntropy(
   gpu: Gpu,
   s: { label: string; logits: GpuTensor; targets: GPUBuffer; rowLoss: GpuTensor; dLogits: GpuTensor; rows: number; vocab: number; validRows: number },
-): Promise<Dispatch> {
-  const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.vocab), f32(s.validRows > 0 ? 1 / s.validRows : 0)]);
-  return createDispatch(gpu, {
+): Promise<CrossEntropyPass> {
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.vocab), f32(0)]);
+  const setValidRows = (validRows: number) =>
+    gpu.device.queue.writeBuffer(params, 8, new Float32Array([validRows > 0 ? 1 / validRows : 0]));
+  setValidRows(s.validRows);
+  const dispatch = await createDispatch(gpu, {
     family: 'crossEntropy', entryPoint: 'main', label: s.label,
     bindings: [params, s.logits.buffer, s.targets, s.rowLoss.buffer, s.dLogits.buffer],
     workgroups: [s.rows],
   });
+  return { dispatch, setValidRows };
 }

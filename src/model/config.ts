@@ -1,0 +1,107 @@
+// The Llama configuration, with Hugging Face's config.json keys, its validation, and the names
+// and shapes of its parameters as LlamaForCausalLM names them.
+
+export interface LlamaConfig {
+  model_type: 'llama';
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  max_position_embeddings: number;
+  tie_word_embeddings: boolean;
+  head_dim?: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LinearModule = (typeof LINEAR_MODULES)[number];
+
+export function headDimOf(c: LlamaConfig): number {
+  return c.head_dim ?? c.hidden_size / c.num_attention_heads;
+}
+
+/** Checks every size before anything is allocated; the message names the key and the fix. */
+export function validateLlamaConfig(raw: unknown): LlamaConfig {
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('config must be a JSON object');
+  const c = raw as Record<string, unknown>;
+  if (c.model_type !== 'llama') {
+    throw new ConfigError(`model_type '${String(c.model_type)}' is not supported; only 'llama' (LlamaForCausalLM) is`);
+  }
+  const limits: [keyof LlamaConfig, number][] = [
+    ['vocab_size', 1 << 20], ['hidden_size', 1 << 16], ['intermediate_size', 1 << 18], ['num_hidden_layers', 1024],
+    ['num_attention_heads', 1024], ['num_key_value_heads', 1024], ['max_position_embeddings', 1 << 20],
+  ];
+  for (const [key, max] of limits) {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+      throw new ConfigError(`${key} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const key of ['rms_norm_eps', 'rope_theta'] as const) {
+    const v = c[key];
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ConfigError(`${key} must be a positive number, got ${JSON.stringify(v)}`);
+  }
+  const config = { tie_word_embeddings: false, ...c } as unknown as LlamaConfig;
+  if (config.hidden_size % config.num_attention_heads !== 0 && config.head_dim === undefined) {
+    throw new ConfigError(`num_attention_heads (${config.num_attention_heads}) must divide hidden_size (${config.hidden_size})`);
+  }
+  if (config.num_attention_heads % config.num_key_value_heads !== 0) {
+    throw new ConfigError(`num_key_value_heads (${config.num_key_value_heads}) must divide num_attention_heads (${config.num_attention_heads})`);
+  }
+  const headDim = headDimOf(config);
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new ConfigError(`the head dimension must be an even whole number, got ${headDim}`);
+  return config;
+}
+
+/** Every parameter's HF name and shape, in a stable order. */
+export function llamaParameterShapes(c: LlamaConfig): Map<string, number[]> {
+  const d = c.hidden_size;
+  const hd = headDimOf(c);
+  const shapes = new Map<string, number[]>();
+  shapes.set('model.embed_tokens.weight', [c.vocab_size, d]);
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    const p = `model.layers.${i}`;
+    shapes.set(`${p}.input_layernorm.weight`, [d]);
+    shapes.set(`${p}.self_attn.q_proj.weight`, [c.num_attention_heads * hd, d]);
+    shapes.set(`${p}.self_attn.k_proj.weight`, [c.num_key_value_heads * hd, d]);
+    shapes.set(`${p}.self_attn.v_proj.weight`, [c.num_key_value_heads * hd, d]);
+    shapes.set(`${p}.self_attn.o_proj.weight`, [d, c.num_attention_heads * hd]);
+    shapes.set(`${p}.post_attention_layernorm.weight`, [d]);
+    shapes.set(`${p}.mlp.gate_proj.weight`, [c.intermediate_size, d]);
+    shapes.set(`${p}.mlp.up_proj.weight`, [c.intermediate_size, d]);
+    shapes.set(`${p}.mlp.down_proj.weight`, [d, c.intermediate_size]);
+  }
+  shapes.set('model.norm.weight', [d]);
+  if (!c.tie_word_embeddings) shapes.set('lm_head.weight', [c.vocab_size, d]);
+  return shapes;
+}
+
+/** The module path of a linear layer, e.g. model.layers.0.self_attn.q_proj. */
+export function linearPath(layer: number, module: LinearModule): string {
+  const block = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
+  return `model.layers.${layer}.${block}.${module}`;
+}
+
+/** Weights as a fresh model would start: N(0, 0.02) like HF's initializer_range, norms at 1. */
+export function initLlamaWeights(c: LlamaConfig, random: () => number): Map<string, Float32Array> {
+  const weights = new Map<string, Float32Array>();
+  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  for (const [name, shape] of llamaParameterShapes(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(n);
+    if (name.endsWith('norm.weight')) values.fill(1);
+    else for (let i = 0; i < n; i++) values[i] = 0.02 * normal();
+    weights.set(name, values);
+  }
+  return weights;
+}

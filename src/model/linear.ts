@@ -1,0 +1,86 @@
+// A linear layer of the model in one of three modes:
+//   frozen  Y = X·Wᵀ, dX = dY·W, no gradient for W (what LoRA leaves untargeted)
+//   full    as frozen, plus dW = dYᵀ·X (full fine-tuning)
+//   lora    a LoRALinear: frozen W plus trainable A, B
+import { createTensor, type GpuTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import type { Dispatch } from '../gpu/dispatch.ts';
+import { createMatmul } from '../gpu/kernels/matmul.ts';
+import { LoRALinear, type LoRALinearIO } from '../lora/lora-linear.ts';
+
+export type LinearMode = 'frozen' | 'full' | 'lora';
+
+export interface LoraSettings {
+  rank: number;
+  alpha: number;
+  useRslora: boolean;
+  seed: number;
+}
+
+export interface TrainableParameter {
+  name: string; // HF / PEFT name
+  param: GpuTensor;
+  grad: GpuTensor;
+}
+
+export interface ModelLinear {
+  readonly path: string;
+  readonly mode: LinearMode;
+  /** The (out, in) weight; for lora, the frozen base. */
+  readonly weight: GpuTensor;
+  readonly gradWeight: GpuTensor | null;
+  readonly lora: LoRALinear | null;
+  forward: Dispatch[];
+  backward: Dispatch[];
+  trainable: TrainableParameter[];
+}
+
+export interface LinearSpec {
+  path: string;
+  inDim: number;
+  outDim: number;
+  tokens: number;
+  weight: Float32Array;
+  io: LoRALinearIO;
+  mode: LinearMode;
+  lora?: LoraSettings;
+  accumulateGradInput?: boolean;
+}
+
+export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelLinear> {
+  const { inDim, outDim, tokens, io } = s;
+  if (s.mode === 'lora') {
+    if (!s.lora) throw new Error(`${s.path}: lora mode needs rank and alpha`);
+    const layer = await LoRALinear.create(
+      gpu,
+      { inFeatures: inDim, outFeatures: outDim, tokens, label: s.path, accumulateGradInput: s.accumulateGradInput, ...s.lora },
+      s.weight,
+      io,
+    );
+    // Encoded through the layer each time, so a merge (base matmul only) takes effect at once.
+    const forward: Dispatch = { label: `${s.path}.forward`, encode: (pass) => layer.forwardDispatches().forEach((d) => d.encode(pass)) };
+    const backward: Dispatch = { label: `${s.path}.backward`, encode: (pass) => layer.backwardDispatches().forEach((d) => d.encode(pass)) };
+    return {
+      path: s.path, mode: 'lora', weight: layer.weight, gradWeight: null, lora: layer,
+      forward: [forward],
+      backward: [backward],
+      trainable: [
+        { name: `${s.path}.lora_A.weight`, param: layer.loraA, grad: layer.gradA },
+        { name: `${s.path}.lora_B.weight`, param: layer.loraB, grad: layer.gradB },
+      ],
+    };
+  }
+  const weight = await createTensor(gpu, `${s.path}.weight`, [outDim, inDim], s.weight);
+  const gradWeight = s.mode === 'full' ? await createTensor(gpu, `${s.path}.weight.grad`, [outDim, inDim]) : null;
+  const forward = [await createMatmul(gpu, { label: `${s.path}.Y=XWt`, c: io.output, a: io.input, b: weight, m: tokens, n: outDim, k: inDim, transB: true })];
+  const backward = [
+    await createMatmul(gpu, { label: `${s.path}.dX=dYW`, c: io.gradInput, a: io.gradOutput, b: weight, m: tokens, n: inDim, k: outDim, beta: s.accumulateGradInput ? 1 : 0 }),
+  ];
+  if (gradWeight) {
+    backward.push(await createMatmul(gpu, { label: `${s.path}.dW=dYtX`, c: gradWeight, a: io.gradOutput, b: io.input, m: outDim, n: inDim, k: tokens, transA: true }));
+  }
+  return {
+    path: s.path, mode: s.mode, weight, gradWeight, lora: null, forward, backward,
+    trainable: gradWeight ? [{ name: `${s.path}.weight`, param: weight, grad: gradWeight }] : [],
+  };
+}

@@ -1,0 +1,157 @@
+// The GPU Llama against the float64 reference: logits, every gradient against finite
+// differences (full fine-tuning and LoRA), LoRA's invariants at init, merge and freeze.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareArrays, describeComparison } from '../checks/compare.ts';
+import { readTensor, writeTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
+import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
+import { numericGradient } from '../reference/finite-difference.ts';
+import { llamaForwardReference, llamaLossReference, type ReferenceAdapter } from '../reference/llama.ts';
+import { AdamW } from '../train/adamw.ts';
+import { seededRandom, uniformArray } from '../util/random.ts';
+import { llamaParameterShapes, validateLlamaConfig, type LlamaConfig } from './config.ts';
+import { IGNORE_TARGET, LlamaModel, type TrainingMode } from './llama-model.ts';
+
+const base = {
+  model_type: 'llama', vocab_size: 11, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2,
+  num_attention_heads: 2, num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 16,
+};
+const TIED = validateLlamaConfig({ ...base, tie_word_embeddings: true });
+const UNTIED = validateLlamaConfig({ ...base, tie_word_embeddings: false });
+const [BATCH, SEQ] = [2, 5];
+
+/** Weights large enough that every gradient is well above float32 noise. */
+function randomWeights(config: LlamaConfig, seed: number): Map<string, Float32Array> {
+  const random = seededRandom(seed);
+  const weights = new Map<string, Float32Array>();
+  for (const [name, shape] of llamaParameterShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const values = uniformArray(random, n, 0.5);
+    if (name.endsWith('norm.weight')) for (let i = 0; i < n; i++) values[i] += 1;
+    weights.set(name, values);
+  }
+  return weights;
+}
+
+function batch(seed: number) {
+  const random = seededRandom(seed);
+  const ids = Uint32Array.from({ length: BATCH * SEQ }, () => Math.floor(random() * base.vocab_size));
+  const targets = Uint32Array.from({ length: BATCH * SEQ }, (_, i) => (i % SEQ === SEQ - 1 ? IGNORE_TARGET : ids[i + 1]));
+  return { ids, targets };
+}
+
+function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, what: string, tol = { atol: 1e-5, rtol: 1e-4 }) {
+  let scale = 1;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]));
+  const c = compareArrays(got, ref, { atol: tol.atol * scale, rtol: tol.rtol });
+  expect(c.ok, `${what}: ${describeComparison(c)}`).toBe(true);
+}
+
+let gpu: Gpu;
+beforeAll(async () => {
+  gpu = await acquireNodeGpu();
+});
+afterAll(() => gpu && releaseGpu(gpu));
+
+async function build(config: LlamaConfig, weights: Map<string, Float32Array>, mode: TrainingMode, seed = 3) {
+  const model = await LlamaModel.create(gpu, config, weights, { batch: BATCH, seq: SEQ, mode });
+  const b = batch(seed);
+  model.setBatch(b.ids, b.targets);
+  return { model, ...b };
+}
+
+describe('LlamaModel on the GPU (Dawn)', () => {
+  for (const config of [TIED, UNTIED]) {
+    const tag = config.tie_word_embeddings ? 'tied' : 'untied';
+
+    it(`logits and loss equal the float64 reference (${tag})`, async () => {
+      const weights = randomWeights(config, 1);
+      const { model, ids, targets } = await build(config, weights, { kind: 'frozen' });
+      model.forward();
+      const input = { config, weights, ids, batch: BATCH, seq: SEQ };
+      expectClose(await model.logits(), llamaForwardReference(input), 'logits');
+      expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
+    });
+
+    it(`full fine-tuning: every gradient matches finite differences (${tag})`, async () => {
+      const weights = randomWeights(config, 2);
+      const { model, ids, targets } = await build(config, weights, { kind: 'full' });
+      model.forwardBackward();
+      const f64 = new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)]));
+      const input = { config, weights: f64, ids, batch: BATCH, seq: SEQ };
+      expect(model.trainable.map((p) => p.name).sort()).toEqual([...llamaParameterShapes(config).keys()].sort());
+      for (const p of model.trainable) {
+        const numeric = numericGradient(f64.get(p.name)!, () => llamaLossReference(input, targets), 1e-5);
+        expectClose(await readTensor(gpu, p.grad), numeric, p.name, { atol: 2e-4, rtol: 2e-3 });
+      }
+    });
+  }
+
+  it('LoRA (all-linear): gradients of A and B match finite differences; the base has none', async () => {
+    const config = TIED;
+    const weights = randomWeights(config, 4);
+    const mode: TrainingMode = { kind: 'lora', lora: { targetModules: 'all-linear', r: 2, loraAlpha: 4, seed: 1 } };
+    const { model, ids, targets } = await build(config, weights, mode);
+    const random = seededRandom(9);
+    const adapters = new Map<string, ReferenceAdapter & { loraA: Float64Array; loraB: Float64Array }>();
+    for (const l of model.linears) {
+      const lora = l.lora!;
+      const b = uniformArray(random, lora.loraB.numel, 0.5);
+      writeTensor(gpu, lora.loraB, b);
+      adapters.set(l.path, { loraA: Float64Array.from(await readTensor(gpu, lora.loraA)), loraB: Float64Array.from(b), rank: lora.config.rank, scaling: lora.scaling });
+      expect(l.gradWeight).toBeNull();
+    }
+    expect(model.trainable).toHaveLength(2 * 7 * config.num_hidden_layers);
+    model.forwardBackward();
+    const input = { config, weights, ids, batch: BATCH, seq: SEQ, adapters };
+    for (const l of model.linears) {
+      const a = adapters.get(l.path)!;
+      const loss = () => llamaLossReference(input, targets);
+      expectClose(await readTensor(gpu, l.lora!.gradA), numericGradient(a.loraA, loss, 1e-5), `${l.path}.lora_A`, { atol: 2e-4, rtol: 2e-3 });
+      expectClose(await readTensor(gpu, l.lora!.gradB), numericGradient(a.loraB, loss, 1e-5), `${l.path}.lora_B`, { atol: 2e-4, rtol: 2e-3 });
+    }
+  });
+
+  it('LoRA at init gives exactly the base logits; merged equals unmerged within 1e-5·(1+|x|)', async () => {
+    const config = UNTIED;
+    const weights = randomWeights(config, 5);
+    const frozen = await build(config, weights, { kind: 'frozen' });
+    frozen.model.forward();
+    const baseLogits = await frozen.model.logits();
+    const { model } = await build(config, weights, { kind: 'lora', lora: { targetModules: ['q_proj', 'v_proj', 'down_proj'], r: 4, loraAlpha: 8 } });
+    model.forward();
+    const initLogits = await model.logits();
+    expect(initLogits.findIndex((v, i) => v !== baseLogits[i])).toBe(-1);
+
+    const random = seededRandom(6);
+    for (const l of model.linears) if (l.lora) writeTensor(gpu, l.lora.loraB, uniformArray(random, l.lora.loraB.numel, 0.3));
+    model.forward();
+    const unmerged = await model.logits();
+    model.merge();
+    model.forward();
+    const merged = await model.logits();
+    model.unmerge();
+    const worst = Math.max(...merged.map((v, i) => Math.abs(v - unmerged[i]) / (1 + Math.abs(unmerged[i]))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(merged.findIndex((v, i) => v !== unmerged[i])).not.toBe(-1); // the merge really ran a different path
+  });
+
+  it('after LoRA training steps every base tensor is bit-identical and the loss fell', async () => {
+    const config = TIED;
+    const weights = randomWeights(config, 7);
+    const { model } = await build(config, weights, { kind: 'lora', lora: { targetModules: 'all-linear', r: 4, loraAlpha: 8 } });
+    const before = new Map<string, string>();
+    for (const [name, tensor] of model.weights) before.set(name, await fingerprintTensor(gpu, tensor));
+    const optimizer = await AdamW.create(gpu, model.trainable, { lr: 0.02, weightDecay: 0 });
+    model.forwardBackward();
+    const first = await model.loss();
+    for (let step = 0; step < 10; step++) {
+      optimizer.step();
+      model.forwardBackward();
+    }
+    const last = await model.loss();
+    expect(last).toBeLessThan(first);
+    for (const [name, tensor] of model.weights) expect(await fingerprintTensor(gpu, tensor), name).toBe(before.get(name));
+  });
+});

@@ -1,0 +1,246 @@
+// LlamaForCausalLM on the GPU: forward to the mean next-token loss and a hand-written backward,
+// with each linear layer frozen, fully trainable, or LoRA-adapted. Every dispatch is built once
+// for a fixed (batch, seq); a step only writes token ids and encodes. See DESIGN.md §3.
+import { createTensor, createU32Buffer, readTensor, type GpuTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
+import { createAxpby } from '../gpu/kernels/elementwise.ts';
+import { createMatmul } from '../gpu/kernels/matmul.ts';
+import { createSumSquares } from '../gpu/kernels/reduce.ts';
+import * as ops from '../gpu/kernels/transformer-ops.ts';
+import { resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
+import { headDimOf, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
+import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
+
+export const IGNORE_TARGET = 0xffffffff;
+
+/** How the model trains: LoRA on some linear layers, or every weight ('full'). */
+export type TrainingMode = { kind: 'lora'; lora: LoraInjectionConfig } | { kind: 'full' } | { kind: 'frozen' };
+
+export interface LlamaModelOptions {
+  batch: number;
+  seq: number;
+  mode: TrainingMode;
+}
+
+/** Builds dispatches in order; `add` accepts one or many. */
+class DispatchList {
+  readonly items: Dispatch[] = [];
+  add(...d: (Dispatch | Dispatch[])[]): void {
+    for (const x of d) this.items.push(...(Array.isArray(x) ? x : [x]));
+  }
+}
+
+export class LlamaModel {
+  private constructor(
+    private readonly gpu: Gpu,
+    readonly config: LlamaConfig,
+    readonly options: LlamaModelOptions,
+    readonly linears: ModelLinear[],
+    /** Every parameter tensor by HF name (for lora layers: the frozen base weight). */
+    readonly weights: Map<string, GpuTensor>,
+    readonly trainable: TrainableParameter[],
+    private readonly io: { ids: GPUBuffer; targets: GPUBuffer; logits: GpuTensor; lossSum: GpuTensor },
+    private readonly setValidRows: (n: number) => void,
+    private readonly passes: { forward: DispatchList; backward: DispatchList },
+  ) {}
+
+  get tokens(): number {
+    return this.options.batch * this.options.seq;
+  }
+
+  static async create(gpu: Gpu, config: LlamaConfig, initial: Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
+    const { batch, seq, mode } = options;
+    const T = batch * seq;
+    const d = config.hidden_size;
+    const hd = headDimOf(config);
+    const [H, KV, I, V] = [config.num_attention_heads, config.num_key_value_heads, config.intermediate_size, config.vocab_size];
+    const full = mode.kind === 'full';
+    const loraTargets = mode.kind === 'lora' ? resolveLoraTargets(config, mode.lora) : new Map();
+    const t = (label: string, shape: number[]) => createTensor(gpu, label, shape);
+    const get = (name: string) => {
+      const w = initial.get(name);
+      if (!w) throw new Error(`checkpoint has no tensor ${name}`);
+      return w;
+    };
+    const weights = new Map<string, GpuTensor>();
+    const param = async (name: string, shape: number[]) => {
+      const tensor = await createTensor(gpu, name, shape, get(name));
+      weights.set(name, tensor);
+      return tensor;
+    };
+    const trainable: TrainableParameter[] = [];
+    const gradFor = async (name: string, tensor: GpuTensor) => {
+      if (!full) return null;
+      const grad = await t(`${name}.grad`, [...tensor.shape]);
+      trainable.push({ name, param: tensor, grad });
+      return grad;
+    };
+
+    const ids = await createU32Buffer(gpu, 'ids', new Uint32Array(T));
+    const targets = await createU32Buffer(gpu, 'targets', new Uint32Array(T).fill(IGNORE_TARGET));
+    const embed = await param('model.embed_tokens.weight', [V, d]);
+    const embedGrad = await gradFor('model.embed_tokens.weight', embed);
+    const ropeTables = await ops.createRopeTables(gpu, seq, hd, config.rope_theta);
+
+    // Backward scratch shared by all layers (the backward visits them one at a time).
+    const g = {
+      resid: await t('dResid', [T, d]), x: await t('dX', [T, d]), tmp: await t('dTmp', [T, d]),
+      attn: await t('dAttn', [T, H * hd]), q: await t('dQ', [T, H * hd]), k: await t('dK', [T, KV * hd]), v: await t('dV', [T, KV * hd]),
+      scores: await t('dScores', [batch, H, seq, seq]), act: await t('dAct', [T, I]), gate: await t('dGate', [T, I]), up: await t('dUp', [T, I]),
+    };
+    const fwd = new DispatchList();
+    const bwd = new DispatchList();
+    const backwardBlocks: Dispatch[][] = []; // one per layer, run last layer first
+    const linears: ModelLinear[] = [];
+    const linear = async (layer: number, module: LinearModule, inDim: number, outDim: number, input: GpuTensor, output: GpuTensor, gradOutput: GpuTensor, gradInput: GpuTensor, accumulate: boolean) => {
+      const path = linearPath(layer, module);
+      const lora = loraTargets.get(path);
+      const l = await createModelLinear(gpu, {
+        path, inDim, outDim, tokens: T, weight: get(`${path}.weight`), io: { input, output, gradOutput, gradInput },
+        mode: lora ? 'lora' : full ? 'full' : 'frozen', lora, accumulateGradInput: accumulate,
+      });
+      weights.set(`${path}.weight`, l.weight);
+      trainable.push(...l.trainable);
+      linears.push(l);
+      return l;
+    };
+    const norm = async (name: string, x: GpuTensor, y: GpuTensor, dy: GpuTensor, dx: GpuTensor) => {
+      const weight = await param(name, [d]);
+      const spec = { label: name, rows: T, dim: d, eps: config.rms_norm_eps, x, weight, y, rstd: await t(`${name}.rstd`, [T]) };
+      return { forward: await ops.createRmsNormForward(gpu, spec), backward: await ops.createRmsNormBackward(gpu, { ...spec, dy, dx, dWeight: await gradFor(name, weight) }) };
+    };
+    const addInto = async (label: string, x: GpuTensor, y: GpuTensor) => createAxpby(gpu, { label, x, y, n: x.numel, a: 1, b: 1 });
+    const copyInto = async (label: string, x: GpuTensor, y: GpuTensor) => createAxpby(gpu, { label, x, y, n: x.numel, a: 1, b: 0 });
+
+    let resid = await t('hidden.0', [T, d]);
+    fwd.add(await ops.createEmbeddingForward(gpu, { label: 'embed', ids, table: embed, out: resid, tokens: T, dim: d, vocab: V }));
+    for (let l = 0; l < config.num_hidden_layers; l++) {
+      const p = `model.layers.${l}`;
+      const x1 = await t(`${p}.x1`, [T, d]);
+      const n1 = await norm(`${p}.input_layernorm.weight`, resid, x1, g.x, g.tmp);
+      const q = await t(`${p}.q`, [T, H * hd]);
+      const k = await t(`${p}.k`, [T, KV * hd]);
+      const v = await t(`${p}.v`, [T, KV * hd]);
+      const qp = await linear(l, 'q_proj', d, H * hd, x1, q, g.q, g.x, false);
+      const kp = await linear(l, 'k_proj', d, KV * hd, x1, k, g.k, g.x, true);
+      const vp = await linear(l, 'v_proj', d, KV * hd, x1, v, g.v, g.x, true);
+      const rope = (x: GpuTensor, heads: number, direction: 1 | -1) =>
+        ops.createRope(gpu, { label: `${p}.rope`, x, tables: ropeTables, tokens: T, heads, headDim: hd, seq, direction });
+      const attnOut = await t(`${p}.attn`, [T, H * hd]);
+      const attnSpec = { label: `${p}.attention`, batch, seq, heads: H, kvHeads: KV, headDim: hd, q, k, v, out: attnOut, probs: await t(`${p}.probs`, [batch, H, seq, seq]) };
+      const o = await t(`${p}.o`, [T, d]);
+      const op = await linear(l, 'o_proj', H * hd, d, attnOut, o, g.resid, g.attn, false);
+      const h = await t(`${p}.h`, [T, d]);
+      const x2 = await t(`${p}.x2`, [T, d]);
+      const n2 = await norm(`${p}.post_attention_layernorm.weight`, h, x2, g.x, g.tmp);
+      const gate = await t(`${p}.gate`, [T, I]);
+      const up = await t(`${p}.up`, [T, I]);
+      const act = await t(`${p}.act`, [T, I]);
+      const gp = await linear(l, 'gate_proj', d, I, x2, gate, g.gate, g.x, false);
+      const upp = await linear(l, 'up_proj', d, I, x2, up, g.up, g.x, true);
+      const down = await t(`${p}.down`, [T, d]);
+      const dp = await linear(l, 'down_proj', I, d, act, down, g.resid, g.act, false);
+      const out = await t(`hidden.${l + 1}`, [T, d]);
+
+      fwd.add(n1.forward, qp.forward, kp.forward, vp.forward, await rope(q, H, 1), await rope(k, KV, 1));
+      fwd.add(await ops.createAttentionForward(gpu, attnSpec), op.forward, await copyInto(`${p}.h=o`, o, h), await addInto(`${p}.h+=x`, resid, h));
+      fwd.add(n2.forward, gp.forward, upp.forward);
+      fwd.add(await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: act }), dp.forward);
+      fwd.add(await copyInto(`${p}.out=down`, down, out), await addInto(`${p}.out+=h`, h, out));
+
+      // Backward of this block, given dResid = dL/d(out); leaves dL/d(resid) in dResid.
+      const block = new DispatchList();
+      block.add(dp.backward); // dAct
+      block.add(await ops.createSwigluBackward(gpu, { label: `${p}.swiglu.bw`, n: T * I, gate, up, dh: g.act, dGate: g.gate, dUp: g.up }));
+      block.add(gp.backward, upp.backward); // dX = dL/dx2
+      block.add(n2.backward, await addInto(`${p}.dh+=`, g.tmp, g.resid)); // dResid = dL/dh
+      block.add(op.backward); // dAttn
+      block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
+      block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
+      block.add(qp.backward, kp.backward, vp.backward); // dX = dL/dx1
+      block.add(n1.backward, await addInto(`${p}.dresid+=`, g.tmp, g.resid));
+      backwardBlocks.push(block.items);
+      resid = out;
+    }
+    const normed = await t('normed', [T, d]);
+    const finalNorm = await norm('model.norm.weight', resid, normed, g.x, g.resid);
+    const logits = await t('logits', [T, V]);
+    const dLogits = await t('dLogits', [T, V]);
+    const rowLoss = await t('rowLoss', [T]);
+    const lossSum = await t('lossSum', [1]);
+    const tied = config.tie_word_embeddings;
+    const headWeight = tied ? embed : await param('lm_head.weight', [V, d]);
+    const headGrad = tied ? null : await gradFor('lm_head.weight', headWeight);
+    fwd.add(finalNorm.forward, await createMatmul(gpu, { label: 'lm_head', c: logits, a: normed, b: headWeight, m: T, n: V, k: d, transB: true }));
+    const ce = await ops.createCrossEntropy(gpu, { label: 'loss', logits, targets, rowLoss, dLogits, rows: T, vocab: V, validRows: 0 });
+    const sum = await createSumSquares(gpu, { label: 'loss.sum', x: rowLoss, n: T, out: lossSum, outIndex: 0, square: false });
+    fwd.add(ce.dispatch, sum.dispatches);
+
+    // lm_head backward: dNormed (in dX), and dW of the head (or of the tied embedding).
+    bwd.add(await createMatmul(gpu, { label: 'lm_head.dX', c: g.x, a: dLogits, b: headWeight, m: T, n: d, k: V }));
+    const headGradTarget = tied ? embedGrad : headGrad;
+    if (headGradTarget) bwd.add(await createMatmul(gpu, { label: 'lm_head.dW', c: headGradTarget, a: dLogits, b: normed, m: V, n: d, k: T, transA: true }));
+    bwd.add(finalNorm.backward); // dResid = dL/d(last hidden)
+    for (let l = backwardBlocks.length - 1; l >= 0; l--) bwd.add(backwardBlocks[l]);
+    if (embedGrad) {
+      const dTable = tied ? await t('dEmbed.tmp', [V, d]) : embedGrad;
+      bwd.add(await ops.createEmbeddingBackward(gpu, { label: 'embed.bw', ids, dOut: g.resid, dTable, tokens: T, dim: d, vocab: V }));
+      if (tied) bwd.add(await addInto('embed.dW+=', dTable, embedGrad));
+    }
+    return new LlamaModel(gpu, config, options, linears, weights, trainable, { ids, targets, logits, lossSum }, ce.setValidRows, { forward: fwd, backward: bwd });
+  }
+
+  /** Writes the next batch: ids and targets (batch·seq each); IGNORE_TARGET skips a position. */
+  setBatch(ids: Uint32Array, targets: Uint32Array): void {
+    const T = this.tokens;
+    if (ids.length !== T || targets.length !== T) throw new RangeError(`a batch needs ${T} ids and targets, got ${ids.length} and ${targets.length}`);
+    for (const id of ids) if (id >= this.config.vocab_size) throw new RangeError(`token id ${id} is outside the vocabulary (${this.config.vocab_size})`);
+    let valid = 0;
+    for (const y of targets) {
+      if (y === IGNORE_TARGET) continue;
+      if (y >= this.config.vocab_size) throw new RangeError(`target ${y} is outside the vocabulary (${this.config.vocab_size})`);
+      valid++;
+    }
+    this.gpu.device.queue.writeBuffer(this.io.ids, 0, ids.buffer, ids.byteOffset, ids.byteLength);
+    this.gpu.device.queue.writeBuffer(this.io.targets, 0, targets.buffer, targets.byteOffset, targets.byteLength);
+    this.setValidRows(valid);
+    this.validRows = valid;
+  }
+
+  private validRows = 0;
+
+  forwardDispatches(): Dispatch[] {
+    return this.passes.forward.items;
+  }
+
+  backwardDispatches(): Dispatch[] {
+    return this.passes.backward.items;
+  }
+
+  forward(): void {
+    submitDispatches(this.gpu, 'model.forward', this.passes.forward.items);
+  }
+
+  /** Forward and backward in one submission; gradients land in `trainable[i].grad`. */
+  forwardBackward(): void {
+    submitDispatches(this.gpu, 'model.step', [...this.passes.forward.items, ...this.passes.backward.items]);
+  }
+
+  async loss(): Promise<number> {
+    const [sum] = await readTensor(this.gpu, this.io.lossSum);
+    return this.validRows > 0 ? sum / this.validRows : 0;
+  }
+
+  logits(): Promise<Float32Array> {
+    return readTensor(this.gpu, this.io.logits);
+  }
+
+  merge(): void {
+    for (const l of this.linears) l.lora?.merge();
+  }
+
+  unmerge(): void {
+    for (const l of this.linears) l.lora?.unmerge();
+  }
+}
