@@ -1,18 +1,14 @@
 // `lora-playground params --in 4096 --out 4096 --rank 8`: what a LoRA on one linear layer trains.
 import { summarizeLayerParameters, validateLoRAShape } from '../lora/lora-math.ts';
-import { parseSetting, SETTINGS, SettingError } from '../settings/schema.ts';
+import { SettingError } from '../settings/schema.ts';
 import { rejectUnknownFlags, type ParsedArgs } from './args.ts';
+import { numberFlag } from './flags.ts';
 
 const FLAGS = ['in', 'out', 'rank', 'json'];
 
 export function paramsCommand(args: ParsedArgs): string {
   rejectUnknownFlags(args, FLAGS);
-  const value = (name: 'in' | 'out' | 'rank') => {
-    const raw = args.flags.get(name);
-    if (raw === true) throw new SettingError(`--${name} needs a value`);
-    return parseSetting(SETTINGS[name], raw ?? SETTINGS[name].default);
-  };
-  const [inDim, outDim, rank] = [value('in'), value('out'), value('rank')];
+  const [inDim, outDim, rank] = [numberFlag(args, 'in'), numberFlag(args, 'out'), numberFlag(args, 'rank')];
   try {
     validateLoRAShape(inDim, outDim, rank);
   } catch (err) {

@@ -17,6 +17,18 @@ export const SETTINGS = {
   out: { name: 'out', kind: 'int', default: 4096, min: 1, max: 1 << 20, description: 'output features of the linear layer' },
   rank: { name: 'rank', kind: 'int', default: 8, min: 1, max: 1024, description: 'LoRA rank r (≤ min(in, out))' },
   alpha: { name: 'alpha', kind: 'float', default: 16, min: 0, minInclusive: false, max: 4096, description: 'LoRA alpha; scaling s = α/r' },
+  steps: { name: 'steps', kind: 'int', default: 200, min: 1, max: 1_000_000, description: 'optimizer steps' },
+  lr: { name: 'lr', kind: 'float', default: 0.01, min: 0, minInclusive: false, max: 100, description: 'peak learning rate (AdamW)' },
+  seed: { name: 'seed', kind: 'int', default: 0, min: 0, max: 2 ** 31 - 1, description: 'seed of initialisation and data order' },
+  dim: { name: 'dim', kind: 'int', default: 256, min: 1, max: 4096, description: 'low-rank teacher: size d of the d×d layer' },
+  'true-rank': { name: 'true-rank', kind: 'int', default: 4, min: 1, max: 4096, description: 'low-rank teacher: true rank k of ΔW*' },
+  tokens: { name: 'tokens', kind: 'int', default: 64, min: 1, max: 65536, description: 'low-rank teacher: rows of X per step' },
+  batch: { name: 'batch', kind: 'int', default: 8, min: 1, max: 1024, description: 'sequences per step' },
+  'seq-len': { name: 'seq-len', kind: 'int', default: 32, min: 2, max: 4096, description: 'tokens per sequence' },
+  'weight-decay': { name: 'weight-decay', kind: 'float', default: 0, min: 0, max: 10, description: 'AdamW decoupled weight decay' },
+  'max-grad-norm': { name: 'max-grad-norm', kind: 'float', default: 1, min: 0, max: 1e6, description: 'clip the global gradient norm (0: no clipping)' },
+  warmup: { name: 'warmup', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'warmup steps of the cosine schedule' },
+  'eval-every': { name: 'eval-every', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'validation loss every K steps (0: never)' },
 } as const satisfies Record<string, NumberSetting>;
 
 export type SettingName = keyof typeof SETTINGS;

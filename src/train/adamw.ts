@@ -24,9 +24,10 @@ export class AdamW {
   }
 
   /** One update of every parameter; gradScale < 1 applies clipping by global norm. */
-  step(gradScale = 1): void {
+  step(gradScale = 1, lr = this.hyper.lr): void {
     this.t++;
-    for (const u of this.updates) u.prepare(this.t, this.hyper, gradScale);
+    const hyper = { ...this.hyper, lr };
+    for (const u of this.updates) u.prepare(this.t, hyper, gradScale);
     submitDispatches(this.gpu, `adamw.step${this.t}`, this.updates.map((u) => u.dispatch));
   }
 

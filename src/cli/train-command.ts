@@ -1,0 +1,79 @@
+// `lora-playground train --task low-rank-teacher|tiny-lm ...`: trains on the GPU through Dawn,
+// prints one JSON object per step, then writes the PEFT adapter and the merged weights.
+import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
+import { SettingError } from '../settings/schema.ts';
+import { NonFiniteError, Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
+import type { TaskRun } from '../tasks/task-run.ts';
+import { createTeacherRun } from '../tasks/teacher-run.ts';
+import { createTinyLmRun } from '../tasks/tiny-lm-run.ts';
+import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
+import { numberFlag, stringFlag } from './flags.ts';
+import { writeFilesAtomically } from './output-dir.ts';
+
+const FLAGS = [
+  'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
+  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet',
+];
+export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
+
+export function stepJson(m: StepMetrics): string {
+  const round = (x: number) => Number(x.toPrecision(6));
+  return JSON.stringify({
+    step: m.step,
+    loss: round(m.loss),
+    ...(m.valLoss !== undefined ? { val_loss: round(m.valLoss) } : {}),
+    lr: round(m.lr),
+    grad_norm: round(m.gradNorm),
+    grad_norms: Object.fromEntries(Object.entries(m.gradNorms).map(([k, v]) => [k, round(v)])),
+    base_grad: m.baseGradients,
+    tokens_per_s: Math.round(m.tokensPerSecond),
+  });
+}
+
+export async function trainCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
+  rejectUnknownFlags(args, FLAGS);
+  const task = stringFlag(args, 'task');
+  if (task !== 'low-rank-teacher' && task !== 'tiny-lm') throw new UsageError(`--task must be low-rank-teacher or tiny-lm, got ${task ?? 'nothing'}`);
+  const schedule = stringFlag(args, 'schedule') ?? 'constant';
+  if (schedule !== 'constant' && schedule !== 'cosine') throw new SettingError(`--schedule must be constant or cosine, got ${schedule}`);
+  const maxGradNorm = numberFlag(args, 'max-grad-norm');
+  const options: Partial<TrainerOptions> = {
+    steps: numberFlag(args, 'steps'),
+    lr: numberFlag(args, 'lr', task === 'tiny-lm' ? 3e-3 : 1e-2),
+    weightDecay: numberFlag(args, 'weight-decay'),
+    maxGradNorm: maxGradNorm > 0 ? maxGradNorm : null,
+    schedule: schedule === 'cosine' ? { kind: 'cosine', warmupSteps: numberFlag(args, 'warmup') } : { kind: 'constant' },
+    evalEvery: numberFlag(args, 'eval-every'),
+  };
+  const gpu = await acquireNodeGpu();
+  try {
+    const run: TaskRun = task === 'low-rank-teacher' ? await createTeacherRun(gpu, args) : await createTinyLmRun(gpu, args);
+    const trainer = await Trainer.create(gpu, run.target, options);
+    const quiet = args.flags.has('quiet');
+    let last: StepMetrics | null = null;
+    try {
+      await trainer.run((m) => {
+        last = m;
+        if (!quiet) out(stepJson(m));
+      });
+    } catch (err) {
+      if (!(err instanceof NonFiniteError)) throw err;
+      await writeOutputs(args, run, out);
+      throw err;
+    }
+    if (quiet && last) out(stepJson(last));
+    if (run.summary) out(JSON.stringify(await run.summary()));
+    await writeOutputs(args, run, out);
+    return 0;
+  } finally {
+    releaseGpu(gpu);
+  }
+}
+
+async function writeOutputs(args: ParsedArgs, run: TaskRun, out: (line: string) => void): Promise<void> {
+  const dir = stringFlag(args, 'out');
+  if (!dir) return;
+  const adapter = writeFilesAtomically(`${dir}/adapter`, await run.adapterFiles());
+  const merged = writeFilesAtomically(`${dir}/merged`, await run.mergedFiles());
+  out(JSON.stringify({ wrote: [...adapter, ...merged] }));
+}

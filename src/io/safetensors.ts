@@ -1,0 +1,199 @@
+// safetensors: 8-byte little-endian header length N, N bytes of UTF-8 JSON
+// {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}, then the data.
+// The reader checks every rule of the reference implementation and throws SafetensorsError
+// naming the tensor or field at fault; the writer pads the header to a multiple of 8.
+
+export class SafetensorsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SafetensorsError';
+  }
+}
+
+export type Dtype = 'F32' | 'F16' | 'BF16';
+const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export interface TensorInfo {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  begin: number; // offsets into the data section
+  end: number;
+}
+
+export interface SafetensorsFile {
+  tensors: TensorInfo[];
+  metadata: Record<string, string>;
+  /** The tensor as f32 (F16 and BF16 converted); copied, so alignment never matters. */
+  get(name: string): Float32Array;
+}
+
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** Round-to-nearest-even f32 → f16 bits. */
+export function f32ToF16(value: number): number {
+  f32Scratch[0] = value;
+  const x = u32Scratch[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+  return sign | half;
+}
+
+export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes: too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > MAX_HEADER_BYTES) throw new SafetensorsError(`header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit`);
+  if (8 + headerLength > bytes.length) throw new SafetensorsError(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch {
+    throw new SafetensorsError('header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (err) {
+    throw new SafetensorsError(`header is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('header must be a JSON object');
+
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const metadata: Record<string, string> = Object.create(null);
+  const tensors: TensorInfo[] = [];
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SafetensorsError('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(entry)) {
+        if (typeof v !== 'string') throw new SafetensorsError(`__metadata__.${k} must be a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    tensors.push(tensorInfo(name, entry));
+  }
+  // Offsets must tile the data section exactly, from 0, in order.
+  const ordered = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const t of ordered) {
+    if (t.begin !== cursor) {
+      throw new SafetensorsError(`tensor ${JSON.stringify(t.name)} starts at ${t.begin}, expected ${cursor} (${t.begin > cursor ? 'gap' : 'overlap'})`);
+    }
+    cursor = t.end;
+  }
+  if (cursor !== dataLength) {
+    throw new SafetensorsError(cursor < dataLength ? `${dataLength - cursor} trailing bytes after the last tensor` : `tensors need ${cursor} data bytes, file has ${dataLength}`);
+  }
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  return {
+    tensors,
+    metadata,
+    get(name) {
+      const t = byName.get(name);
+      if (!t) throw new SafetensorsError(`no tensor named ${JSON.stringify(name)}`);
+      return decode(bytes.subarray(dataStart + t.begin, dataStart + t.end), t.dtype);
+    },
+  };
+}
+
+function tensorInfo(name: string, entry: unknown): TensorInfo {
+  const where = `tensor ${JSON.stringify(name)}`;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SafetensorsError(`${where}: entry must be an object`);
+  const e = entry as Record<string, unknown>;
+  if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) throw new SafetensorsError(`${where}: dtype ${JSON.stringify(e.dtype)} is not supported (F32, F16, BF16)`);
+  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`${where}: shape must be a list of non-negative integers`);
+  const offsets = e.data_offsets;
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+    throw new SafetensorsError(`${where}: data_offsets must be two non-negative integers`);
+  }
+  const [begin, end] = offsets as number[];
+  if (end < begin) throw new SafetensorsError(`${where}: data_offsets end ${end} is before begin ${begin}`);
+  const dtype = e.dtype as Dtype;
+  const numel = (e.shape as number[]).reduce((a, b) => a * b, 1);
+  if (end - begin !== numel * DTYPE_BYTES[dtype]) {
+    throw new SafetensorsError(`${where}: ${end - begin} bytes, but shape [${(e.shape as number[]).join(', ')}] of ${dtype} needs ${numel * DTYPE_BYTES[dtype]}`);
+  }
+  return { name, dtype, shape: e.shape as number[], begin, end };
+}
+
+function decode(raw: Uint8Array, dtype: Dtype): Float32Array {
+  const copy = raw.slice(); // aligned copy: third-party writers do not always align tensors
+  if (dtype === 'F32') return new Float32Array(copy.buffer, 0, copy.length / 4);
+  const halves = new Uint16Array(copy.buffer, 0, copy.length / 2);
+  const out = new Float32Array(halves.length);
+  if (dtype === 'F16') for (let i = 0; i < halves.length; i++) out[i] = f16ToF32(halves[i]);
+  else {
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < halves.length; i++) bits[i] = halves[i] << 16;
+  }
+  return out;
+}
+
+export interface TensorToWrite {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Serialises tensors (in the given order) as F32 or F16. */
+export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = {}, dtype: 'F32' | 'F16' = 'F32'): Uint8Array {
+  const size = DTYPE_BYTES[dtype];
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    if (numel !== t.data.length) throw new SafetensorsError(`tensor ${t.name}: shape [${t.shape.join(', ')}] needs ${numel} values, got ${t.data.length}`);
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + numel * size] };
+    offset += numel * size;
+  }
+  let json = JSON.stringify(header);
+  const encoder = new TextEncoder();
+  const pad = (8 - (encoder.encode(json).length % 8)) % 8;
+  json += ' '.repeat(pad);
+  const headerBytes = encoder.encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let cursor = 8 + headerBytes.length;
+  for (const t of tensors) {
+    if (dtype === 'F32') out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), cursor);
+    else {
+      const halves = new Uint16Array(t.data.length);
+      for (let i = 0; i < t.data.length; i++) halves[i] = f32ToF16(t.data[i]);
+      out.set(new Uint8Array(halves.buffer), cursor);
+    }
+    cursor += t.data.length * size;
+  }
+  return out;
+}

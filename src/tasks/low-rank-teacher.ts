@@ -1,0 +1,109 @@
+// Task "low-rank-teacher": the seed's claim made visible. One d×d linear layer must learn the
+// teacher W₀ + ΔW*, where ΔW* = U·diag(σ)·V has true rank k. A LoRA of rank r on the frozen W₀
+// learns it under MSE: with r ≥ k the loss goes to ~0; with r < k it stalls on a floor of
+// (k − r)/k of the starting loss (σ equal, inputs isotropic), the best any rank-r update can do.
+import { createTensor, readTensor, writeTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { submitDispatches } from '../gpu/dispatch.ts';
+import { createAxpby } from '../gpu/kernels/elementwise.ts';
+import { createMatmul } from '../gpu/kernels/matmul.ts';
+import { createMerge } from '../gpu/kernels/merge.ts';
+import { createSumSquares } from '../gpu/kernels/reduce.ts';
+import { LoRALinear } from '../lora/lora-linear.ts';
+import type { TrainingTarget } from '../train/trainer.ts';
+import { seededRandom, uniformArray, type Random } from '../util/random.ts';
+
+export interface TeacherOptions {
+  dim: number; // d (≤ 4096)
+  trueRank: number; // k
+  rank: number; // r of the LoRA
+  alpha: number;
+  useRslora?: boolean;
+  tokens: number; // rows of X per step
+  seed: number;
+  /** Singular value of each of ΔW*'s k directions. */
+  sigma?: number;
+}
+
+/** d×k with orthonormal columns (Gram–Schmidt of a seeded Gaussian), row-major. */
+export function orthonormalColumns(random: Random, d: number, k: number): Float64Array {
+  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const q = new Float64Array(d * k);
+  for (let j = 0; j < k; j++) {
+    const v = Float64Array.from({ length: d }, normal);
+    for (let p = 0; p < j; p++) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += v[i] * q[i * k + p];
+      for (let i = 0; i < d; i++) v[i] -= dot * q[i * k + p];
+    }
+    const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    for (let i = 0; i < d; i++) q[i * k + j] = v[i] / norm;
+  }
+  return q;
+}
+
+export interface TeacherTask extends TrainingTarget {
+  layer: LoRALinear;
+  /** Loss of the untrained student (B = 0) on average, and the floor a rank-r LoRA cannot pass. */
+  expected: { initialLoss: number; floor: number };
+}
+
+export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<TeacherTask> {
+  const { dim: d, trueRank: k, tokens: n } = o;
+  if (!Number.isInteger(k) || k < 1 || k > d) throw new RangeError(`true rank must be from 1 to d = ${d}, got ${k}`);
+  const sigma = o.sigma ?? Math.sqrt(d);
+  const random = seededRandom(o.seed);
+  const w0 = uniformArray(random, d * d, 1 / Math.sqrt(d));
+  // ΔW* = U·diag(σ)·Vᵀ: stored as B* = σ·U (d, k) and A* = Vᵀ (k, d), so merge gives W₀ + B*·A*.
+  const u = orthonormalColumns(random, d, k);
+  const v = orthonormalColumns(random, d, k);
+  const bStar = Float32Array.from(u, (x) => x * sigma);
+  const aStar = new Float32Array(k * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < k; j++) aStar[j * d + i] = v[i * k + j];
+
+  const teacher = await createTensor(gpu, 'teacher.W', [d, d], w0);
+  const aT = await createTensor(gpu, 'teacher.A*', [k, d], aStar);
+  const bT = await createTensor(gpu, 'teacher.B*', [d, k], bStar);
+  submitDispatches(gpu, 'teacher.build', [await createMerge(gpu, { label: 'teacher.merge', weight: teacher, loraA: aT, loraB: bT, outDim: d, inDim: d, rank: k, scale: 1 })]);
+
+  const layer = await LoRALinear.create(gpu, { inFeatures: d, outFeatures: d, rank: o.rank, alpha: o.alpha, useRslora: o.useRslora, tokens: n, seed: o.seed + 1, label: 'student' }, w0);
+  const { input: x, output: y, gradOutput: dy } = layer.io;
+  const yTarget = await createTensor(gpu, 'teacher.Y*', [n, d]);
+  const lossOut = await createTensor(gpu, 'teacher.loss', [1]);
+  const count = n * d;
+  // dY = (2/n)(Y − Y*) ; loss = mean (Y − Y*)² = (count/4)·Σ dY²
+  const lossPasses = [
+    await createAxpby(gpu, { label: 'mse.dY=cY', x: y, y: dy, n: count, a: 2 / count, b: 0 }),
+    await createAxpby(gpu, { label: 'mse.dY-=cY*', x: yTarget, y: dy, n: count, a: -2 / count, b: 1 }),
+  ];
+  const sum = await createSumSquares(gpu, { label: 'mse.sum', x: dy, n: count, out: lossOut, outIndex: 0 });
+  const targetPass = await createMatmul(gpu, { label: 'teacher.Y*=XTt', c: yTarget, a: x, b: teacher, m: n, n: d, k: d, transB: true });
+
+  const batchRandom = (step: number) => seededRandom(o.seed * 1_000_003 + step);
+  const validation = uniformArray(seededRandom(o.seed + 77), n * d);
+  const evaluate = async (xs: Float32Array) => {
+    writeTensor(gpu, layer.io.input, xs);
+    submitDispatches(gpu, 'teacher.eval', [targetPass, ...layer.forwardDispatches(), ...lossPasses, ...sum.dispatches]);
+    const [s] = await readTensor(gpu, lossOut);
+    return (s * count) / 4;
+  };
+  const initialLoss = (k * sigma * sigma) / (3 * d); // E‖ΔW*·x‖²/d with x uniform in [−1, 1]
+  return {
+    layer,
+    expected: { initialLoss, floor: (Math.max(0, k - o.rank) / k) * initialLoss },
+    trainable: layer.parameters().map((p) => ({ name: `student.${p.name}.weight`, param: p.param, grad: p.grad })),
+    frozenNames: ['student.base_layer.weight'],
+    tokensPerStep: n,
+    nextBatch(step) {
+      writeTensor(gpu, layer.io.input, uniformArray(batchRandom(step), n * d));
+    },
+    forwardBackward() {
+      submitDispatches(gpu, 'teacher.step', [targetPass, ...layer.forwardDispatches(), ...lossPasses, ...sum.dispatches, ...layer.backwardDispatches()]);
+    },
+    async loss() {
+      const [s] = await readTensor(gpu, lossOut);
+      return (s * count) / 4;
+    },
+    validationLoss: () => evaluate(validation),
+  };
+}
