@@ -1,10 +1,12 @@
 // The `lora-playground` command: the engine in Node, no React. Errors are one line and a
 // non-zero exit, never a stack trace.
 import { GpuError } from '../gpu/errors.ts';
+import { InjectionError } from '../lora/injection.ts';
 import { SettingError } from '../settings/schema.ts';
 import { parseArgs, UsageError } from './args.ts';
 import { gpuCommand } from './gpu-command.ts';
 import { paramsCommand } from './params-command.ts';
+import { pretrainCommand } from './pretrain-command.ts';
 import { TRAIN_BOOLEAN_FLAGS, trainCommand } from './train-command.ts';
 import { NonFiniteError } from '../train/trainer.ts';
 
@@ -12,20 +14,26 @@ const USAGE = `usage: lora-playground <command> [flags]
 
 commands:
   params --in N --out N --rank R [--json]   trainable parameters of a LoRA on one linear layer
+  params --preset NAME | --config FILE [--rank R --targets q_proj,v_proj|all-linear --layers 0,1]
+                                            the same for a whole model, in PEFT's format
   train --task low-rank-teacher|tiny-lm [--rank R --alpha A --targets q_proj,v_proj --steps N
         --seed S --lr LR --out DIR ...]        train on the GPU; one JSON line per step
+  pretrain [--steps N --seed S --out DIR --check]
+                                            pretrain the bundled base (npm run pretrain)
   gpu                                       the WebGPU adapter Node sees (Dawn)`;
 
 /** Runs one command; returns the exit code. */
 export async function main(argv: readonly string[], out = console.log, err = console.error): Promise<number> {
   try {
-    const args = parseArgs(argv, new Set(['json', 'help', ...TRAIN_BOOLEAN_FLAGS]));
+    const args = parseArgs(argv, new Set(['json', 'help', 'check', ...TRAIN_BOOLEAN_FLAGS]));
     switch (args.command) {
       case 'params':
         out(paramsCommand(args));
         return 0;
       case 'train':
         return await trainCommand(args, out);
+      case 'pretrain':
+        return await pretrainCommand(args, out);
       case 'gpu':
         out(await gpuCommand());
         return 0;
@@ -42,7 +50,7 @@ export async function main(argv: readonly string[], out = console.log, err = con
       err(`lora-playground: ${error.message}`);
       return 3;
     }
-    if (error instanceof UsageError || error instanceof SettingError || error instanceof GpuError || error instanceof RangeError) {
+    if (error instanceof UsageError || error instanceof SettingError || error instanceof InjectionError || error instanceof GpuError || error instanceof RangeError) {
       err(`lora-playground: ${error.message}`);
       return 2;
     }

@@ -80,12 +80,17 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
   const targetPass = await createMatmul(gpu, { label: 'teacher.Y*=XTt', c: yTarget, a: x, b: teacher, m: n, n: d, k: d, transB: true });
 
   const batchRandom = (step: number) => seededRandom(o.seed * 1_000_003 + step);
-  const validation = uniformArray(seededRandom(o.seed + 77), n * d);
-  const evaluate = async (xs: Float32Array) => {
-    writeTensor(gpu, layer.io.input, xs);
-    submitDispatches(gpu, 'teacher.eval', [targetPass, ...layer.forwardDispatches(), ...lossPasses, ...sum.dispatches]);
-    const [s] = await readTensor(gpu, lossOut);
-    return (s * count) / 4;
+  // Held-out inputs: 8 batches, so the validation loss is within a few % of its expectation.
+  const validation = Array.from({ length: 8 }, (_, i) => uniformArray(seededRandom(o.seed + 77 + 7919 * i), n * d));
+  const evaluate = async (batches: Float32Array[]) => {
+    let total = 0;
+    for (const xs of batches) {
+      writeTensor(gpu, layer.io.input, xs);
+      submitDispatches(gpu, 'teacher.eval', [targetPass, ...layer.forwardDispatches(), ...lossPasses, ...sum.dispatches]);
+      const [s] = await readTensor(gpu, lossOut);
+      total += (s * count) / 4;
+    }
+    return total / batches.length;
   };
   const initialLoss = (k * sigma * sigma) / (3 * d); // E‖ΔW*·x‖²/d with x uniform in [−1, 1]
   return {
