@@ -35,7 +35,7 @@ export async function pretrainCommand(args: ParsedArgs, out: (line: string) => v
     });
     const record = {
       model: dir.split('/').pop(),
-      made_by: 'npm run pretrain (lora-playground pretrain), full fine-tuning from seeded N(0, 0.02) init on corpus A (caps)',
+      made_by: 'npm run pretrain (lora-playground pretrain): full fine-tuning from a seeded N(0, 0.02) init on corpus A (caps), AdamW, weight decay 0.01, clip 1',
       seed, steps, batch: d.batch, seq_len: d.seq, lr: numberFlag(args, 'lr', d.lr), schedule: `cosine, ${d.warmup} warmup steps`,
       final_train_loss: lastLoss,
       val_loss_caps: await task.validationLoss!(),

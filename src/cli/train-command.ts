@@ -12,7 +12,7 @@ import { writeFilesAtomically } from './output-dir.ts';
 
 const FLAGS = [
   'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
-  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet',
+  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern',
 ];
 export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
 

@@ -26,6 +26,14 @@ describe('safetensors', () => {
     expect(serializeSafetensors(tensors.map((t) => ({ ...t, data: file.get(t.name) })), { format: 'pt' })).toEqual(bytes);
   });
 
+  it('reads a Node Buffer that sits inside a shared pool (as readFileSync returns)', () => {
+    const bytes = serializeSafetensors(tensors);
+    const pool = new ArrayBuffer(bytes.length + 3);
+    new Uint8Array(pool).set(bytes, 3);
+    const pooled = Buffer.from(pool, 3, bytes.length);
+    expect(Array.from(parseSafetensors(pooled).get('a.weight'))).toEqual(Array.from(tensors[0].data));
+  });
+
   it('writes F16 and reads it back within half precision', () => {
     const file = parseSafetensors(serializeSafetensors(tensors, {}, 'F16'));
     const got = file.get('a.weight');

@@ -67,7 +67,8 @@ export function f32ToF16(value: number): number {
   return sign | half;
 }
 
-export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+export function parseSafetensors(input: Uint8Array): SafetensorsFile {
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength); // a plain view, also for a Node Buffer
   if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes: too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
@@ -147,7 +148,9 @@ function tensorInfo(name: string, entry: unknown): TensorInfo {
 }
 
 function decode(raw: Uint8Array, dtype: Dtype): Float32Array {
-  const copy = raw.slice(); // aligned copy: third-party writers do not always align tensors
+  // A fresh, aligned copy: third-party writers do not always align tensors. (`new Uint8Array`
+  // rather than slice(): on a Node Buffer, slice() is a view into a shared pool.)
+  const copy = new Uint8Array(raw);
   if (dtype === 'F32') return new Float32Array(copy.buffer, 0, copy.length / 4);
   const halves = new Uint16Array(copy.buffer, 0, copy.length / 2);
   const out = new Float32Array(halves.length);

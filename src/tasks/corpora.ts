@@ -1,44 +1,37 @@
-// The two generated corpora of the tiny-lm task (byte-level, seeded, no downloaded text):
-//   A "caps":  "abc:ABC\n"  — a three-letter word, a colon, the word in capitals
-//   B "shift": "abc:bcd\n"  — the word with each letter moved one along (z → a)
-// The bundled base learns A; adapting it to B must change what it writes after the colon.
-// Words are split once into training and held-out sets, so evaluation uses unseen words.
-import { seededRandom, type Random } from '../util/random.ts';
+// The two generated corpora of the tiny-lm task (byte-level, seeded, no downloaded text). Each
+// line is four pairs: a random lowercase letter and its partner.
+//   A "caps":  "qQ aA zZ mM\n"  — the partner is the capital
+//   B "shift": "qr ab za mn\n"  — the partner is the next letter (z → a)
+// The bundled base learns A; adapting it to B must change what it writes after each letter.
+// Training and evaluation text come from different seeds.
+import type { Random } from '../util/random.ts';
 
 export type CorpusName = 'caps' | 'shift';
-export const LINE_LENGTH = 8; // "abc:ABC\n"
-export const PROMPT_LENGTH = 4; // "abc:"
-export const ANSWER_LENGTH = 3;
+export const PAIRS_PER_LINE = 4;
 
 const A = 'a'.charCodeAt(0);
 
-export function transformWord(word: string, corpus: CorpusName): string {
-  if (corpus === 'caps') return word.toUpperCase();
-  return [...word].map((c) => String.fromCharCode(A + ((c.charCodeAt(0) - A + 1) % 26))).join('');
+export function partner(letter: string, corpus: CorpusName): string {
+  if (corpus === 'caps') return letter.toUpperCase();
+  return String.fromCharCode(A + ((letter.charCodeAt(0) - A + 1) % 26));
 }
 
-/** All 26³ words, split by a fixed seed: about 80 % for training, 20 % held out. */
-export function wordSplit(): { train: string[]; heldOut: string[] } {
-  const random = seededRandom(20261128);
-  const train: string[] = [];
-  const heldOut: string[] = [];
-  for (let i = 0; i < 26 ** 3; i++) {
-    const word = String.fromCharCode(A + Math.floor(i / 676), A + (Math.floor(i / 26) % 26), A + (i % 26));
-    (random() < 0.8 ? train : heldOut).push(word);
-  }
-  return { train, heldOut };
+const randomLetter = (random: Random) => String.fromCharCode(A + Math.floor(random() * 26));
+
+export function line(random: Random, corpus: CorpusName): string {
+  const pairs = Array.from({ length: PAIRS_PER_LINE }, () => {
+    const letter = randomLetter(random);
+    return letter + partner(letter, corpus);
+  });
+  return `${pairs.join(' ')}\n`;
 }
 
-export function line(word: string, corpus: CorpusName): string {
-  return `${word}:${transformWord(word, corpus)}\n`;
-}
-
-/** `count` sequences of `seqLen` bytes, each a run of whole lines (cut at seqLen). */
-export function sampleSequences(words: string[], corpus: CorpusName, count: number, seqLen: number, random: Random): Uint8Array[] {
+/** `count` sequences of `seqLen + 1` bytes (inputs and next-byte targets), cut from lines. */
+export function sampleSequences(corpus: CorpusName, count: number, seqLen: number, random: Random): Uint8Array[] {
   const sequences: Uint8Array[] = [];
   for (let s = 0; s < count; s++) {
     let text = '';
-    while (text.length < seqLen + 1) text += line(words[Math.floor(random() * words.length)], corpus);
+    while (text.length < seqLen + 1) text += line(random, corpus);
     sequences.push(new TextEncoder().encode(text.slice(0, seqLen + 1)));
   }
   return sequences;
@@ -55,4 +48,14 @@ export function batchFromSequences(sequences: Uint8Array[], seqLen: number): { i
     }
   });
   return { ids, targets };
+}
+
+/** A completion prompt: two pairs of `corpus` then a lone letter, e.g. "kK pP x" → "X". */
+export function completionPrompt(random: Random, corpus: CorpusName): { prompt: string; answer: string } {
+  const context = Array.from({ length: 2 }, () => {
+    const letter = randomLetter(random);
+    return letter + partner(letter, corpus);
+  });
+  const letter = randomLetter(random);
+  return { prompt: `${context.join(' ')} ${letter}`, answer: partner(letter, corpus) };
 }

@@ -19,4 +19,4 @@ export const TINY_BASE_CONFIG = validateLlamaConfig({
   tie_word_embeddings: true,
 });
 
-export const PRETRAIN_DEFAULTS = { steps: 600, lr: 3e-3, batch: 16, seq: 32, seed: 1, warmup: 30 };
+export const PRETRAIN_DEFAULTS = { steps: 300, lr: 1e-2, batch: 16, seq: 32, seed: 1, warmup: 30 };

@@ -34,16 +34,34 @@ function parseLayers(text: string | undefined, layers: number): number[] | null 
   return list;
 }
 
+/** `q_proj=4,model.layers.1.mlp.down_proj=2` → {q_proj: 4, ...} (PEFT's rank_pattern / alpha_pattern). */
+export function parsePattern(flag: string, text: string | undefined, integer: boolean): Record<string, number> {
+  const pattern: Record<string, number> = {};
+  if (text === undefined) return pattern;
+  for (const item of text.split(',')) {
+    const [key, value] = item.split('=');
+    const number = Number(value);
+    if (!key || value === undefined || !(number > 0) || (integer && !Number.isInteger(number))) {
+      throw new SettingError(`--${flag} takes module=${integer ? 'rank' : 'alpha'} pairs such as q_proj=4, got '${item}'`);
+    }
+    pattern[key.trim()] = number;
+  }
+  return pattern;
+}
+
 export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskRun> {
+  // Every flag is checked before anything is read or allocated.
   const modelDir = stringFlag(args, 'model') ?? TINY_BASE_DIR;
-  const { config, weights } = readModel(modelDir);
   const rank = numberFlag(args, 'rank');
   const alpha = numberFlag(args, 'alpha', 2 * rank);
   const useRslora = args.flags.has('rslora');
   const targetModules = parseTargetModules(stringFlag(args, 'targets') ?? 'q_proj,v_proj');
+  const { config, weights } = readModel(modelDir);
   const layersToTransform = parseLayers(stringFlag(args, 'layers'), config.num_hidden_layers);
   const full = args.flags.has('full');
-  const lora: LoraInjectionConfig = { targetModules, r: rank, loraAlpha: alpha, useRslora, layersToTransform, seed: numberFlag(args, 'seed') };
+  const rankPattern = parsePattern('rank-pattern', stringFlag(args, 'rank-pattern'), true);
+  const alphaPattern = parsePattern('alpha-pattern', stringFlag(args, 'alpha-pattern'), false);
+  const lora: LoraInjectionConfig = { targetModules, r: rank, loraAlpha: alpha, useRslora, layersToTransform, rankPattern, alphaPattern, seed: numberFlag(args, 'seed') };
   const task = await createTinyLmTask(gpu, config, weights, {
     corpus: 'shift',
     batch: numberFlag(args, 'batch'),
@@ -67,7 +85,7 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
         'adapter_model.safetensors': adapterSafetensors(modules),
         'adapter_config.json': adapterConfigJson({
           r: rank, loraAlpha: alpha, targetModules: targetModules === 'all-linear' ? 'all-linear' : [...targetModules], useRslora,
-          layersToTransform, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: modelDir,
+          layersToTransform, rankPattern, alphaPattern, loraDropout: 0, baseModelNameOrPath: modelDir,
         }),
       };
     },

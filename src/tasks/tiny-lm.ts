@@ -1,12 +1,12 @@
 // Task "tiny-lm": a small byte-level Llama pretrained on corpus A (caps) is adapted to corpus B
 // (shift). Training minimises next-byte cross-entropy; the task metric is exact-match accuracy
-// of the three bytes a model writes after "abc:" for held-out words.
+// of the byte a model writes (greedily) after a prompt such as "kK pP x", on held-out prompts.
 import type { Gpu } from '../gpu/device.ts';
 import type { LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
 import type { TrainingTarget } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
-import { ANSWER_LENGTH, batchFromSequences, PROMPT_LENGTH, sampleSequences, transformWord, wordSplit, type CorpusName } from './corpora.ts';
+import { batchFromSequences, completionPrompt, sampleSequences, type CorpusName } from './corpora.ts';
 
 export interface TinyLmOptions {
   corpus: CorpusName;
@@ -18,15 +18,15 @@ export interface TinyLmOptions {
 
 export interface TinyLmTask extends TrainingTarget {
   model: LlamaModel;
-  /** Exact-match accuracy on `count` held-out words of `corpus` (greedy decoding). */
+  /** Exact-match accuracy on `count` held-out prompts of `corpus` (greedy decoding). */
   accuracy(corpus: CorpusName, count?: number): Promise<number>;
 }
 
 export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: Map<string, Float32Array>, o: TinyLmOptions): Promise<TinyLmTask> {
   if (o.seq > config.max_position_embeddings) throw new RangeError(`sequence length ${o.seq} is over the model's max_position_embeddings (${config.max_position_embeddings})`);
   const model = await LlamaModel.create(gpu, config, weights, { batch: o.batch, seq: o.seq, mode: o.mode });
-  const words = wordSplit();
-  const validation = batchFromSequences(sampleSequences(words.heldOut, o.corpus, o.batch, o.seq, seededRandom(o.seed + 99)), o.seq);
+  // Held-out text and prompts use seeds that training never draws (training: seed·1000003 + step).
+  const validation = batchFromSequences(sampleSequences(o.corpus, o.batch, o.seq, seededRandom(o.seed + 0x5eed)), o.seq);
   const trainable = new Set(model.trainable.map((p) => p.param));
   return {
     model,
@@ -35,7 +35,7 @@ export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: M
     tokensPerStep: o.batch * o.seq,
     nextBatch(step) {
       const random = seededRandom(o.seed * 1_000_003 + step);
-      const b = batchFromSequences(sampleSequences(words.train, o.corpus, o.batch, o.seq, random), o.seq);
+      const b = batchFromSequences(sampleSequences(o.corpus, o.batch, o.seq, random), o.seq);
       model.setBatch(b.ids, b.targets);
     },
     forwardBackward: () => model.forwardBackward(),
@@ -46,36 +46,31 @@ export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: M
       return model.loss();
     },
     async accuracy(corpus, count = 4 * o.batch) {
-      const list = words.heldOut.filter((_, i) => i % 7 === 0).slice(0, count);
+      const random = seededRandom(o.seed + 0xacc);
+      const list = Array.from({ length: count }, () => completionPrompt(random, corpus));
       let correct = 0;
       for (let start = 0; start < list.length; start += o.batch) {
         const chunk = list.slice(start, start + o.batch);
-        const answers = await greedyAnswers(model, chunk, o.batch, o.seq);
-        chunk.forEach((w, i) => (correct += answers[i] === transformWord(w, corpus) ? 1 : 0));
+        const answers = await greedyNextBytes(model, chunk.map((c) => c.prompt), o.batch, o.seq);
+        chunk.forEach((c, i) => (correct += answers[i] === c.answer ? 1 : 0));
       }
       return correct / list.length;
     },
   };
 }
 
-/** Writes "abc:" at the start of each sequence and decodes three bytes greedily. */
-async function greedyAnswers(model: LlamaModel, words: string[], batch: number, seq: number): Promise<string[]> {
+/** The byte each model continuation starts with, for prompts written at each sequence's start. */
+async function greedyNextBytes(model: LlamaModel, prompts: string[], batch: number, seq: number): Promise<string[]> {
   const vocab = model.config.vocab_size;
   const ids = new Uint32Array(batch * seq).fill(10); // newline padding after the prompt
-  words.forEach((w, b) => new TextEncoder().encode(`${w}:`).forEach((byte, t) => (ids[b * seq + t] = byte)));
-  const answers = words.map(() => '');
-  for (let k = 0; k < ANSWER_LENGTH; k++) {
-    model.setBatch(ids, new Uint32Array(batch * seq).fill(IGNORE_TARGET));
-    model.forward();
-    const logits = await model.logits();
-    const position = PROMPT_LENGTH - 1 + k;
-    words.forEach((_, b) => {
-      const row = (b * seq + position) * vocab;
-      let best = 0;
-      for (let v = 1; v < vocab; v++) if (logits[row + v] > logits[row + best]) best = v;
-      ids[b * seq + position + 1] = best;
-      answers[b] += String.fromCharCode(best);
-    });
-  }
-  return answers;
+  prompts.forEach((p, b) => new TextEncoder().encode(p).forEach((byte, t) => (ids[b * seq + t] = byte)));
+  model.setBatch(ids, new Uint32Array(batch * seq).fill(IGNORE_TARGET));
+  model.forward();
+  const logits = await model.logits();
+  return prompts.map((p, b) => {
+    const row = (b * seq + p.length - 1) * vocab;
+    let best = 0;
+    for (let v = 1; v < vocab; v++) if (logits[row + v] > logits[row + best]) best = v;
+    return String.fromCharCode(best);
+  });
 }

@@ -1,0 +1,58 @@
+// `lora-playground train` through the real bin: JSON per step, adapter and merged files on
+// disk in the formats PEFT and transformers read, one-line errors for bad flags.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseSafetensors } from '../io/safetensors.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/lora-playground.mjs', import.meta.url));
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('lora-playground train', () => {
+  it('trains the low-rank teacher, printing JSON per step, and writes adapter + merged weights', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lora-train-'));
+    const r = run(['train', '--task', 'low-rank-teacher', '--dim', '16', '--true-rank', '2', '--rank', '2', '--alpha', '4', '--steps', '3', '--seed', '5', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const steps = lines.filter((l) => 'step' in l);
+    expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
+    for (const s of steps) {
+      expect(Number.isFinite(s.loss)).toBe(true);
+      expect(s.base_grad).toEqual({ 'student.base_layer.weight': null });
+      expect(Object.keys(s.grad_norms)).toEqual(['student.lora_A.weight', 'student.lora_B.weight']);
+    }
+    const adapter = parseSafetensors(readFileSync(join(out, 'adapter/adapter_model.safetensors')));
+    expect(adapter.metadata).toEqual({ format: 'pt' });
+    expect(adapter.tensors.map((t) => [t.name, t.shape])).toEqual([
+      ['base_model.model.layer.lora_A.weight', [2, 16]],
+      ['base_model.model.layer.lora_B.weight', [16, 2]],
+    ]);
+    const config = JSON.parse(readFileSync(join(out, 'adapter/adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 2, lora_alpha: 4, target_modules: ['layer'], use_dora: false, bias: 'none' });
+    const merged = parseSafetensors(readFileSync(join(out, 'merged/model.safetensors')));
+    expect(merged.tensors.map((t) => t.shape)).toEqual([[16, 16]]);
+  });
+
+  it('same seed, same loss curve', () => {
+    const args = ['train', '--task', 'low-rank-teacher', '--dim', '16', '--true-rank', '2', '--rank', '1', '--steps', '3', '--seed', '9'];
+    const losses = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'step' in l).map((l) => l.loss);
+    expect(losses(run(args).stdout)).toEqual(losses(run(args).stdout));
+  });
+
+  it.each([
+    [['--task', 'mnist'], '--task must be low-rank-teacher or tiny-lm'],
+    [['--task', 'low-rank-teacher', '--rank', '0'], 'rank must be ≥ 1'],
+    [['--task', 'low-rank-teacher', '--lr', 'fast'], "lr must be a number"],
+    [['--task', 'low-rank-teacher', '--dim', '8', '--rank', '9'], 'larger than min(in, out) = 8'],
+    [['--task', 'tiny-lm', '--targets', 'qkv'], "unknown target module 'qkv'"],
+    [['--task', 'tiny-lm', '--model', '/nonexistent'], 'cannot read the model in /nonexistent'],
+  ])('refuses %j with one line and exit 2', (flags, message) => {
+    const r = run(['train', ...flags]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
