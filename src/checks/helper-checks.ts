@@ -2,12 +2,12 @@
 import { createTensor, readTensor, writeTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { ADAMW_DEFAULTS, createAdamWUpdate } from '../gpu/kernels/adamw.ts';
-import { createAxpby } from '../gpu/kernels/elementwise.ts';
+import { createAxpby, createDropout } from '../gpu/kernels/elementwise.ts';
 import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import { createMerge } from '../gpu/kernels/merge.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import { adamwReference } from '../reference/adamw.ts';
-import { axpbyReference } from '../reference/elementwise.ts';
+import { axpbyReference, dropoutReference } from '../reference/elementwise.ts';
 import { fingerprintReference } from '../reference/fingerprint.ts';
 import { mergeReference } from '../reference/merge.ts';
 import { sumSquaresReference } from '../reference/reduce.ts';
@@ -92,6 +92,29 @@ export function helperChecks(): KernelCheck[] {
         const again = await fingerprintTensor(gpu, tensor);
         if (again !== print) problems.push(`restored data gave ${again}, first ${print}`);
         return assertion(this.name, problems.length === 0, problems.join('; ') || `fingerprint ${print}`);
+      },
+    });
+  }
+
+  for (const [n, p] of [[1, 0.5], [130, 0.1], [4099, 0.3]]) {
+    checks.push({
+      name: `dropout p=${p} n=${n}: the mask of the CPU reference, overwrite and accumulate`,
+      async run(gpu) {
+        const random = seededRandom(n + 4);
+        const [x, y] = [uniformArray(random, n), uniformArray(random, n)];
+        const tx = await createTensor(gpu, 'check.x', [n], x);
+        const ty = await createTensor(gpu, 'check.y', [n], y);
+        const drop = await createDropout(gpu, { label: 'check.dropout', x: tx, y: ty, n, p, accumulate: true });
+        drop.setSeed(99);
+        submitDispatches(gpu, this.name, [drop.dispatch]);
+        const accumulated = await readTensor(gpu, ty);
+        const fresh = await createDropout(gpu, { label: 'check.dropout2', x: tx, y: ty, n, p, accumulate: false });
+        fresh.setSeed(7);
+        submitDispatches(gpu, this.name, [fresh.dispatch]);
+        return resultOf(this.name, {
+          accumulate: { got: accumulated, ref: dropoutReference(x, y, p, 99) },
+          overwrite: { got: await readTensor(gpu, ty), ref: dropoutReference(x, null, p, 7) },
+        });
       },
     });
   }

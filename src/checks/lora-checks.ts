@@ -69,6 +69,36 @@ export function loraChecks(): KernelCheck[] {
   });
 
   checks.push({
+    name: 'LoRALinear with lora_dropout 0.25: training uses the mask in both passes, evaluation none',
+    async run(gpu) {
+      const random = seededRandom(21);
+      const [tokens, inDim, outDim, rank] = [17, 33, 20, 4];
+      const w = uniformArray(random, outDim * inDim);
+      const layer = await LoRALinear.create(gpu, { inFeatures: inDim, outFeatures: outDim, rank, alpha: 8, tokens, dropout: 0.25, seed: 3 }, w);
+      const [b, x, dy] = [uniformArray(random, outDim * rank), uniformArray(random, tokens * inDim), uniformArray(random, tokens * outDim)];
+      writeTensor(gpu, layer.loraB, b);
+      writeTensor(gpu, layer.io.input, x);
+      writeTensor(gpu, layer.io.gradOutput, dy);
+      layer.setDropoutSeed(1234);
+      layer.forward();
+      const trainY = await readTensor(gpu, layer.io.output);
+      layer.backward();
+      const ref = { weight: w, loraA: await readTensor(gpu, layer.loraA), loraB: b, inDim, outDim, rank, scaling: layer.scaling };
+      const withDropout = { ...ref, dropout: { p: 0.25, seed: 1234 } };
+      const grads = loraBackwardReference(withDropout, x, dy, tokens);
+      const parts = {
+        'Y (train)': { got: trainY, ref: loraForwardReference(withDropout, x, tokens).y },
+        dA: { got: await readTensor(gpu, layer.gradA), ref: grads.dA },
+        dB: { got: await readTensor(gpu, layer.gradB), ref: grads.dB },
+        dX: { got: await readTensor(gpu, layer.io.gradInput), ref: grads.dx },
+      };
+      layer.training = false;
+      layer.forward();
+      return resultOf(this.name, { ...parts, 'Y (eval)': { got: await readTensor(gpu, layer.io.output), ref: loraForwardReference(ref, x, tokens).y } });
+    },
+  });
+
+  checks.push({
     name: 'LoRALinear at init (B = 0) outputs exactly the base X·Wᵀ',
     async run(gpu) {
       const random = seededRandom(3);

@@ -40,7 +40,7 @@ export async function pretrainCommand(args: ParsedArgs, out: (line: string) => v
       final_train_loss: lastLoss,
       val_loss_caps: await task.validationLoss!(),
       accuracy_caps: await task.accuracy('caps'),
-      accuracy_shift: await task.accuracy('shift'),
+      accuracy_dash: await task.accuracy('dash'),
       seconds: Math.round((Date.now() - started) / 1000),
     };
     out(JSON.stringify(record));

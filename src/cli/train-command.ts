@@ -12,7 +12,7 @@ import { writeFilesAtomically } from './output-dir.ts';
 
 const FLAGS = [
   'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
-  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern',
+  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern', 'dropout',
 ];
 export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
 
@@ -39,7 +39,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   const maxGradNorm = numberFlag(args, 'max-grad-norm');
   const options: Partial<TrainerOptions> = {
     steps: numberFlag(args, 'steps'),
-    lr: numberFlag(args, 'lr', task === 'tiny-lm' ? 3e-3 : 1e-2),
+    lr: numberFlag(args, 'lr', task === 'tiny-lm' ? 2e-2 : 1e-2),
     weightDecay: numberFlag(args, 'weight-decay'),
     maxGradNorm: maxGradNorm > 0 ? maxGradNorm : null,
     schedule: schedule === 'cosine' ? { kind: 'cosine', warmupSteps: numberFlag(args, 'warmup') } : { kind: 'constant' },

@@ -47,9 +47,8 @@ function patternValue(pattern: Record<string, number> | undefined, path: string)
 
 /** Module path → LoRA settings for every targeted linear layer. */
 export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig): Map<string, LoraSettings> {
-  if (inj.loraDropout) {
-    throw new InjectionError(`lora_dropout ${inj.loraDropout} is not supported yet; use 0`);
-  }
+  const dropout = inj.loraDropout ?? 0;
+  if (!(dropout >= 0 && dropout < 1)) throw new InjectionError(`lora_dropout must be in [0, 1), got ${dropout}`);
   const modules = inj.targetModules === 'all-linear' ? LINEAR_MODULES : inj.targetModules;
   const layers = inj.layersToTransform ?? Array.from({ length: config.num_hidden_layers }, (_, i) => i);
   for (const l of layers) {
@@ -63,7 +62,7 @@ export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig
       const path = linearPath(layer, module);
       const rank = patternValue(inj.rankPattern, path) ?? inj.r;
       const alpha = patternValue(inj.alphaPattern, path) ?? inj.loraAlpha;
-      targets.set(path, { rank, alpha, useRslora: inj.useRslora ?? false, seed: (inj.seed ?? 0) + targets.size * 7919 });
+      targets.set(path, { rank, alpha, useRslora: inj.useRslora ?? false, seed: (inj.seed ?? 0) + targets.size * 7919, dropout });
     }
   }
   return targets;

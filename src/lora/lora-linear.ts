@@ -2,10 +2,13 @@
 //   forward   H = X·Aᵀ ; Y = X·Wᵀ + s·H·Bᵀ
 //   backward  dB = s·dYᵀ·H ; dH = s·dY·B ; dA = dHᵀ·X ; dX = dY·W + dH·A
 // W never gets a gradient: `gradWeight` is null and no buffer for it is ever allocated.
+// With lora_dropout p, training uses X̃ = dropout(X) in place of X on the A path (H = X̃·Aᵀ,
+// dA = dHᵀ·X̃, dX gains dropout(dH·A) with the same mask); evaluation uses X.
 // Every dispatch is built once here, then only encoded (see DESIGN.md §3).
 import { createTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
+import { createDropout, type DropoutPass } from '../gpu/kernels/elementwise.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createMerge } from '../gpu/kernels/merge.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
@@ -24,6 +27,8 @@ export interface LoRALinearConfig {
   label?: string;
   /** Add dX into gradInput instead of overwriting it (layers that share an input, like q/k/v). */
   accumulateGradInput?: boolean;
+  /** PEFT's lora_dropout: dropout on X before A, in training only. */
+  dropout?: number;
 }
 
 /** Activation buffers the layer reads and writes; allocated by the layer unless given. */
@@ -38,6 +43,8 @@ export class LoRALinear {
   /** The base has no gradient: not a zero buffer, none at all. */
   readonly gradWeight = null;
   private isMerged = false;
+  /** Training applies lora_dropout; evaluation does not (like module.train() / .eval()). */
+  training = true;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -51,14 +58,15 @@ export class LoRALinear {
     readonly hidden: GpuTensor, // H  (N, r)
     readonly gradHidden: GpuTensor, // dH (N, r)
     readonly io: LoRALinearIO,
-    private readonly passes: Record<'forwardBase' | 'forwardMerged' | 'backward' | 'merge' | 'unmerge', Dispatch[]>,
+    private readonly passes: Record<'forwardBase' | 'forwardTrain' | 'forwardMerged' | 'backward' | 'merge' | 'unmerge', Dispatch[]>,
+    private readonly dropoutPasses: DropoutPass[],
   ) {}
 
   static async create(gpu: Gpu, config: LoRALinearConfig, weight?: Float32Array, io?: Partial<LoRALinearIO>): Promise<LoRALinear> {
     const { inFeatures: inDim, outFeatures: outDim, rank, alpha, tokens } = config;
     validateLoRAShape(inDim, outDim, rank, alpha);
     if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`tokens must be a positive integer, got ${tokens}`);
-    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, ...config };
+    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, dropout: 0, ...config };
     const label = full.label;
     const scaling = loraScaling(alpha, rank, full.useRslora);
 
@@ -81,24 +89,46 @@ export class LoRALinear {
       createMatmul(gpu, { label: `${label}.${name}`, ...spec });
 
     const baseForward = await mm('Y=XWt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true });
-    const passes = {
-      forwardBase: [
-        baseForward,
-        await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true }),
-        await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 }),
-      ],
-      forwardMerged: [baseForward],
-      backward: [
-        await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling }),
-        await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling }),
+    const addLoRA = await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 });
+    const forwardBase = [baseForward, await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), addLoRA];
+    const dB = await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling });
+    const dH = await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling });
+    const dXbase = await mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0 });
+    let forwardTrain = forwardBase;
+    let backward: Dispatch[];
+    const dropoutPasses: DropoutPass[] = [];
+    if (full.dropout > 0) {
+      const xDrop = await createTensor(gpu, `${label}.Xdrop`, [tokens, inDim]); // X̃ (N, in)
+      const gradXDrop = await createTensor(gpu, `${label}.dXdrop`, [tokens, inDim]); // dH·A before the mask (N, in)
+      const n = tokens * inDim;
+      const dropX = await createDropout(gpu, { label: `${label}.dropout`, x, y: xDrop, n, p: full.dropout, accumulate: false });
+      const dropGrad = await createDropout(gpu, { label: `${label}.dropout.bw`, x: gradXDrop, y: dx, n, p: full.dropout, accumulate: true });
+      dropoutPasses.push(dropX, dropGrad);
+      forwardTrain = [baseForward, dropX.dispatch, await mm('H=X~At', { c: hidden, a: xDrop, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), addLoRA];
+      backward = [
+        dB, dH,
+        await mm('dA=dHtX~', { c: gradA, a: gradHidden, b: xDrop, m: rank, n: inDim, k: tokens, transA: true }),
+        dXbase,
+        await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }),
+        dropGrad.dispatch,
+      ];
+    } else {
+      backward = [
+        dB, dH,
         await mm('dA=dHtX', { c: gradA, a: gradHidden, b: x, m: rank, n: inDim, k: tokens, transA: true }),
-        await mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0 }),
+        dXbase,
         await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 }),
-      ],
+      ];
+    }
+    const passes = {
+      forwardBase,
+      forwardTrain,
+      forwardMerged: [baseForward],
+      backward,
       merge: [await createMerge(gpu, { label: `${label}.merge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling })],
       unmerge: [await createMerge(gpu, { label: `${label}.unmerge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: -scaling })],
     };
-    return new LoRALinear(gpu, full, scaling, w, loraA, loraB, gradA, gradB, hidden, gradHidden, allIo, passes);
+    return new LoRALinear(gpu, full, scaling, w, loraA, loraB, gradA, gradB, hidden, gradHidden, allIo, passes, dropoutPasses);
   }
 
   /** True while W holds W + s·B·A. */
@@ -125,12 +155,19 @@ export class LoRALinear {
 
   /** Dispatches for Y from X; after a merge only the base matmul runs (W holds B·A). */
   forwardDispatches(): Dispatch[] {
-    return this.merged ? this.passes.forwardMerged : this.passes.forwardBase;
+    if (this.merged) return this.passes.forwardMerged;
+    return this.training ? this.passes.forwardTrain : this.passes.forwardBase;
+  }
+
+  /** A fresh dropout mask (no effect without lora_dropout); call once per training step. */
+  setDropoutSeed(seed: number): void {
+    for (const d of this.dropoutPasses) d.setSeed(seed);
   }
 
   /** Dispatches for dA, dB and dX from dY; reads H from the last forward. */
   backwardDispatches(): Dispatch[] {
     if (this.merged) throw new Error(`${this.config.label}: unmerge the adapter before training (W holds B·A)`);
+    if (!this.training && this.dropoutPasses.length) throw new Error(`${this.config.label}: backward needs training mode (the dropout mask of the forward)`);
     return this.passes.backward;
   }
 

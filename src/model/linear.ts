@@ -15,6 +15,7 @@ export interface LoraSettings {
   alpha: number;
   useRslora: boolean;
   seed: number;
+  dropout?: number;
 }
 
 export interface TrainableParameter {

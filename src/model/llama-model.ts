@@ -236,6 +236,16 @@ export class LlamaModel {
     return readTensor(this.gpu, this.io.logits);
   }
 
+  /** Training mode applies lora_dropout; evaluation (validation, generation) does not. */
+  setTraining(training: boolean): void {
+    for (const l of this.linears) if (l.lora) l.lora.training = training;
+  }
+
+  /** A fresh dropout mask for every adapter (each layer mixes in its own index). */
+  setDropoutSeed(seed: number): void {
+    this.linears.forEach((l, i) => l.lora?.setDropoutSeed(Math.imul(seed + 1, 0x9e3779b1) ^ i));
+  }
+
   merge(): void {
     for (const l of this.linears) l.lora?.merge();
   }

@@ -6,3 +6,28 @@ export function axpbyReference(x: ArrayLike<number>, y: ArrayLike<number>, a: nu
   for (let i = 0; i < x.length; i++) out[i] = a * x[i] + (b !== 0 ? b * y[i] : 0);
   return out;
 }
+
+function hash32(value: number): number {
+  let x = value >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** The dropout threshold as the kernel holds it: p·2³² as an unsigned integer. */
+export function dropoutThreshold(p: number): number {
+  return Math.min(0xffffffff, Math.round(p * 2 ** 32));
+}
+
+/** Whether element i is kept by dropout with probability p and `seed` (as shaders/elementwise.wgsl). */
+export function dropoutKeeps(i: number, seed: number, p: number): boolean {
+  return hash32((i ^ hash32(seed)) >>> 0) >= dropoutThreshold(p);
+}
+
+/** [accumulate ? y : 0] + keep(i)·x/(1 − p). */
+export function dropoutReference(x: ArrayLike<number>, y: ArrayLike<number> | null, p: number, seed: number): Float64Array {
+  return Float64Array.from({ length: x.length }, (_, i) => (y ? y[i] : 0) + (dropoutKeeps(i, seed, p) ? x[i] / (1 - p) : 0));
+}

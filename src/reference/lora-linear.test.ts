@@ -31,6 +31,20 @@ describe('LoRALinear reference backward matches finite differences (float64)', (
     });
   }
 
+  it('with lora_dropout (a fixed mask): dA, dB and dX match finite differences', () => {
+    const random = seededRandom(11);
+    const [tokens, inDim, outDim, rank] = [4, 6, 5, 2];
+    const f64 = (n: number) => Float64Array.from(uniformArray(random, n));
+    const layer = { weight: f64(outDim * inDim), loraA: f64(rank * inDim), loraB: f64(outDim * rank), inDim, outDim, rank, scaling: 1.5, dropout: { p: 0.4, seed: 17 } };
+    const x = f64(tokens * inDim);
+    const g = f64(tokens * outDim);
+    const grads = loraBackwardReference(layer, x, g, tokens);
+    const evaluate = () => loss(layer, x, g, tokens);
+    expectClose(grads.dA, numericGradient(layer.loraA, evaluate), 'dA');
+    expectClose(grads.dB, numericGradient(layer.loraB, evaluate), 'dB');
+    expectClose(grads.dx, numericGradient(x, evaluate), 'dX');
+  });
+
   it('with B = 0 (PEFT init) dA is exactly zero and dB is not', () => {
     const random = seededRandom(9);
     const [tokens, inDim, outDim, rank] = [3, 6, 5, 2];

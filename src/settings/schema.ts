@@ -17,6 +17,7 @@ export const SETTINGS = {
   out: { name: 'out', kind: 'int', default: 4096, min: 1, max: 1 << 20, description: 'output features of the linear layer' },
   rank: { name: 'rank', kind: 'int', default: 8, min: 1, max: 1024, description: 'LoRA rank r (≤ min(in, out))' },
   alpha: { name: 'alpha', kind: 'float', default: 16, min: 0, minInclusive: false, max: 4096, description: 'LoRA alpha; scaling s = α/r' },
+  dropout: { name: 'dropout', kind: 'float', default: 0, min: 0, max: 0.9, description: 'lora_dropout: dropout on X before A, training only' },
   steps: { name: 'steps', kind: 'int', default: 200, min: 1, max: 1_000_000, description: 'optimizer steps' },
   lr: { name: 'lr', kind: 'float', default: 0.01, min: 0, minInclusive: false, max: 100, description: 'peak learning rate (AdamW)' },
   seed: { name: 'seed', kind: 'int', default: 0, min: 0, max: 2 ** 31 - 1, description: 'seed of initialisation and data order' },

@@ -1,19 +1,20 @@
 // The two generated corpora of the tiny-lm task (byte-level, seeded, no downloaded text). Each
-// line is four pairs: a random lowercase letter and its partner.
-//   A "caps":  "qQ aA zZ mM\n"  — the partner is the capital
-//   B "shift": "qr ab za mn\n"  — the partner is the next letter (z → a)
-// The bundled base learns A; adapting it to B must change what it writes after each letter.
+// line is four pairs of a random lowercase letter and its capital:
+//   A "caps":  "qQ aA zZ mM\n"  — pairs separated by spaces
+//   B "dash":  "qQ-aA-zZ-mM\n"  — pairs separated by dashes
+// The bundled base learns A; adapting it to B must change the format it writes after each pair
+// while keeping what it knows. (A new 26-way letter mapping would be a full-rank change, which
+// a low-rank adapter cannot make: we tried "shift", q→r, and rank 4 plateaued at chance.)
 // Training and evaluation text come from different seeds.
 import type { Random } from '../util/random.ts';
 
-export type CorpusName = 'caps' | 'shift';
+export type CorpusName = 'caps' | 'dash';
 export const PAIRS_PER_LINE = 4;
 
 const A = 'a'.charCodeAt(0);
 
-export function partner(letter: string, corpus: CorpusName): string {
-  if (corpus === 'caps') return letter.toUpperCase();
-  return String.fromCharCode(A + ((letter.charCodeAt(0) - A + 1) % 26));
+export function separator(corpus: CorpusName): string {
+  return corpus === 'caps' ? ' ' : '-';
 }
 
 const randomLetter = (random: Random) => String.fromCharCode(A + Math.floor(random() * 26));
@@ -21,9 +22,9 @@ const randomLetter = (random: Random) => String.fromCharCode(A + Math.floor(rand
 export function line(random: Random, corpus: CorpusName): string {
   const pairs = Array.from({ length: PAIRS_PER_LINE }, () => {
     const letter = randomLetter(random);
-    return letter + partner(letter, corpus);
+    return letter + letter.toUpperCase();
   });
-  return `${pairs.join(' ')}\n`;
+  return `${pairs.join(separator(corpus))}\n`;
 }
 
 /** `count` sequences of `seqLen + 1` bytes (inputs and next-byte targets), cut from lines. */
@@ -50,12 +51,10 @@ export function batchFromSequences(sequences: Uint8Array[], seqLen: number): { i
   return { ids, targets };
 }
 
-/** A completion prompt: two pairs of `corpus` then a lone letter, e.g. "kK pP x" → "X". */
+/** A completion prompt: one pair of `corpus` then a lone letter: "kK-x" → "X-" (dash). */
 export function completionPrompt(random: Random, corpus: CorpusName): { prompt: string; answer: string } {
-  const context = Array.from({ length: 2 }, () => {
-    const letter = randomLetter(random);
-    return letter + partner(letter, corpus);
-  });
+  const first = randomLetter(random);
   const letter = randomLetter(random);
-  return { prompt: `${context.join(' ')} ${letter}`, answer: partner(letter, corpus) };
+  const sep = separator(corpus);
+  return { prompt: `${first}${first.toUpperCase()}${sep}${letter}`, answer: `${letter.toUpperCase()}${sep}` };
 }

@@ -55,21 +55,22 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
   const rank = numberFlag(args, 'rank');
   const alpha = numberFlag(args, 'alpha', 2 * rank);
   const useRslora = args.flags.has('rslora');
-  const targetModules = parseTargetModules(stringFlag(args, 'targets') ?? 'q_proj,v_proj');
+  const targetModules = parseTargetModules(stringFlag(args, 'targets') ?? 'all-linear');
   const { config, weights } = readModel(modelDir);
   const layersToTransform = parseLayers(stringFlag(args, 'layers'), config.num_hidden_layers);
   const full = args.flags.has('full');
   const rankPattern = parsePattern('rank-pattern', stringFlag(args, 'rank-pattern'), true);
   const alphaPattern = parsePattern('alpha-pattern', stringFlag(args, 'alpha-pattern'), false);
-  const lora: LoraInjectionConfig = { targetModules, r: rank, loraAlpha: alpha, useRslora, layersToTransform, rankPattern, alphaPattern, seed: numberFlag(args, 'seed') };
+  const loraDropout = numberFlag(args, 'dropout');
+  const lora: LoraInjectionConfig = { targetModules, r: rank, loraAlpha: alpha, useRslora, layersToTransform, rankPattern, alphaPattern, loraDropout, seed: numberFlag(args, 'seed') };
   const task = await createTinyLmTask(gpu, config, weights, {
-    corpus: 'shift',
+    corpus: 'dash',
     batch: numberFlag(args, 'batch'),
     seq: numberFlag(args, 'seq-len'),
     seed: numberFlag(args, 'seed'),
     mode: full ? { kind: 'full' } : { kind: 'lora', lora },
   });
-  const before = { accuracy_shift: await task.accuracy('shift'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
+  const before = { accuracy_dash: await task.accuracy('dash'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
   const model = task.model;
   return {
     target: task,
@@ -85,7 +86,7 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
         'adapter_model.safetensors': adapterSafetensors(modules),
         'adapter_config.json': adapterConfigJson({
           r: rank, loraAlpha: alpha, targetModules: targetModules === 'all-linear' ? 'all-linear' : [...targetModules], useRslora,
-          layersToTransform, rankPattern, alphaPattern, loraDropout: 0, baseModelNameOrPath: modelDir,
+          layersToTransform, rankPattern, alphaPattern, loraDropout, baseModelNameOrPath: modelDir,
         }),
       };
     },
@@ -97,7 +98,7 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
       return llamaCheckpointFiles(config, merged);
     },
     async summary() {
-      const after = { accuracy_shift: await task.accuracy('shift'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
+      const after = { accuracy_dash: await task.accuracy('dash'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
       const trainable = model.trainable.reduce((s, p) => s + p.param.numel, 0);
       return { task: 'tiny-lm', base: modelDir, mode: full ? 'full' : 'lora', trainable_params: trainable, before, after };
     },

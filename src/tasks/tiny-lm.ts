@@ -1,6 +1,6 @@
 // Task "tiny-lm": a small byte-level Llama pretrained on corpus A (caps) is adapted to corpus B
-// (shift). Training minimises next-byte cross-entropy; the task metric is exact-match accuracy
-// of the byte a model writes (greedily) after a prompt such as "kK pP x", on held-out prompts.
+// (dash). Training minimises next-byte cross-entropy; the task metric is exact-match accuracy of
+// the two bytes a model writes (greedily) after a prompt such as "kK-x" ("X-"), on held-out prompts.
 import type { Gpu } from '../gpu/device.ts';
 import type { LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
@@ -37,40 +37,54 @@ export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: M
       const random = seededRandom(o.seed * 1_000_003 + step);
       const b = batchFromSequences(sampleSequences(o.corpus, o.batch, o.seq, random), o.seq);
       model.setBatch(b.ids, b.targets);
+      model.setDropoutSeed(o.seed * 1_000_003 + step);
     },
     forwardBackward: () => model.forwardBackward(),
     loss: () => model.loss(),
     async validationLoss() {
+      model.setTraining(false);
       model.setBatch(validation.ids, validation.targets);
       model.forward();
-      return model.loss();
+      const loss = await model.loss();
+      model.setTraining(true);
+      return loss;
     },
     async accuracy(corpus, count = 4 * o.batch) {
       const random = seededRandom(o.seed + 0xacc);
       const list = Array.from({ length: count }, () => completionPrompt(random, corpus));
       let correct = 0;
+      model.setTraining(false);
       for (let start = 0; start < list.length; start += o.batch) {
         const chunk = list.slice(start, start + o.batch);
-        const answers = await greedyNextBytes(model, chunk.map((c) => c.prompt), o.batch, o.seq);
+        const answers = await greedyContinuations(model, chunk.map((c) => c.prompt), chunk[0].answer.length, o.batch, o.seq);
         chunk.forEach((c, i) => (correct += answers[i] === c.answer ? 1 : 0));
       }
+      model.setTraining(true);
       return correct / list.length;
     },
   };
 }
 
-/** The byte each model continuation starts with, for prompts written at each sequence's start. */
-async function greedyNextBytes(model: LlamaModel, prompts: string[], batch: number, seq: number): Promise<string[]> {
+/** `length` bytes decoded greedily after each prompt (written at the start of its sequence). */
+export async function greedyContinuations(model: LlamaModel, prompts: string[], length: number, batch: number, seq: number): Promise<string[]> {
   const vocab = model.config.vocab_size;
   const ids = new Uint32Array(batch * seq).fill(10); // newline padding after the prompt
+  const lengths = prompts.map((p) => p.length);
+  if (Math.max(...lengths) + length > seq) throw new RangeError(`prompt plus ${length} bytes is longer than the sequence length ${seq}`);
   prompts.forEach((p, b) => new TextEncoder().encode(p).forEach((byte, t) => (ids[b * seq + t] = byte)));
-  model.setBatch(ids, new Uint32Array(batch * seq).fill(IGNORE_TARGET));
-  model.forward();
-  const logits = await model.logits();
-  return prompts.map((p, b) => {
-    const row = (b * seq + p.length - 1) * vocab;
-    let best = 0;
-    for (let v = 1; v < vocab; v++) if (logits[row + v] > logits[row + best]) best = v;
-    return String.fromCharCode(best);
-  });
+  const out = prompts.map(() => '');
+  for (let k = 0; k < length; k++) {
+    model.setBatch(ids, new Uint32Array(batch * seq).fill(IGNORE_TARGET));
+    model.forward();
+    const logits = await model.logits();
+    prompts.forEach((_, b) => {
+      const position = lengths[b] - 1 + k;
+      const row = (b * seq + position) * vocab;
+      let best = 0;
+      for (let v = 1; v < vocab; v++) if (logits[row + v] > logits[row + best]) best = v;
+      ids[b * seq + position + 1] = best;
+      out[b] += String.fromCharCode(best);
+    });
+  }
+  return out;
 }

@@ -28,3 +28,39 @@ export async function createAxpby(
     workgroups: [stridedWorkgroups(spec.n)],
   });
 }
+
+export interface DropoutPass {
+  dispatch: Dispatch;
+  /** A new mask: call once per training step (forward and backward must share the seed). */
+  setSeed(seed: number): void;
+}
+
+/** y ← [accumulate ? y : 0] + dropout_p(x), the mask a function of (index, seed). */
+export async function createDropout(
+  gpu: Gpu,
+  spec: { label: string; x: GpuTensor; y: GpuTensor; n: number; p: number; accumulate: boolean },
+): Promise<DropoutPass> {
+  if (!(spec.p >= 0 && spec.p < 1)) throw new RangeError(`dropout must be in [0, 1), got ${spec.p}`);
+  expectNumel(spec.label, 'x', spec.x, spec.n);
+  expectNumel(spec.label, 'y', spec.y, spec.n);
+  const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 20);
+  const data = new ArrayBuffer(20);
+  const view = new DataView(data);
+  view.setUint32(0, spec.n, true);
+  view.setUint32(8, Math.min(0xffffffff, Math.round(spec.p * 2 ** 32)), true);
+  view.setFloat32(12, 1 / (1 - spec.p), true);
+  view.setUint32(16, spec.accumulate ? 1 : 0, true);
+  const setSeed = (seed: number) => {
+    view.setUint32(4, seed >>> 0, true);
+    gpu.device.queue.writeBuffer(uniforms, 0, data);
+  };
+  setSeed(0);
+  const dispatch = await createDispatch(gpu, {
+    family: 'elementwise',
+    entryPoint: 'dropout',
+    label: spec.label,
+    bindings: [uniforms, spec.x.buffer, spec.y.buffer],
+    workgroups: [stridedWorkgroups(spec.n)],
+  });
+  return { dispatch, setSeed };
+}
