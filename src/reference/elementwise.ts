@@ -1,20 +1,11 @@
 // CPU reference for shaders/elementwise.wgsl.
+import { mix32 } from './fingerprint.ts';
 
 /** a·x + b·y (y is not read when b = 0). */
 export function axpbyReference(x: ArrayLike<number>, y: ArrayLike<number>, a: number, b: number): Float64Array {
   const out = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = a * x[i] + (b !== 0 ? b * y[i] : 0);
   return out;
-}
-
-function hash32(value: number): number {
-  let x = value >>> 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x7feb352d);
-  x ^= x >>> 15;
-  x = Math.imul(x, 0x846ca68b);
-  x ^= x >>> 16;
-  return x >>> 0;
 }
 
 /** The dropout threshold as the kernel holds it: p·2³² as an unsigned integer. */
@@ -24,7 +15,7 @@ export function dropoutThreshold(p: number): number {
 
 /** Whether element i is kept by dropout with probability p and `seed` (as shaders/elementwise.wgsl). */
 export function dropoutKeeps(i: number, seed: number, p: number): boolean {
-  return hash32((i ^ hash32(seed)) >>> 0) >= dropoutThreshold(p);
+  return mix32((i ^ mix32(seed)) >>> 0) >= dropoutThreshold(p);
 }
 
 /** [accumulate ? y : 0] + keep(i)·x/(1 − p). */

@@ -6,6 +6,7 @@ import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { ShapeError } from '../errors.ts';
 import { stridedWorkgroups } from './elementwise.ts';
 import { expectNumel } from './matmul.ts';
+import { ropeTables } from '../../reference/transformer-ops.ts';
 
 const u32 = (v: number) => ['u32', v] as ['u32', number];
 const f32 = (v: number) => ['f32', v] as ['f32', number];
@@ -95,18 +96,10 @@ export interface RopeTables {
 export async function createRopeTables(gpu: Gpu, seq: number, headDim: number, theta: number): Promise<RopeTables> {
   if (headDim % 2 !== 0) throw new ShapeError(`RoPE needs an even head dimension, got ${headDim}`);
   const half = headDim / 2;
-  const cos = new Float32Array(seq * half);
-  const sin = new Float32Array(seq * half);
-  for (let pos = 0; pos < seq; pos++) {
-    for (let i = 0; i < half; i++) {
-      const angle = pos / theta ** ((2 * i) / headDim);
-      cos[pos * half + i] = Math.cos(angle);
-      sin[pos * half + i] = Math.sin(angle);
-    }
-  }
+  const tables = ropeTables(seq, headDim, theta); // float64, rounded once to f32
   return {
-    cos: await createTensor(gpu, 'rope.cos', [seq, half], cos),
-    sin: await createTensor(gpu, 'rope.sin', [seq, half], sin),
+    cos: await createTensor(gpu, 'rope.cos', [seq, half], Float32Array.from(tables.cos)),
+    sin: await createTensor(gpu, 'rope.sin', [seq, half], Float32Array.from(tables.sin)),
   };
 }
 
