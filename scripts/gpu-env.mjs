@@ -58,6 +58,9 @@ export function dawnEnvironment(env = process.env) {
 
 /** One line naming what is missing for the GPU tests, or null when all is there. */
 export function missingForTests() {
+  if (process.env.CHROMIUM_PATH && !existsSync(process.env.CHROMIUM_PATH)) {
+    return `CHROMIUM_PATH is ${process.env.CHROMIUM_PATH}, which does not exist. Point it at a Chrome or Chromium binary, or unset it to use Debian's chromium package.`;
+  }
   if (!chromiumPath()) {
     return 'No Chromium found. On Debian/Ubuntu: sudo apt-get install chromium ' +
       '(it also ships the SwiftShader Vulkan driver the GPU tests use), or set CHROMIUM_PATH to a Chrome binary.';

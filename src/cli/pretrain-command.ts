@@ -9,23 +9,34 @@ import { PRETRAIN_DEFAULTS, TINY_BASE_CONFIG, TINY_BASE_DIR } from '../tasks/tin
 import { createTinyLmTask } from '../tasks/tiny-lm.ts';
 import { Trainer } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
-import { rejectUnknownFlags, type ParsedArgs } from './args.ts';
+import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
 import { stepJson } from './train-command.ts';
 import { writeFilesAtomically } from './output-dir.ts';
 
+function readRecord(dir: string): { steps: number; seed: number; lr: number; final_train_loss: number } {
+  try {
+    return JSON.parse(readFileSync(`${dir}/pretrain.json`, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--check needs ${dir}/pretrain.json: ${(err as Error).message}`);
+  }
+}
+
 export async function pretrainCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
   rejectUnknownFlags(args, ['steps', 'lr', 'seed', 'out', 'quiet', 'check']);
   const d = PRETRAIN_DEFAULTS;
-  const steps = numberFlag(args, 'steps', d.steps);
-  const seed = numberFlag(args, 'seed', d.seed);
   const dir = stringFlag(args, 'out') ?? TINY_BASE_DIR;
+  // --check retrains with the settings recorded beside the checkpoint and compares, writing nothing.
+  const shipped = args.flags.has('check') ? readRecord(dir) : null;
+  const steps = numberFlag(args, 'steps', shipped?.steps ?? d.steps);
+  const seed = numberFlag(args, 'seed', shipped?.seed ?? d.seed);
+  const lr = numberFlag(args, 'lr', shipped?.lr ?? d.lr);
   const gpu = await acquireNodeGpu();
   try {
     const weights = initLlamaWeights(TINY_BASE_CONFIG, seededRandom(seed));
     const task = await createTinyLmTask(gpu, TINY_BASE_CONFIG, weights, { corpus: 'caps', batch: d.batch, seq: d.seq, seed, mode: { kind: 'full' } });
     const trainer = await Trainer.create(gpu, task, {
-      steps, lr: numberFlag(args, 'lr', d.lr), weightDecay: 0.01, maxGradNorm: 1, schedule: { kind: 'cosine', warmupSteps: d.warmup }, evalEvery: 100,
+      steps, lr, weightDecay: 0.01, maxGradNorm: 1, schedule: { kind: 'cosine', warmupSteps: d.warmup }, evalEvery: 100,
     });
     const started = Date.now();
     let lastLoss = NaN;
@@ -36,17 +47,15 @@ export async function pretrainCommand(args: ParsedArgs, out: (line: string) => v
     const record = {
       model: dir.split('/').pop(),
       made_by: 'npm run pretrain (lora-playground pretrain): full fine-tuning from a seeded N(0, 0.02) init on corpus A (caps), AdamW, weight decay 0.01, clip 1',
-      seed, steps, batch: d.batch, seq_len: d.seq, lr: numberFlag(args, 'lr', d.lr), schedule: `cosine, ${d.warmup} warmup steps`,
+      seed, steps, batch: d.batch, seq_len: d.seq, lr, schedule: `cosine, ${d.warmup} warmup steps`,
       final_train_loss: lastLoss,
       val_loss_caps: await task.validationLoss!(),
       accuracy_caps: await task.accuracy('caps'),
-      accuracy_dash: await task.accuracy('dash'),
+      accuracy_lines: await task.accuracy('lines'),
       seconds: Math.round((Date.now() - started) / 1000),
     };
     out(JSON.stringify(record));
-    if (args.flags.has('check')) {
-      // Compare with the record shipped beside the bundled checkpoint.
-      const shipped = JSON.parse(readFileSync(`${dir}/pretrain.json`, 'utf8'));
+    if (shipped) {
       const same = shipped.final_train_loss === record.final_train_loss;
       out(JSON.stringify({ reproduced: same, shipped_final_loss: shipped.final_train_loss, this_run: record.final_train_loss }));
       return same ? 0 : 1;

@@ -1,20 +1,21 @@
 // The two generated corpora of the tiny-lm task (byte-level, seeded, no downloaded text). Each
 // line is four pairs of a random lowercase letter and its capital:
-//   A "caps":  "qQ aA zZ mM\n"  — pairs separated by spaces
-//   B "dash":  "qQ-aA-zZ-mM\n"  — pairs separated by dashes
+//   A "caps":   "qQ aA zZ mM\n"      — four pairs a line, separated by spaces
+//   B "lines":  "qQ\naA\nzZ\nmM\n"  — one pair a line
 // The bundled base learns A; adapting it to B must change the format it writes after each pair
-// while keeping what it knows. (A new 26-way letter mapping would be a full-rank change, which
-// a low-rank adapter cannot make: we tried "shift", q→r, and rank 4 plateaued at chance.)
+// while keeping what it knows. B uses only bytes A trained: a byte A never shows has an
+// untrained (tied) embedding that a LoRA cannot change, so a dash separator stayed unlikely.
+// And a new 26-way letter mapping (we tried q→r) is a full-rank change: rank 4 stayed at chance.
 // Training and evaluation text come from different seeds.
 import type { Random } from '../util/random.ts';
 
-export type CorpusName = 'caps' | 'dash';
+export type CorpusName = 'caps' | 'lines';
 export const PAIRS_PER_LINE = 4;
 
 const A = 'a'.charCodeAt(0);
 
 export function separator(corpus: CorpusName): string {
-  return corpus === 'caps' ? ' ' : '-';
+  return corpus === 'caps' ? ' ' : '\n';
 }
 
 const randomLetter = (random: Random) => String.fromCharCode(A + Math.floor(random() * 26));
@@ -51,7 +52,7 @@ export function batchFromSequences(sequences: Uint8Array[], seqLen: number): { i
   return { ids, targets };
 }
 
-/** A completion prompt: one pair of `corpus` then a lone letter: "kK-x" → "X-" (dash). */
+/** A completion prompt: one pair of `corpus` then a lone letter: "kK\nx" → "X\n" (lines). */
 export function completionPrompt(random: Random, corpus: CorpusName): { prompt: string; answer: string } {
   const first = randomLetter(random);
   const letter = randomLetter(random);

@@ -64,7 +64,7 @@ describe('tiny-lm', () => {
 
   it('a short LoRA run lowers the loss; base gradients are null', async () => {
     const weights = initLlamaWeights(config, seededRandom(1));
-    const task = await createTinyLmTask(gpu, config, weights, { corpus: 'dash', batch: 4, seq: 16, seed: 2, mode: { kind: 'lora', lora: { targetModules: 'all-linear', r: 4, loraAlpha: 8 } } });
+    const task = await createTinyLmTask(gpu, config, weights, { corpus: 'lines', batch: 4, seq: 16, seed: 2, mode: { kind: 'lora', lora: { targetModules: 'all-linear', r: 4, loraAlpha: 8 } } });
     const trainer = await Trainer.create(gpu, task, { steps: 12, lr: 0.05 });
     const metrics: { loss: number; base: Record<string, null> }[] = [];
     await trainer.run((m) => metrics.push({ loss: m.loss, base: m.baseGradients }));
@@ -73,10 +73,10 @@ describe('tiny-lm', () => {
     expect(Object.values(metrics[0].base).every((v) => v === null)).toBe(true);
   });
 
-  it('the bundled base writes the pairs of corpus A, not the dashes of corpus B', async () => {
+  it('the bundled base writes the pairs of corpus A, not the one-pair lines of corpus B', async () => {
     const { config: c, weights } = parseLlamaCheckpoint(readFileSync(`${TINY_BASE_DIR}/config.json`, 'utf8'), readFileSync(`${TINY_BASE_DIR}/model.safetensors`));
-    const task = await createTinyLmTask(gpu, c, weights, { corpus: 'dash', batch: 8, seq: 32, seed: 0, mode: { kind: 'frozen' } });
+    const task = await createTinyLmTask(gpu, c, weights, { corpus: 'lines', batch: 8, seq: 32, seed: 0, mode: { kind: 'frozen' } });
     expect(await task.accuracy('caps', 16)).toBeGreaterThan(0.8);
-    expect(await task.accuracy('dash', 16)).toBeLessThan(0.2);
+    expect(await task.accuracy('lines', 16)).toBeLessThan(0.2);
   });
 });

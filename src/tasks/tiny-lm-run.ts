@@ -64,13 +64,13 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
   const loraDropout = numberFlag(args, 'dropout');
   const lora: LoraInjectionConfig = { targetModules, r: rank, loraAlpha: alpha, useRslora, layersToTransform, rankPattern, alphaPattern, loraDropout, seed: numberFlag(args, 'seed') };
   const task = await createTinyLmTask(gpu, config, weights, {
-    corpus: 'dash',
+    corpus: 'lines',
     batch: numberFlag(args, 'batch'),
     seq: numberFlag(args, 'seq-len'),
     seed: numberFlag(args, 'seed'),
     mode: full ? { kind: 'full' } : { kind: 'lora', lora },
   });
-  const before = { accuracy_dash: await task.accuracy('dash'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
+  const before = { accuracy_lines: await task.accuracy('lines'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
   const model = task.model;
   return {
     target: task,
@@ -98,7 +98,7 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
       return llamaCheckpointFiles(config, merged);
     },
     async summary() {
-      const after = { accuracy_dash: await task.accuracy('dash'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
+      const after = { accuracy_lines: await task.accuracy('lines'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
       const trainable = model.trainable.reduce((s, p) => s + p.param.numel, 0);
       return { task: 'tiny-lm', base: modelDir, mode: full ? 'full' : 'lora', trainable_params: trainable, before, after };
     },

@@ -1,6 +1,6 @@
 // Task "tiny-lm": a small byte-level Llama pretrained on corpus A (caps) is adapted to corpus B
-// (dash). Training minimises next-byte cross-entropy; the task metric is exact-match accuracy of
-// the two bytes a model writes (greedily) after a prompt such as "kK-x" ("X-"), on held-out prompts.
+// (lines). Training minimises next-byte cross-entropy; the task metric is exact-match accuracy
+// of the two bytes a model writes (greedily) after a prompt such as "kK\nx" ("X\n"), on held-out prompts.
 import type { Gpu } from '../gpu/device.ts';
 import type { LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
