@@ -36,19 +36,25 @@ fn qOffset(b: u32, i: u32, h: u32) -> u32 { return ((b * params.seq + i) * param
 fn kvOffset(b: u32, j: u32, g: u32) -> u32 { return ((b * params.seq + j) * params.kvHeads + g) * params.headDim; }
 fn probOffset(b: u32, h: u32, i: u32) -> u32 { return ((b * params.heads + h) * params.seq + i) * params.seq; }
 
+// A query row: batch b, head h, position i, and the key/value group g that head h reads.
+struct QueryRow { b: u32, h: u32, i: u32, g: u32 }
+
+fn queryRow(index: u32) -> QueryRow {
+  let h = (index / params.seq) % params.heads;
+  return QueryRow(index / (params.seq * params.heads), h, index % params.seq, h / (params.heads / params.kvHeads));
+}
+
 @compute @workgroup_size(kWorkgroupSize)
 fn forward(@builtin(global_invocation_id) id: vec3u) {
-  let rows = params.batch * params.heads * params.seq;
-  if (id.x >= rows) { return; }
-  let i = id.x % params.seq;
-  let h = (id.x / params.seq) % params.heads;
-  let b = id.x / (params.seq * params.heads);
-  let g = h / (params.heads / params.kvHeads);
-  let qo = qOffset(b, i, h);
-  let po = probOffset(b, h, i);
+  if (id.x >= params.batch * params.heads * params.seq) { return; }
+  let row = queryRow(id.x);
+  let i = row.i;
+  let g = row.g;
+  let qo = qOffset(row.b, i, row.h);
+  let po = probOffset(row.b, row.h, i);
   var maxScore = -3.0e38;
   for (var j = 0u; j <= i; j++) {
-    let ko = kvOffset(b, j, g);
+    let ko = kvOffset(row.b, j, g);
     var s = 0.0;
     for (var d = 0u; d < params.headDim; d++) { s = fma(q[qo + d], k[ko + d], s); }
     s *= params.scale;
@@ -65,7 +71,7 @@ fn forward(@builtin(global_invocation_id) id: vec3u) {
   for (var j = 0u; j <= i; j++) {
     let p = probs[po + j] / total;
     probs[po + j] = p;
-    let vo = kvOffset(b, j, g);
+    let vo = kvOffset(row.b, j, g);
     for (var d = 0u; d < params.headDim; d++) { acc[d] = fma(p, v[vo + d], acc[d]); }
   }
   for (var d = 0u; d < params.headDim; d++) { out[qo + d] = acc[d]; }
@@ -73,17 +79,15 @@ fn forward(@builtin(global_invocation_id) id: vec3u) {
 
 @compute @workgroup_size(kWorkgroupSize)
 fn backwardQuery(@builtin(global_invocation_id) id: vec3u) {
-  let rows = params.batch * params.heads * params.seq;
-  if (id.x >= rows) { return; }
-  let i = id.x % params.seq;
-  let h = (id.x / params.seq) % params.heads;
-  let b = id.x / (params.seq * params.heads);
-  let g = h / (params.heads / params.kvHeads);
-  let qo = qOffset(b, i, h);
-  let po = probOffset(b, h, i);
+  if (id.x >= params.batch * params.heads * params.seq) { return; }
+  let row = queryRow(id.x);
+  let i = row.i;
+  let g = row.g;
+  let qo = qOffset(row.b, i, row.h);
+  let po = probOffset(row.b, row.h, i);
   var delta = 0.0;
   for (var j = 0u; j <= i; j++) {
-    let vo = kvOffset(b, j, g);
+    let vo = kvOffset(row.b, j, g);
     var dp = 0.0;
     for (var d = 0u; d < params.headDim; d++) { dp = fma(dOut[qo + d], v[vo + d], dp); }
     dScores[po + j] = dp;
@@ -93,7 +97,7 @@ fn backwardQuery(@builtin(global_invocation_id) id: vec3u) {
   for (var j = 0u; j <= i; j++) {
     let ds = probs[po + j] * (dScores[po + j] - delta);
     dScores[po + j] = ds;
-    let ko = kvOffset(b, j, g);
+    let ko = kvOffset(row.b, j, g);
     for (var d = 0u; d < params.headDim; d++) { acc[d] = fma(ds, k[ko + d], acc[d]); }
   }
   for (var d = 0u; d < params.headDim; d++) { out[qo + d] = acc[d] * params.scale; }
