@@ -12,6 +12,22 @@ async function run(argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+describe('lora-playground inspect', () => {
+  it('lists the tensors of the bundled model', async () => {
+    const r = await run(['inspect', 'public/models/byte-caps/model.safetensors']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/model\.embed_tokens\.weight\s+F32\s+\[256, 64\]\s+65,536/);
+    expect(r.out).toContain('20 tensors, 435,456 bytes of data');
+    expect(r.out).toContain('format: pt');
+  });
+
+  it('says in one line why a file is not safetensors, exit 2', () => {
+    const r = spawnSync(process.execPath, [BIN, 'inspect', 'package.json'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^lora-playground: package\.json is not a valid safetensors file: header length \d+ is over the 100000000-byte limit$/);
+  });
+});
+
 describe('lora-playground params', () => {
   it("prints the seed's numbers through the real bin", () => {
     const text = execFileSync(process.execPath, [BIN, 'params', '--in', '4096', '--out', '4096', '--rank', '8'], { encoding: 'utf8' });

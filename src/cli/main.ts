@@ -5,6 +5,7 @@ import { InjectionError } from '../lora/injection.ts';
 import { SettingError } from '../settings/schema.ts';
 import { parseArgs, UsageError } from './args.ts';
 import { gpuCommand } from './gpu-command.ts';
+import { inspectCommand } from './inspect-command.ts';
 import { paramsCommand } from './params-command.ts';
 import { pretrainCommand } from './pretrain-command.ts';
 import { TRAIN_BOOLEAN_FLAGS, trainCommand } from './train-command.ts';
@@ -20,6 +21,7 @@ commands:
         --seed S --lr LR --out DIR ...]        train on the GPU; one JSON line per step
   pretrain [--steps N --seed S --out DIR --check]
                                             pretrain the bundled base (npm run pretrain)
+  inspect FILE [--json]                     tensors and metadata of a safetensors file
   gpu                                       the WebGPU adapter Node sees (Dawn)`;
 
 /** Runs one command; returns the exit code. */
@@ -32,6 +34,9 @@ export async function main(argv: readonly string[], out = console.log, err = con
         return 0;
       case 'train':
         return await trainCommand(args, out);
+      case 'inspect':
+        out(inspectCommand(args));
+        return 0;
       case 'pretrain':
         return await pretrainCommand(args, out);
       case 'gpu':

@@ -23,6 +23,7 @@ export interface TensorInfo {
 }
 
 export interface SafetensorsFile {
+  /** In the order of their data in the file (a JSON object's key order is not reliable). */
   tensors: TensorInfo[];
   metadata: Record<string, string>;
   /** The tensor as f32 (F16 and BF16 converted); copied, so alignment never matters. */
@@ -87,6 +88,8 @@ export function parseSafetensors(input: Uint8Array): SafetensorsFile {
     throw new SafetensorsError(`header is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('header must be a JSON object');
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== null) throw new SafetensorsError(`tensor ${JSON.stringify(duplicate)} appears twice in the header`);
 
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
@@ -117,7 +120,7 @@ export function parseSafetensors(input: Uint8Array): SafetensorsFile {
   }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   return {
-    tensors,
+    tensors: ordered,
     metadata,
     get(name) {
       const t = byName.get(name);
@@ -125,6 +128,38 @@ export function parseSafetensors(input: Uint8Array): SafetensorsFile {
       return decode(bytes.subarray(dataStart + t.begin, dataStart + t.end), t.dtype);
     },
   };
+}
+
+/**
+ * The first key that occurs twice in the top-level object of valid JSON `text` (JSON.parse
+ * silently keeps the last one), or null. A small scanner: strings, nesting depth, nothing else.
+ */
+export function firstDuplicateKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = depth === 1 && c === '{';
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return null;
 }
 
 function tensorInfo(name: string, entry: unknown): TensorInfo {
@@ -171,7 +206,8 @@ export interface TensorToWrite {
 /** Serialises tensors (in the given order) as F32 or F16. */
 export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = {}, dtype: 'F32' | 'F16' = 'F32'): Uint8Array {
   const size = DTYPE_BYTES[dtype];
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named "__proto__" must become a key, not replace the prototype.
+  const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
