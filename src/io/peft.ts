@@ -1,6 +1,6 @@
 // The PEFT LoRA adapter format (what PeftModel.from_pretrained loads): adapter_model.safetensors
 // with keys base_model.model.<module path>.lora_{A,B}.weight, and adapter_config.json.
-import { serializeSafetensors, type TensorToWrite } from './safetensors.ts';
+import { parseSafetensors, serializeSafetensors, type TensorToWrite } from './safetensors.ts';
 
 export interface AdapterModule {
   path: string; // e.g. model.layers.0.self_attn.q_proj
@@ -59,4 +59,86 @@ export function adapterSafetensors(modules: AdapterModule[]): Uint8Array {
     tensors.push({ name: `base_model.model.${m.path}.lora_B.weight`, shape: [m.outDim, m.rank], data: m.loraB });
   }
   return serializeSafetensors(tensors, { format: 'pt' });
+}
+
+export class AdapterFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdapterFormatError';
+  }
+}
+
+export interface ParsedAdapter {
+  r: number;
+  loraAlpha: number;
+  useRslora: boolean;
+  targetModules: string[] | string;
+  rankPattern: Record<string, number>;
+  alphaPattern: Record<string, number>;
+  baseModelNameOrPath: string | null;
+  /** Module path → its A (r, in), B (out, r), rank and scaling s. */
+  modules: Map<string, { loraA: Float32Array; loraB: Float32Array; rank: number; inDim: number; outDim: number; scaling: number }>;
+}
+
+function patternFor(pattern: Record<string, number>, path: string): number | undefined {
+  const keys = Object.keys(pattern).filter((k) => path === k || path.endsWith(`.${k}`)).sort((a, b) => b.length - a.length);
+  return keys.length ? pattern[keys[0]] : undefined;
+}
+
+/**
+ * Reads a PEFT LoRA adapter (ours or one PEFT wrote): unknown config keys are ignored, rank and
+ * alpha patterns honoured, variants we cannot run (DoRA, other PEFT types, biases, fan_in_fan_out)
+ * refused with a message naming the field.
+ */
+export function parseAdapter(configText: string, safetensors: Uint8Array): ParsedAdapter {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(configText);
+  } catch (err) {
+    throw new AdapterFormatError(`adapter_config.json is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null) throw new AdapterFormatError('adapter_config.json must be a JSON object');
+  if (raw.peft_type !== 'LORA') throw new AdapterFormatError(`peft_type ${JSON.stringify(raw.peft_type)} is not supported; only LORA adapters are`);
+  if (raw.use_dora === true) throw new AdapterFormatError('use_dora is true: DoRA adapters are not supported');
+  if (raw.bias !== undefined && raw.bias !== 'none') throw new AdapterFormatError(`bias ${JSON.stringify(raw.bias)} is not supported; only "none"`);
+  if (raw.fan_in_fan_out === true) throw new AdapterFormatError('fan_in_fan_out is true: only (out, in) weights are supported');
+  const r = raw.r;
+  const alpha = raw.lora_alpha ?? r;
+  if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new AdapterFormatError(`r must be a positive integer, got ${JSON.stringify(r)}`);
+  if (typeof alpha !== 'number' || !(alpha > 0)) throw new AdapterFormatError(`lora_alpha must be a positive number, got ${JSON.stringify(alpha)}`);
+  const rankPattern = (raw.rank_pattern ?? {}) as Record<string, number>;
+  const alphaPattern = (raw.alpha_pattern ?? {}) as Record<string, number>;
+  const useRslora = raw.use_rslora === true;
+
+  const file = parseSafetensors(safetensors);
+  const prefix = 'base_model.model.';
+  const found = new Map<string, { a?: string; b?: string }>();
+  for (const t of file.tensors) {
+    const m = /^(.*)\.lora_([AB])(?:\.default)?\.weight$/.exec(t.name);
+    if (!m || !m[1].startsWith(prefix)) throw new AdapterFormatError(`unexpected tensor ${t.name}: expected ${prefix}<module>.lora_A.weight / .lora_B.weight`);
+    const path = m[1].slice(prefix.length);
+    const entry = found.get(path) ?? {};
+    entry[m[2] === 'A' ? 'a' : 'b'] = t.name;
+    found.set(path, entry);
+  }
+  const modules: ParsedAdapter['modules'] = new Map();
+  for (const [path, { a, b }] of found) {
+    if (!a || !b) throw new AdapterFormatError(`${path} has lora_${a ? 'A' : 'B'} but no lora_${a ? 'B' : 'A'}`);
+    const ta = file.tensors.find((t) => t.name === a)!;
+    const tb = file.tensors.find((t) => t.name === b)!;
+    const rank = patternFor(rankPattern, path) ?? r;
+    if (ta.shape.length !== 2 || tb.shape.length !== 2 || ta.shape[0] !== rank || tb.shape[1] !== rank) {
+      throw new AdapterFormatError(`${path}: lora_A [${ta.shape}] and lora_B [${tb.shape}] do not match rank ${rank}`);
+    }
+    const moduleAlpha = patternFor(alphaPattern, path) ?? alpha;
+    modules.set(path, {
+      loraA: file.get(a), loraB: file.get(b), rank, inDim: ta.shape[1], outDim: tb.shape[0],
+      scaling: useRslora ? moduleAlpha / Math.sqrt(rank) : moduleAlpha / rank,
+    });
+  }
+  if (modules.size === 0) throw new AdapterFormatError('adapter_model.safetensors holds no LoRA tensors');
+  return {
+    r, loraAlpha: alpha, useRslora, targetModules: raw.target_modules as string[] | string, rankPattern, alphaPattern,
+    baseModelNameOrPath: (raw.base_model_name_or_path as string | null) ?? null, modules,
+  };
 }
