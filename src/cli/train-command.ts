@@ -12,7 +12,7 @@ import { writeFilesAtomically } from './output-dir.ts';
 
 const FLAGS = [
   'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
-  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern', 'dropout',
+  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern', 'dropout', 'merged-dtype',
 ];
 export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
 
@@ -34,6 +34,8 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   rejectUnknownFlags(args, FLAGS);
   const task = stringFlag(args, 'task');
   if (task !== 'low-rank-teacher' && task !== 'tiny-lm') throw new UsageError(`--task must be low-rank-teacher or tiny-lm, got ${task ?? 'nothing'}`);
+  const mergedDtype = (stringFlag(args, 'merged-dtype') ?? 'f32').toLowerCase();
+  if (mergedDtype !== 'f32' && mergedDtype !== 'f16') throw new SettingError(`--merged-dtype must be f32 or f16, got ${mergedDtype}`);
   const schedule = stringFlag(args, 'schedule') ?? 'constant';
   if (schedule !== 'constant' && schedule !== 'cosine') throw new SettingError(`--schedule must be constant or cosine, got ${schedule}`);
   const maxGradNorm = numberFlag(args, 'max-grad-norm');
@@ -58,22 +60,22 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
       });
     } catch (err) {
       if (!(err instanceof NonFiniteError)) throw err;
-      await writeOutputs(args, run, out);
+      await writeOutputs(args, run, out, mergedDtype === 'f16' ? 'F16' : 'F32');
       throw err;
     }
     if (quiet && last) out(stepJson(last));
     if (run.summary) out(JSON.stringify(await run.summary()));
-    await writeOutputs(args, run, out);
+    await writeOutputs(args, run, out, mergedDtype === 'f16' ? 'F16' : 'F32');
     return 0;
   } finally {
     releaseGpu(gpu);
   }
 }
 
-async function writeOutputs(args: ParsedArgs, run: TaskRun, out: (line: string) => void): Promise<void> {
+async function writeOutputs(args: ParsedArgs, run: TaskRun, out: (line: string) => void, dtype: 'F32' | 'F16'): Promise<void> {
   const dir = stringFlag(args, 'out');
   if (!dir) return;
   const adapter = writeFilesAtomically(`${dir}/adapter`, await run.adapterFiles());
-  const merged = writeFilesAtomically(`${dir}/merged`, await run.mergedFiles());
+  const merged = writeFilesAtomically(`${dir}/merged`, await run.mergedFiles(dtype));
   out(JSON.stringify({ wrote: [...adapter, ...merged] }));
 }

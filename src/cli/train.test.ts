@@ -36,6 +36,18 @@ describe('lora-playground train', () => {
     expect(merged.tensors.map((t) => t.shape)).toEqual([[16, 16]]);
   });
 
+  it('writes the merged model in F16 on request (tiny-lm, the bundled base)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lora-f16-'));
+    const r = run(['train', '--task', 'tiny-lm', '--rank', '2', '--targets', 'q_proj', '--steps', '1', '--batch', '2', '--seq-len', '16', '--merged-dtype', 'f16', '--quiet', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const merged = parseSafetensors(readFileSync(join(out, 'merged/model.safetensors')));
+    expect(new Set(merged.tensors.map((t) => t.dtype))).toEqual(new Set(['F16']));
+    expect(merged.tensors.map((t) => t.name)).toContain('model.layers.1.self_attn.q_proj.weight');
+    expect(JSON.parse(readFileSync(join(out, 'merged/config.json'), 'utf8'))).toMatchObject({ model_type: 'llama', torch_dtype: 'float16', architectures: ['LlamaForCausalLM'] });
+    const adapter = JSON.parse(readFileSync(join(out, 'adapter/adapter_config.json'), 'utf8'));
+    expect(adapter).toMatchObject({ r: 2, target_modules: ['q_proj'], base_model_name_or_path: 'public/models/byte-caps' });
+  });
+
   it('same seed, same loss curve', () => {
     const args = ['train', '--task', 'low-rank-teacher', '--dim', '16', '--true-rank', '2', '--rank', '1', '--steps', '3', '--seed', '9'];
     const losses = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'step' in l).map((l) => l.loss);

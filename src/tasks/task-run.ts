@@ -6,7 +6,7 @@ export interface TaskRun {
   /** adapter_model.safetensors and adapter_config.json of the current adapter. */
   adapterFiles(): Promise<Record<string, string | Uint8Array>>;
   /** The merged weights (the base with the adapter folded in), as safetensors (+ config.json). */
-  mergedFiles(): Promise<Record<string, string | Uint8Array>>;
+  mergedFiles(dtype: 'F32' | 'F16'): Promise<Record<string, string | Uint8Array>>;
   /** Task-specific figures after training (floor, accuracy, …). */
   summary?(): Promise<Record<string, unknown>>;
 }

@@ -35,11 +35,11 @@ export async function createTeacherRun(gpu: Gpu, args: ParsedArgs): Promise<Task
         }),
       };
     },
-    async mergedFiles() {
+    async mergedFiles(dtype) {
       layer.merge();
       const weight = await readTensor(gpu, layer.weight);
       layer.unmerge();
-      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }) };
+      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
     },
     async summary() {
       return { task: 'low-rank-teacher', dim, true_rank: trueRank, rank, initial_loss: task.expected.initialLoss, floor: task.expected.floor, val_loss: await task.validationLoss!() };

@@ -90,12 +90,12 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
         }),
       };
     },
-    async mergedFiles() {
+    async mergedFiles(dtype) {
       model.merge();
       const merged = new Map<string, Float32Array>();
       for (const [name, tensor] of model.weights) merged.set(name, await readTensor(gpu, tensor));
       model.unmerge();
-      return llamaCheckpointFiles(config, merged);
+      return llamaCheckpointFiles(config, merged, dtype);
     },
     async summary() {
       const after = { accuracy_lines: await task.accuracy('lines'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
