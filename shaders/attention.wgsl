@@ -36,12 +36,15 @@ fn qOffset(b: u32, i: u32, h: u32) -> u32 { return ((b * params.seq + i) * param
 fn kvOffset(b: u32, j: u32, g: u32) -> u32 { return ((b * params.seq + j) * params.kvHeads + g) * params.headDim; }
 fn probOffset(b: u32, h: u32, i: u32) -> u32 { return ((b * params.heads + h) * params.seq + i) * params.seq; }
 
-// A query row: batch b, head h, position i, and the key/value group g that head h reads.
-struct QueryRow { b: u32, h: u32, i: u32, g: u32 }
+// A query row: batch b, position i, the key/value group g its head reads, and the offsets of
+// its q (or o, dq) vector and of its row of probabilities.
+struct QueryRow { b: u32, i: u32, g: u32, qo: u32, po: u32 }
 
 fn queryRow(index: u32) -> QueryRow {
+  let b = index / (params.seq * params.heads);
   let h = (index / params.seq) % params.heads;
-  return QueryRow(index / (params.seq * params.heads), h, index % params.seq, h / (params.heads / params.kvHeads));
+  let i = index % params.seq;
+  return QueryRow(b, i, h / (params.heads / params.kvHeads), qOffset(b, i, h), probOffset(b, h, i));
 }
 
 @compute @workgroup_size(kWorkgroupSize)
@@ -50,8 +53,8 @@ fn forward(@builtin(global_invocation_id) id: vec3u) {
   let row = queryRow(id.x);
   let i = row.i;
   let g = row.g;
-  let qo = qOffset(row.b, i, row.h);
-  let po = probOffset(row.b, row.h, i);
+  let qo = row.qo;
+  let po = row.po;
   var maxScore = -3.0e38;
   for (var j = 0u; j <= i; j++) {
     let ko = kvOffset(row.b, j, g);
@@ -83,8 +86,8 @@ fn backwardQuery(@builtin(global_invocation_id) id: vec3u) {
   let row = queryRow(id.x);
   let i = row.i;
   let g = row.g;
-  let qo = qOffset(row.b, i, row.h);
-  let po = probOffset(row.b, row.h, i);
+  let qo = row.qo;
+  let po = row.po;
   var delta = 0.0;
   for (var j = 0u; j <= i; j++) {
     let vo = kvOffset(row.b, j, g);

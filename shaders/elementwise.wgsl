@@ -24,7 +24,7 @@ fn axpby(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) grou
 }
 
 // Inverted dropout with a mask recomputed from (index, seed), so the backward pass needs no
-// stored mask: y ← [accumulate ? y : 0] + keep(i)·x / (1 − p), keep(i) = hash(i, seed) ≥ p·2³².
+// stored mask: y ← [accumulate ? y : 0] + keep(i)·x / (1 − p), keep(i) = mix32(i ^ mix32(seed)) ≥ p·2³².
 // (The same function is the forward on X and the backward on dX.)
 struct DropoutParams {
   n: u32,
@@ -36,21 +36,11 @@ struct DropoutParams {
 
 @group(0) @binding(0) var<uniform> dropoutParams: DropoutParams;
 
-fn hash32(value: u32) -> u32 {
-  var x = value;
-  x ^= x >> 16u;
-  x *= 0x7feb352du;
-  x ^= x >> 15u;
-  x *= 0x846ca68bu;
-  x ^= x >> 16u;
-  return x;
-}
-
 @compute @workgroup_size(kWorkgroupSize)
 fn dropout(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let p = dropoutParams;
   for (var i = id.x; i < p.n; i += groups.x * kWorkgroupSize) {
-    let keep = hash32(i ^ hash32(p.seed)) >= p.threshold;
+    let keep = mix32(i ^ mix32(p.seed)) >= p.threshold;  // mix32: mix32.wgsl
     var value = select(0.0, x[i] * p.scale, keep);
     if (p.accumulate != 0u) { value += y[i]; }
     y[i] = value;

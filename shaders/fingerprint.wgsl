@@ -1,7 +1,7 @@
 // fingerprint.wgsl — a 64-bit checksum of a buffer's bits, to prove a buffer never changed.
 //
-// Word i contributes mix(word ^ mix(i ^ seed)) to each of two 32-bit lanes (two seeds), and
-// contributions are added mod 2³². For a fixed i, word → mix(word ^ c) is a bijection, so
+// Word i contributes mix32(word ^ mix32(i ^ seed)) to each of two 32-bit lanes (two seeds), and
+// contributions are added mod 2³². For a fixed i, word → mix32(word ^ c) is a bijection, so
 // changing any bits of any one word changes that lane's sum: a single flipped bit is always
 // caught, and the position matters (swapping two words changes the sum). Wrapping u32 addition
 // is associative and commutative, so the result does not depend on scheduling.
@@ -19,24 +19,13 @@ const kSeed0 = 0x9e3779b9u;
 const kSeed1 = 0x85ebca6bu;
 var<workgroup> scratch: array<vec2u, kWorkgroupSize>;
 
-// lowbias32 (Chris Wellons): an invertible 32-bit mixer.
-fn mix(value: u32) -> u32 {
-  var x = value;
-  x ^= x >> 16u;
-  x *= 0x7feb352du;
-  x ^= x >> 15u;
-  x *= 0x846ca68bu;
-  x ^= x >> 16u;
-  return x;
-}
-
 @compute @workgroup_size(kWorkgroupSize)
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) lid: u32,
         @builtin(num_workgroups) groups: vec3u) {
   var sum = vec2u(0u, 0u);
   for (var i = id.x; i < params.words; i += groups.x * kWorkgroupSize) {
     let word = data[i];
-    sum += vec2u(mix(word ^ mix(i ^ kSeed0)), mix(word ^ mix(i ^ kSeed1)));
+    sum += vec2u(mix32(word ^ mix32(i ^ kSeed0)), mix32(word ^ mix32(i ^ kSeed1)));  // mix32: mix32.wgsl
   }
   scratch[lid] = sum;
   workgroupBarrier();

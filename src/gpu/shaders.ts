@@ -9,12 +9,15 @@ import fingerprint from '../../shaders/fingerprint.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import matmulVec4 from '../../shaders/matmul_vec4.wgsl?raw';
 import merge from '../../shaders/merge.wgsl?raw';
+import mix32 from '../../shaders/mix32.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
 import rope from '../../shaders/rope.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 
+// WGSL has no includes: kernels that hash get the shared mixer prepended.
 export const SHADERS = {
-  adamw, attention, crossEntropy, elementwise, embedding, fingerprint, matmul, matmulVec4, merge, reduce, rmsnorm, rope, swiglu,
+  adamw, attention, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint,
+  matmul, matmulVec4, merge, reduce, rmsnorm, rope, swiglu,
 } as const;
 export type KernelFamily = keyof typeof SHADERS;

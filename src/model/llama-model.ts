@@ -32,6 +32,9 @@ class DispatchList {
 }
 
 export class LlamaModel {
+  /** Rows of the current batch whose target is not IGNORE_TARGET (the loss's denominator). */
+  private validRows = 0;
+
   private constructor(
     private readonly gpu: Gpu,
     readonly config: LlamaConfig,
@@ -206,16 +209,6 @@ export class LlamaModel {
     this.gpu.device.queue.writeBuffer(this.io.targets, 0, targets.buffer, targets.byteOffset, targets.byteLength);
     this.setValidRows(valid);
     this.validRows = valid;
-  }
-
-  private validRows = 0;
-
-  forwardDispatches(): Dispatch[] {
-    return this.passes.forward.items;
-  }
-
-  backwardDispatches(): Dispatch[] {
-    return this.passes.backward.items;
   }
 
   forward(): void {
