@@ -1,4 +1,5 @@
 // GPU tensors: a storage buffer with a shape and a label, plus upload and readback.
+import { recordAllocation } from './allocations.ts';
 import { withErrorScopes, type Gpu } from './device.ts';
 import { GpuLimitError } from './errors.ts';
 
@@ -42,6 +43,7 @@ export async function createTensor(gpu: Gpu, label: string, shape: readonly numb
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     }),
   );
+  recordAllocation(gpu, { label, bytes, buffer });
   if (data) gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return { label, shape: [...shape], numel, buffer };
 }
@@ -53,6 +55,7 @@ export async function createU32Buffer(gpu: Gpu, label: string, data: Uint32Array
   const buffer = await withErrorScopes(gpu.device, `buffer ${label}`, () =>
     gpu.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }),
   );
+  recordAllocation(gpu, { label, bytes, buffer });
   gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return buffer;
 }

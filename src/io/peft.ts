@@ -14,7 +14,8 @@ export interface AdapterModule {
 export interface AdapterConfigFields {
   r: number;
   loraAlpha: number;
-  targetModules: string[] | 'all-linear';
+  /** A list of module names, 'all-linear', or (as PEFT allows) a regular expression over paths. */
+  targetModules: string[] | string;
   useRslora: boolean;
   layersToTransform: number[] | null;
   rankPattern: Record<string, number>;
@@ -68,6 +69,12 @@ export class AdapterFormatError extends Error {
   }
 }
 
+/** One module of an imported adapter: its tensors, rank, α and the scaling s they imply. */
+export interface ParsedAdapterModule extends AdapterModule {
+  alpha: number;
+  scaling: number;
+}
+
 export interface ParsedAdapter {
   r: number;
   loraAlpha: number;
@@ -76,8 +83,10 @@ export interface ParsedAdapter {
   rankPattern: Record<string, number>;
   alphaPattern: Record<string, number>;
   baseModelNameOrPath: string | null;
+  layersToTransform: number[] | null;
+  loraDropout: number;
   /** Module path → its A (r, in), B (out, r), rank and scaling s. */
-  modules: Map<string, { loraA: Float32Array; loraB: Float32Array; rank: number; inDim: number; outDim: number; scaling: number }>;
+  modules: Map<string, ParsedAdapterModule>;
 }
 
 function patternFor(pattern: Record<string, number>, path: string): number | undefined {
@@ -132,7 +141,7 @@ export function parseAdapter(configText: string, safetensors: Uint8Array): Parse
     }
     const moduleAlpha = patternFor(alphaPattern, path) ?? alpha;
     modules.set(path, {
-      loraA: file.get(a), loraB: file.get(b), rank, inDim: ta.shape[1], outDim: tb.shape[0],
+      path, loraA: file.get(a), loraB: file.get(b), rank, inDim: ta.shape[1], outDim: tb.shape[0], alpha: moduleAlpha,
       scaling: useRslora ? moduleAlpha / Math.sqrt(rank) : moduleAlpha / rank,
     });
   }
@@ -140,5 +149,19 @@ export function parseAdapter(configText: string, safetensors: Uint8Array): Parse
   return {
     r, loraAlpha: alpha, useRslora, targetModules: raw.target_modules as string[] | string, rankPattern, alphaPattern,
     baseModelNameOrPath: (raw.base_model_name_or_path as string | null) ?? null, modules,
+    layersToTransform: Array.isArray(raw.layers_to_transform) ? (raw.layers_to_transform as number[]) : typeof raw.layers_to_transform === 'number' ? [raw.layers_to_transform] : null,
+    loraDropout: typeof raw.lora_dropout === 'number' ? raw.lora_dropout : 0,
+  };
+}
+
+/** The two files of an adapter folder, for an adapter already in memory (e.g. an import or a combination). */
+export function adapterFolderFiles(a: ParsedAdapter): Record<string, string | Uint8Array> {
+  return {
+    'adapter_model.safetensors': adapterSafetensors([...a.modules.values()]),
+    'adapter_config.json': adapterConfigJson({
+      r: a.r, loraAlpha: a.loraAlpha, useRslora: a.useRslora, rankPattern: a.rankPattern, alphaPattern: a.alphaPattern,
+      targetModules: a.targetModules,
+      layersToTransform: a.layersToTransform, loraDropout: a.loraDropout, baseModelNameOrPath: a.baseModelNameOrPath,
+    }),
   };
 }

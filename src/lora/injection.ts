@@ -15,6 +15,8 @@ export interface LoraInjectionConfig {
   alphaPattern?: Record<string, number>;
   loraDropout?: number;
   seed?: number;
+  /** Exact module paths with their rank and alpha (an imported adapter); replaces the rules above. */
+  modules?: ReadonlyMap<string, { rank: number; alpha: number }>;
 }
 
 export class InjectionError extends Error {
@@ -57,6 +59,14 @@ export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig
     }
   }
   const targets = new Map<string, LoraSettings>();
+  if (inj.modules) {
+    const known = new Set(layers.flatMap((layer) => LINEAR_MODULES.map((m) => linearPath(layer, m))));
+    for (const [path, { rank, alpha }] of inj.modules) {
+      if (!known.has(path)) throw new InjectionError(`the adapter targets ${path}, which this model does not have (${config.num_hidden_layers} layers of ${LINEAR_MODULES.join(', ')})`);
+      targets.set(path, { rank, alpha, useRslora: inj.useRslora ?? false, seed: (inj.seed ?? 0) + targets.size * 7919, dropout });
+    }
+    return targets;
+  }
   for (const layer of layers) {
     for (const module of modules) {
       const path = linearPath(layer, module);

@@ -1,6 +1,7 @@
 // LlamaForCausalLM on the GPU: forward to the mean next-token loss and a hand-written backward,
 // with each linear layer frozen, fully trainable, or LoRA-adapted. Every dispatch is built once
 // for a fixed (batch, seq); a step only writes token ids and encodes. See DESIGN.md §3.
+import { totalBytes, withAllocationScope, type Allocation } from '../gpu/allocations.ts';
 import { createTensor, createU32Buffer, readTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
@@ -52,7 +53,27 @@ export class LlamaModel {
     return this.options.batch * this.options.seq;
   }
 
+  /** Every storage buffer the model allocated (weights, adapters, gradients, activations, scratch). */
+  private allocations: Allocation[] = [];
+
   static async create(gpu: Gpu, config: LlamaConfig, initial: Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
+    const { value: model, allocations } = await withAllocationScope(gpu, () => LlamaModel.build(gpu, config, initial, options));
+    model.allocations = allocations;
+    return model;
+  }
+
+  /** GPU bytes held by the model's storage buffers. */
+  get allocatedBytes(): number {
+    return totalBytes(this.allocations);
+  }
+
+  /** Frees every buffer the model allocated; the model is unusable afterwards. */
+  destroy(): void {
+    for (const a of this.allocations) a.buffer.destroy();
+    this.allocations = [];
+  }
+
+  private static async build(gpu: Gpu, config: LlamaConfig, initial: Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
     const { batch, seq, mode } = options;
     const T = batch * seq;
     const d = config.hidden_size;

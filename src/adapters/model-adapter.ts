@@ -1,0 +1,74 @@
+// Moving a LoRA adapter between a LlamaModel on the GPU and the PEFT format in memory.
+import { readTensor, writeTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import type { AdapterConfigFields, ParsedAdapter, ParsedAdapterModule } from '../io/peft.ts';
+import type { LoraInjectionConfig } from '../lora/injection.ts';
+import type { LlamaModel, TrainingMode } from '../model/llama-model.ts';
+
+export class AdapterMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdapterMismatchError';
+  }
+}
+
+/** The LoRA layout an adapter needs: exactly its modules, each with its own rank and α. */
+export function adapterInjection(adapter: ParsedAdapter, extra: Partial<LoraInjectionConfig> = {}): LoraInjectionConfig {
+  const modules = new Map([...adapter.modules].map(([path, m]) => [path, { rank: m.rank, alpha: m.alpha }]));
+  return { targetModules: 'all-linear', r: adapter.r, loraAlpha: adapter.loraAlpha, useRslora: adapter.useRslora, ...extra, modules };
+}
+
+export function adapterMode(adapter: ParsedAdapter): TrainingMode {
+  return { kind: 'lora', lora: adapterInjection(adapter) };
+}
+
+/** Null when the model's LoRA layers have the adapter's modules, shapes and scalings; otherwise why not. */
+export function layoutDifference(model: LlamaModel, adapter: ParsedAdapter): string | null {
+  const layers = new Map(model.linears.filter((l) => l.lora).map((l) => [l.path, l.lora!]));
+  for (const [path, m] of adapter.modules) {
+    const layer = layers.get(path);
+    if (!layer) return `the model has no LoRA layer at ${path}`;
+    const c = layer.config;
+    if (c.inFeatures !== m.inDim || c.outFeatures !== m.outDim) return `${path} is ${c.outFeatures}×${c.inFeatures} in the model but ${m.outDim}×${m.inDim} in the adapter`;
+    if (c.rank !== m.rank) return `${path} has rank ${c.rank} in the model but ${m.rank} in the adapter`;
+    if (Math.abs(layer.scaling - m.scaling) > 1e-6 * Math.abs(m.scaling)) return `${path} scales by ${layer.scaling} in the model but ${m.scaling} in the adapter`;
+  }
+  if (layers.size !== adapter.modules.size) return `the model has ${layers.size} LoRA layers, the adapter ${adapter.modules.size}`;
+  return null;
+}
+
+/** Writes the adapter's A and B into the model's LoRA layers (same layout required). */
+export function writeAdapter(gpu: Gpu, model: LlamaModel, adapter: ParsedAdapter): void {
+  const why = layoutDifference(model, adapter);
+  if (why) throw new AdapterMismatchError(`this adapter does not fit the model: ${why}`);
+  for (const l of model.linears) {
+    if (!l.lora) continue;
+    if (l.lora.merged) throw new AdapterMismatchError(`${l.path} is merged; unmerge before switching adapters`);
+    const m = adapter.modules.get(l.path)!;
+    writeTensor(gpu, l.lora.loraA, m.loraA);
+    writeTensor(gpu, l.lora.loraB, m.loraB);
+  }
+}
+
+/** Zeroes every B: the model then computes exactly the base (s·H·0 adds nothing). */
+export function clearAdapter(gpu: Gpu, model: LlamaModel): void {
+  for (const l of model.linears) if (l.lora) writeTensor(gpu, l.lora.loraB, new Float32Array(l.lora.loraB.numel));
+}
+
+/** The model's current adapter, read back from the GPU, with the config fields it was built from. */
+export async function readAdapter(gpu: Gpu, model: LlamaModel, fields: AdapterConfigFields): Promise<ParsedAdapter> {
+  const modules = new Map<string, ParsedAdapterModule>();
+  for (const l of model.linears) {
+    if (!l.lora) continue;
+    const c = l.lora.config;
+    modules.set(l.path, {
+      path: l.path, loraA: await readTensor(gpu, l.lora.loraA), loraB: await readTensor(gpu, l.lora.loraB),
+      rank: c.rank, inDim: c.inFeatures, outDim: c.outFeatures, alpha: c.alpha, scaling: l.lora.scaling,
+    });
+  }
+  return {
+    r: fields.r, loraAlpha: fields.loraAlpha, useRslora: fields.useRslora, targetModules: fields.targetModules,
+    rankPattern: fields.rankPattern, alphaPattern: fields.alphaPattern, baseModelNameOrPath: fields.baseModelNameOrPath,
+    layersToTransform: fields.layersToTransform, loraDropout: fields.loraDropout, modules,
+  };
+}

@@ -1,0 +1,160 @@
+// How many GPU bytes a training run will hold, computed from the config alone, before anything is
+// allocated: every storage buffer LlamaModel.create and the Trainer make, grouped for the user.
+// The test compares this with the bytes actually allocated, buffer for buffer.
+import { stridedWorkgroups } from '../gpu/kernels/elementwise.ts';
+import { formatBytes } from '../gpu/buffers.ts';
+import { resolveLoraTargets } from '../lora/injection.ts';
+import { headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
+import type { LlamaModelOptions } from './llama-model.ts';
+
+export type MemoryPart = 'base weights' | 'adapters' | 'gradients' | 'optimizer' | 'activations';
+
+export interface MemoryEstimate {
+  /** Bytes per part; `model` is what LlamaModel.create allocates, `total` adds the trainer's. */
+  parts: Record<MemoryPart, number>;
+  model: number;
+  total: number;
+  largest: { label: string; bytes: number };
+}
+
+export interface EstimateOptions extends LlamaModelOptions {
+  /** Include the trainer's AdamW moments, rollback copies and gradient-norm scratch. */
+  training: boolean;
+}
+
+const bytesOf = (numel: number) => Math.max(4, numel * 4);
+
+export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryEstimate {
+  const { batch, seq, mode } = o;
+  const T = batch * seq;
+  const d = config.hidden_size;
+  const hd = headDimOf(config);
+  const [H, KV, I, V, L] = [config.num_attention_heads, config.num_key_value_heads, config.intermediate_size, config.vocab_size, config.num_hidden_layers];
+  const full = mode.kind === 'full';
+  const parts: Record<MemoryPart, number> = { 'base weights': 0, adapters: 0, gradients: 0, optimizer: 0, activations: 0 };
+  let largest = { label: '', bytes: 0 };
+  const trainableNumels: number[] = [];
+  const add = (part: MemoryPart, label: string, numel: number) => {
+    const bytes = bytesOf(numel);
+    parts[part] += bytes;
+    if (bytes > largest.bytes) largest = { label, bytes };
+  };
+  const weight = (label: string, numel: number) => {
+    add('base weights', label, numel);
+    if (full) {
+      add('gradients', `${label}.grad`, numel);
+      trainableNumels.push(numel);
+    }
+  };
+
+  add('activations', 'ids', T);
+  add('activations', 'hidden.0', T * d);
+  add('activations', 'targets', T);
+  weight('model.embed_tokens.weight', V * d);
+  add('activations', 'rope tables', seq * (hd / 2));
+  add('activations', 'rope tables', seq * (hd / 2));
+  // Backward scratch shared by the layers.
+  for (const n of [T * d, T * d, T * d, T * H * hd, T * H * hd, T * KV * hd, T * KV * hd, batch * H * seq * seq, T * I, T * I, T * I]) add('activations', 'backward scratch', n);
+
+  const lora = mode.kind === 'lora' ? resolveLoraTargets(config, mode.lora) : new Map();
+  const shapes: Record<string, [number, number]> = {
+    q_proj: [d, H * hd], k_proj: [d, KV * hd], v_proj: [d, KV * hd], o_proj: [H * hd, d], gate_proj: [d, I], up_proj: [d, I], down_proj: [I, d],
+  };
+  for (let l = 0; l < L; l++) {
+    // x1 q k v attn probs o h x2 gate up act down out, and the two norms' rstd.
+    for (const n of [T * d, T * H * hd, T * KV * hd, T * KV * hd, T * H * hd, batch * H * seq * seq, T * d, T * d, T * d, T * I, T * I, T * I, T * d, T * d, T, T]) {
+      add('activations', `layer ${l} activations`, n);
+    }
+    weight(`model.layers.${l}.input_layernorm.weight`, d);
+    weight(`model.layers.${l}.post_attention_layernorm.weight`, d);
+    for (const module of LINEAR_MODULES) {
+      const path = linearPath(l, module);
+      const [inDim, outDim] = shapes[module];
+      const settings = lora.get(path);
+      if (!settings) {
+        weight(`${path}.weight`, inDim * outDim);
+        continue;
+      }
+      const r = settings.rank;
+      add('base weights', `${path}.weight`, inDim * outDim);
+      add('adapters', `${path}.lora_A`, r * inDim);
+      add('adapters', `${path}.lora_B`, outDim * r);
+      add('gradients', `${path}.lora_A.grad`, r * inDim);
+      add('gradients', `${path}.lora_B.grad`, outDim * r);
+      add('activations', `${path}.H`, T * r);
+      add('activations', `${path}.dH`, T * r);
+      if ((settings.dropout ?? 0) > 0) {
+        add('activations', `${path}.Xdrop`, T * inDim);
+        add('activations', `${path}.dXdrop`, T * inDim);
+      }
+      trainableNumels.push(r * inDim, outDim * r);
+    }
+  }
+  add('activations', 'normed', T * d);
+  weight('model.norm.weight', d);
+  add('activations', 'model.norm.rstd', T);
+  add('activations', 'logits', T * V);
+  add('activations', 'dLogits', T * V);
+  add('activations', 'rowLoss', T);
+  add('activations', 'lossSum', 1);
+  if (!config.tie_word_embeddings) weight('lm_head.weight', V * d);
+  else if (full) add('activations', 'dEmbed.tmp', V * d);
+  add('activations', 'loss.sum.partials', stridedWorkgroups(T, 256, 256));
+  const model = Object.values(parts).reduce((a, b) => a + b, 0);
+
+  if (o.training) {
+    add('activations', 'trainer.gradNorms', Math.max(1, trainableNumels.length));
+    for (const n of trainableNumels) {
+      add('optimizer', 'adam.m', n);
+      add('optimizer', 'adam.v', n);
+      add('optimizer', 'last finite copy', n);
+      add('activations', 'gradNorm.partials', stridedWorkgroups(n, 256, 256));
+    }
+  }
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { parts, model, total, largest };
+}
+
+export class MemoryBudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MemoryBudgetError';
+  }
+}
+
+export interface DeviceMemoryLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  /** Bytes the run may use in all (WebGPU does not report a device's memory; the user can set it). */
+  budget: number;
+}
+
+/** Browsers commonly let a tab use a few GiB of GPU memory; raise it with --gpu-memory when yours has more. */
+export const DEFAULT_GPU_MEMORY_BUDGET = 4 * 1024 ** 3;
+
+/** Throws a MemoryBudgetError naming the limit and what to change when the run does not fit. */
+export function checkMemoryFits(e: MemoryEstimate, limits: DeviceMemoryLimits, mode: LlamaModelOptions['mode']): void {
+  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const which = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  if (e.largest.bytes > perBuffer) {
+    throw new MemoryBudgetError(
+      `${e.largest.label} needs ${formatBytes(e.largest.bytes)} in one buffer, over this device's ${which} of ${formatBytes(perBuffer)}; ` +
+        `${/logits|scratch|probs|activations/.test(e.largest.label) ? 'use shorter sequences or a smaller batch' : 'this model is too large for this device'}`,
+    );
+  }
+  if (e.total > limits.budget) {
+    const ranked = (Object.entries(e.parts) as [MemoryPart, number][]).sort((a, b) => b[1] - a[1]);
+    const advice: Record<MemoryPart, string> = {
+      activations: 'shorter sequences (--seq-len) or a smaller batch (--batch)',
+      'base weights': 'a smaller model',
+      adapters: 'a smaller rank (--rank) or fewer targeted layers (--targets, --layers)',
+      gradients: mode.kind === 'full' ? 'LoRA instead of full fine-tuning' : 'a smaller rank or fewer targeted layers',
+      optimizer: mode.kind === 'full' ? 'LoRA instead of full fine-tuning' : 'a smaller rank or fewer targeted layers',
+    };
+    const breakdown = ranked.filter(([, b]) => b > 0).map(([p, b]) => `${p} ${formatBytes(b)}`).join(', ');
+    throw new MemoryBudgetError(
+      `this run needs about ${formatBytes(e.total)} of GPU memory (${breakdown}), over the budget of ${formatBytes(limits.budget)}; ` +
+        `the largest part is ${ranked[0][0]}: try ${advice[ranked[0][0]]}`,
+    );
+  }
+}
