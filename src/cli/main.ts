@@ -10,6 +10,16 @@ import { paramsCommand } from './params-command.ts';
 import { pretrainCommand } from './pretrain-command.ts';
 import { TRAIN_BOOLEAN_FLAGS, trainCommand } from './train-command.ts';
 import { NonFiniteError } from '../train/trainer.ts';
+import { CombineError } from '../adapters/combine.ts';
+import { AdapterMismatchError } from '../adapters/model-adapter.ts';
+import { TextDataError } from '../data/text-dataset.ts';
+import { TokenizerError } from '../data/tokenizer.ts';
+import { AdapterFormatError } from '../io/peft.ts';
+import { SafetensorsError } from '../io/safetensors.ts';
+import { ConfigError } from '../model/config.ts';
+import { MemoryBudgetError } from '../model/memory-estimate.ts';
+import { adaptersCommand } from './adapters-command.ts';
+import { evalCommand } from './eval-command.ts';
 
 const USAGE = `usage: lora-playground <command> [flags]
 
@@ -21,8 +31,20 @@ commands:
         --seed S --lr LR --out DIR ...]        train on the GPU; one JSON line per step
   pretrain [--steps N --seed S --out DIR --check]
                                             pretrain the bundled base (npm run pretrain)
+  train --task text --model DIR --text FILE [--save NAME --library DIR ...]
+                                            LoRA on your own HF Llama folder and .txt/.jsonl text
+  eval --model DIR [--adapter DIR] --text FILE [--logits OUT.safetensors] [--seq-len N --batch N]
+                                            mean cross-entropy (nats/token) with or without an adapter
+  adapters list | delete NAME | import DIR --as NAME | combine A B --as NAME --how cat|linear [--weights 1,1]
+                                            the adapter library (--library DIR, default ./adapters)
   inspect FILE [--json]                     tensors and metadata of a safetensors file
   gpu                                       the WebGPU adapter Node sees (Dawn)`;
+
+/** Errors caused by what the user gave us: one line naming the problem, exit 2. */
+const USER_ERRORS = [
+  UsageError, SettingError, InjectionError, GpuError, RangeError, ConfigError, SafetensorsError, AdapterFormatError, AdapterMismatchError,
+  CombineError, MemoryBudgetError, TextDataError, TokenizerError,
+];
 
 /** Runs one command; returns the exit code. */
 export async function main(argv: readonly string[], out = console.log, err = console.error): Promise<number> {
@@ -34,6 +56,11 @@ export async function main(argv: readonly string[], out = console.log, err = con
         return 0;
       case 'train':
         return await trainCommand(args, out);
+      case 'eval':
+        return await evalCommand(args, out);
+      case 'adapters':
+        out(adaptersCommand(args));
+        return 0;
       case 'inspect':
         out(inspectCommand(args));
         return 0;
@@ -55,8 +82,8 @@ export async function main(argv: readonly string[], out = console.log, err = con
       err(`lora-playground: ${error.message}`);
       return 3;
     }
-    if (error instanceof UsageError || error instanceof SettingError || error instanceof InjectionError || error instanceof GpuError || error instanceof RangeError) {
-      err(`lora-playground: ${error.message}`);
+    if (USER_ERRORS.some((kind) => error instanceof kind)) {
+      err(`lora-playground: ${(error as Error).message}`);
       return 2;
     }
     err(`lora-playground: unexpected error: ${(error as Error).message ?? error}`);

@@ -13,6 +13,7 @@ import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
 import { stepJson } from './train-command.ts';
 import { writeFilesAtomically } from './output-dir.ts';
+import { BYTE_LEVEL_TOKENIZER_CONFIG, byteLevelTokenizerJson } from '../data/tokenizer.ts';
 
 function readRecord(dir: string): { steps: number; seed: number; lr: number; final_train_loss: number } {
   try {
@@ -63,7 +64,7 @@ export async function pretrainCommand(args: ParsedArgs, out: (line: string) => v
     const trained = new Map<string, Float32Array>();
     for (const [name, tensor] of task.model.weights) trained.set(name, await readTensor(gpu, tensor));
     const files = llamaCheckpointFiles(TINY_BASE_CONFIG, trained);
-    writeFilesAtomically(dir, { ...files, 'pretrain.json': `${JSON.stringify(record, null, 2)}\n` });
+    writeFilesAtomically(dir, { ...files, 'tokenizer.json': byteLevelTokenizerJson(), 'tokenizer_config.json': BYTE_LEVEL_TOKENIZER_CONFIG, 'pretrain.json': `${JSON.stringify(record, null, 2)}\n` });
     out(JSON.stringify({ wrote: dir }));
     return 0;
   } finally {

@@ -6,6 +6,10 @@ import { NonFiniteError, Trainer, type StepMetrics, type TrainerOptions } from '
 import type { TaskRun } from '../tasks/task-run.ts';
 import { createTeacherRun } from '../tasks/teacher-run.ts';
 import { createTinyLmRun } from '../tasks/tiny-lm-run.ts';
+import { createTextRun } from '../tasks/text-run.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkAdapterName, DEFAULT_LIBRARY, saveToLibrary } from './adapter-library.ts';
 import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
 import { writeFilesAtomically } from './output-dir.ts';
@@ -13,7 +17,9 @@ import { writeFilesAtomically } from './output-dir.ts';
 const FLAGS = [
   'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
   'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern', 'dropout', 'merged-dtype',
+  'text', 'save', 'library', 'gpu-memory',
 ];
+const TASKS = ['low-rank-teacher', 'tiny-lm', 'text'];
 export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
 
 export function stepJson(m: StepMetrics): string {
@@ -33,7 +39,10 @@ export function stepJson(m: StepMetrics): string {
 export async function trainCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
   rejectUnknownFlags(args, FLAGS);
   const task = stringFlag(args, 'task');
-  if (task !== 'low-rank-teacher' && task !== 'tiny-lm') throw new UsageError(`--task must be low-rank-teacher or tiny-lm, got ${task ?? 'nothing'}`);
+  if (!task || !TASKS.includes(task)) throw new UsageError(`--task must be ${TASKS.join(', ')}; got ${task ?? 'nothing'}`);
+  const saveAs = args.flags.has('save') ? checkAdapterName(stringFlag(args, 'save')) : null;
+  const library = stringFlag(args, 'library') ?? DEFAULT_LIBRARY;
+  if (saveAs && existsSync(join(library, saveAs))) throw new SettingError(`the library already has an adapter named ${saveAs} (${join(library, saveAs)}); choose another name or delete it first`);
   const mergedDtype = (stringFlag(args, 'merged-dtype') ?? 'f32').toLowerCase();
   if (mergedDtype !== 'f32' && mergedDtype !== 'f16') throw new SettingError(`--merged-dtype must be f32 or f16, got ${mergedDtype}`);
   const schedule = stringFlag(args, 'schedule') ?? 'constant';
@@ -49,7 +58,8 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   };
   const gpu = await acquireNodeGpu();
   try {
-    const run: TaskRun = task === 'low-rank-teacher' ? await createTeacherRun(gpu, args) : await createTinyLmRun(gpu, args);
+    const create = { 'low-rank-teacher': createTeacherRun, 'tiny-lm': createTinyLmRun, text: createTextRun }[task as 'text'];
+    const run: TaskRun = await create(gpu, args);
     const trainer = await Trainer.create(gpu, run.target, options);
     const quiet = args.flags.has('quiet');
     let last: StepMetrics | null = null;
@@ -66,6 +76,15 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     if (quiet && last) out(stepJson(last));
     if (run.summary) out(JSON.stringify(await run.summary()));
     await writeOutputs(args, run, out, mergedDtype === 'f16' ? 'F16' : 'F32');
+    if (saveAs) {
+      const files = await run.adapterFiles();
+      if (!files['adapter_config.json']) throw new SettingError('--save keeps a LoRA adapter; full fine-tuning (--full) has none (use --out for the merged weights)');
+      const finished = last as StepMetrics | null;
+      const dir = saveToLibrary(library, saveAs, files, {
+        task, base: stringFlag(args, 'model') ?? null, steps: finished?.step, final_loss: finished?.loss, val_loss: finished?.valLoss, created: new Date().toISOString(),
+      });
+      out(JSON.stringify({ saved: dir }));
+    }
     return 0;
   } finally {
     releaseGpu(gpu);

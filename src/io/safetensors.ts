@@ -203,8 +203,16 @@ export interface TensorToWrite {
   data: Float32Array;
 }
 
-/** Serialises tensors (in the given order) as F32 or F16. */
-export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = {}, dtype: 'F32' | 'F16' = 'F32'): Uint8Array {
+/** Round-to-nearest-even f32 → bf16 bits (the top half of the f32, rounded). */
+export function f32ToBf16(value: number): number {
+  f32Scratch[0] = value;
+  const x = u32Scratch[0];
+  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40; // NaN stays NaN
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Serialises tensors (in the given order) as F32, F16 or BF16. */
+export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = {}, dtype: Dtype = 'F32'): Uint8Array {
   const size = DTYPE_BYTES[dtype];
   // No prototype: a tensor named "__proto__" must become a key, not replace the prototype.
   const header: Record<string, unknown> = Object.create(null);
@@ -229,7 +237,8 @@ export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<
     if (dtype === 'F32') out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), cursor);
     else {
       const halves = new Uint16Array(t.data.length);
-      for (let i = 0; i < t.data.length; i++) halves[i] = f32ToF16(t.data[i]);
+      const convert = dtype === 'F16' ? f32ToF16 : f32ToBf16;
+      for (let i = 0; i < t.data.length; i++) halves[i] = convert(t.data[i]);
       out.set(new Uint8Array(halves.buffer), cursor);
     }
     cursor += t.data.length * size;
