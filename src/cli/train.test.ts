@@ -55,12 +55,12 @@ describe('lora-playground train', () => {
   });
 
   it.each([
-    [['--task', 'mnist'], '--task must be low-rank-teacher or tiny-lm'],
+    [['--task', 'mnist'], '--task must be low-rank-teacher, tiny-lm, text; got mnist'],
     [['--task', 'low-rank-teacher', '--rank', '0'], 'rank must be ≥ 1'],
     [['--task', 'low-rank-teacher', '--lr', 'fast'], "lr must be a number"],
     [['--task', 'low-rank-teacher', '--dim', '8', '--rank', '9'], 'larger than min(in, out) = 8'],
     [['--task', 'tiny-lm', '--targets', 'qkv'], "unknown target module 'qkv'"],
-    [['--task', 'tiny-lm', '--model', '/nonexistent'], 'cannot read the model in /nonexistent'],
+    [['--task', 'tiny-lm', '--model', '/nonexistent'], '/nonexistent is not a folder'],
   ])('refuses %j with one line and exit 2', (flags, message) => {
     const r = run(['train', ...flags]);
     expect(r.status).toBe(2);
