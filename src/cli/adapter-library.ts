@@ -4,7 +4,10 @@
 // leaves a half adapter, and an existing name is never overwritten.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkAdapterName } from '../adapters/names.ts';
 import { parseAdapter, type ParsedAdapter } from '../io/peft.ts';
+
+export { checkAdapterName };
 import { SettingError } from '../settings/schema.ts';
 
 export const DEFAULT_LIBRARY = 'adapters';
@@ -26,13 +29,6 @@ export interface LibraryEntry {
   dir: string;
   adapter: ParsedAdapter;
   training: TrainingRecord | null;
-}
-
-export function checkAdapterName(name: string | undefined): string {
-  if (!name || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(name)) {
-    throw new SettingError(`adapter names are 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit; got '${name ?? ''}'`);
-  }
-  return name;
 }
 
 /** Reads a PEFT adapter folder (a library entry or any folder PEFT wrote). */

@@ -11,6 +11,7 @@ import { pretrainCommand } from './pretrain-command.ts';
 import { TRAIN_BOOLEAN_FLAGS, trainCommand } from './train-command.ts';
 import { NonFiniteError } from '../train/trainer.ts';
 import { CombineError } from '../adapters/combine.ts';
+import { AdapterNameError } from '../adapters/names.ts';
 import { AdapterMismatchError } from '../adapters/model-adapter.ts';
 import { TextDataError } from '../data/text-dataset.ts';
 import { TokenizerError } from '../data/tokenizer.ts';
@@ -43,7 +44,7 @@ commands:
 /** Errors caused by what the user gave us: one line naming the problem, exit 2. */
 const USER_ERRORS = [
   UsageError, SettingError, InjectionError, GpuError, RangeError, ConfigError, SafetensorsError, AdapterFormatError, AdapterMismatchError,
-  CombineError, MemoryBudgetError, TextDataError, TokenizerError,
+  CombineError, MemoryBudgetError, TextDataError, TokenizerError, AdapterNameError,
 ];
 
 /** Runs one command; returns the exit code. */

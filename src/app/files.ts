@@ -1,0 +1,44 @@
+// Files in the page: the bundled model over HTTP, files the user picked, ZIP archives, downloads.
+import type { ReadFile } from '../io/model-folder.ts';
+import { readZip, writeZip } from '../io/zip.ts';
+
+/** A model folder served next to the page (e.g. /models/byte-caps/). */
+export function httpFolderReader(baseUrl: string): ReadFile {
+  return async (name) => {
+    const response = await fetch(`${baseUrl}/${name}`);
+    if (response.status === 404) return null;
+    if (!response.ok) throw new Error(`could not fetch ${baseUrl}/${name}: HTTP ${response.status}`);
+    // Vite's dev server answers unknown paths with index.html: that is "missing", not a file.
+    if ((response.headers.get('content-type') ?? '').includes('text/html')) return null;
+    return new Uint8Array(await response.arrayBuffer());
+  };
+}
+
+/** Picked files by name: a folder's files chosen together, or a .zip of them (folders inside ignored). */
+export async function pickedFilesReader(files: File[]): Promise<ReadFile> {
+  const byName = new Map<string, Uint8Array | File>();
+  for (const file of files) {
+    if (file.name.endsWith('.zip')) {
+      for (const [path, data] of readZip(new Uint8Array(await file.arrayBuffer()))) byName.set(path.split('/').pop()!, data);
+    } else {
+      byName.set(file.name, file);
+    }
+  }
+  return async (name) => {
+    const f = byName.get(name);
+    if (!f) return null;
+    return f instanceof Uint8Array ? f : new Uint8Array(await f.arrayBuffer());
+  };
+}
+
+export function downloadFiles(archiveName: string, files: Record<string, string | Uint8Array>): void {
+  const zip = writeZip(files);
+  const url = URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = archiveName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

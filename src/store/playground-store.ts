@@ -1,0 +1,51 @@
+// What the page shows about the model, training and the adapter library: plain data only.
+import { create } from 'zustand';
+import type { StoredAdapter } from '../app/library-db.ts';
+
+export interface BaseSummary {
+  name: string;
+  layers: number;
+  hidden: number;
+  vocab: number;
+  context: number;
+  parameters: number;
+  dtypes: string[];
+}
+
+export interface TextSummary {
+  name: string;
+  tokens: number;
+}
+
+export interface StepPoint {
+  step: number;
+  loss: number;
+  valLoss?: number;
+}
+
+export type LibraryItem = Omit<StoredAdapter, 'safetensors' | 'configJson'> & { r: number; alpha: number; targets: string; modules: number };
+
+export interface PlaygroundState {
+  busy: string | null; // what long work is running, shown as progress
+  message: { kind: 'error' | 'info'; text: string } | null;
+  base: BaseSummary | null;
+  text: TextSummary | null;
+  training: { running: boolean; steps: number; points: StepPoint[] } | null;
+  /** The adapter in the LoRA layers now: a library name, 'unsaved' after training, or null (base only). */
+  active: string | null;
+  library: LibraryItem[];
+  evaluation: { adapter: string | null; loss: number; tokens: number }[];
+  set(partial: Partial<PlaygroundState>): void;
+}
+
+export const usePlayground = create<PlaygroundState>((set) => ({
+  busy: null,
+  message: null,
+  base: null,
+  text: null,
+  training: null,
+  active: null,
+  library: [],
+  evaluation: [],
+  set: (partial) => set(partial),
+}));

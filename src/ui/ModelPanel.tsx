@@ -1,0 +1,37 @@
+// The base model and the text: the bundled byte-level model, or your own HF Llama folder
+// (config.json, weights, tokenizer.json) and .txt/.jsonl text, all read locally.
+import { loadBuiltinModel, loadModelFiles, loadTextFile } from '../app/actions.ts';
+import { usePlayground } from '../store/playground-store.ts';
+
+export function ModelPanel() {
+  const base = usePlayground((s) => s.base);
+  const text = usePlayground((s) => s.text);
+  const busy = usePlayground((s) => s.busy);
+  return (
+    <section className="panel" aria-labelledby="model-title">
+      <h2 id="model-title">Model and text</h2>
+      <div className="fields">
+        <button type="button" onClick={() => void loadBuiltinModel()} disabled={!!busy}>Load the bundled model</button>
+        <label className="field">
+          Your HF Llama folder (config.json, model.safetensors or shards + index, tokenizer.json; or a .zip)
+          <input type="file" multiple accept=".json,.safetensors,.zip" disabled={!!busy}
+            onChange={(e) => e.target.files?.length && void loadModelFiles([...e.target.files])} />
+        </label>
+      </div>
+      {base && (
+        <dl className="facts" aria-label="base model">
+          <div className="fact-row"><dt>model</dt><dd data-testid="base-name">{base.name}</dd></div>
+          <div className="fact-row"><dt>shape</dt><dd>{base.layers} layers × {base.hidden} hidden, vocabulary {base.vocab}, context {base.context}</dd></div>
+          <div className="fact-row"><dt>parameters</dt><dd>{base.parameters.toLocaleString('en-US')} ({base.dtypes.join(', ')} on disk, f32 on the GPU)</dd></div>
+          <div className="fact-row"><dt>text</dt><dd data-testid="text-name">{text ? `${text.name}: ${text.tokens.toLocaleString('en-US')} tokens` : 'none'}</dd></div>
+        </dl>
+      )}
+      {base && (
+        <label className="field">
+          Your text (.txt, or .jsonl with a "text" field)
+          <input type="file" accept=".txt,.jsonl" disabled={!!busy} onChange={(e) => e.target.files?.[0] && void loadTextFile(e.target.files[0])} />
+        </label>
+      )}
+    </section>
+  );
+}
