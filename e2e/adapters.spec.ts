@@ -23,10 +23,10 @@ test('adapter library: train, save, export, import, switch, evaluate, combine, m
   await expect(page.getByTestId('base-name')).toHaveText('byte-caps');
   await expect(page.getByTestId('text-name')).toContainText('tokens');
 
-  await page.getByLabel('steps').fill('6');
-  await page.getByLabel('batch').fill('4');
-  await page.getByLabel('sequence length').fill('16');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByLabel('steps (library)').fill('6');
+  await page.getByLabel('batch (library)').fill('4');
+  await page.getByLabel('sequence length (library)').fill('16');
+  await page.getByRole('button', { name: 'Train adapter' }).click();
   await idle(page);
   await expect(page.getByTestId('train-progress')).toContainText('step 6 of 6');
   await page.getByLabel('adapter name').fill('first');

@@ -176,3 +176,9 @@ export const exportMerged = () =>
     const folder = `${session.base.name}-${store().active ?? 'base'}-merged`;
     downloadFiles(`${folder}.zip`, Object.fromEntries(Object.entries(files).map(([n, c]) => [`${folder}/${n}`, c])));
   });
+
+/** The loaded base model and text for the workbench, loading the bundled ones when none is. */
+export async function baseAndText(): Promise<{ base: PlaygroundSession['base']; tokens: Uint32Array }> {
+  if (!session || !tokens) await openModel(BUILTIN_MODEL.name, httpFolderReader(BUILTIN_MODEL.url));
+  return { base: session!.base, tokens: tokens! };
+}

@@ -116,3 +116,11 @@ export function formatBytes(bytes: number): string {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+
+/** to ← from on the GPU (same size). */
+export function copyTensor(gpu: Gpu, from: GpuTensor, to: GpuTensor): void {
+  if (from.numel !== to.numel) throw new RangeError(`cannot copy ${from.label} (${from.numel} values) into ${to.label} (${to.numel})`);
+  const encoder = gpu.device.createCommandEncoder({ label: `copy ${from.label}` });
+  encoder.copyBufferToBuffer(from.buffer, 0, to.buffer, 0, Math.max(4, from.numel * 4));
+  gpu.device.queue.submit([encoder.finish()]);
+}

@@ -5,7 +5,7 @@
 // With lora_dropout p, training uses X̃ = dropout(X) in place of X on the A path (H = X̃·Aᵀ,
 // dA = dHᵀ·X̃, dX gains dropout(dH·A) with the same mask); evaluation uses X.
 // Every dispatch is built once here, then only encoded (see DESIGN.md §3).
-import { createTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { copyTensor, createTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createDropout, type DropoutPass } from '../gpu/kernels/elementwise.ts';
@@ -45,6 +45,8 @@ export class LoRALinear {
   private isMerged = false;
   /** Training applies lora_dropout; evaluation does not (like module.train() / .eval()). */
   training = true;
+  /** False: the forward runs the base matmul only (PEFT's disable_adapter()), A and B untouched. */
+  adapterEnabled = true;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -155,7 +157,7 @@ export class LoRALinear {
 
   /** Dispatches for Y from X; after a merge only the base matmul runs (W holds B·A). */
   forwardDispatches(): Dispatch[] {
-    if (this.merged) return this.passes.forwardMerged;
+    if (this.merged || !this.adapterEnabled) return this.passes.forwardMerged;
     return this.training ? this.passes.forwardTrain : this.passes.forwardBase;
   }
 
@@ -167,6 +169,7 @@ export class LoRALinear {
   /** Dispatches for dA, dB and dX from dY; reads H from the last forward. */
   backwardDispatches(): Dispatch[] {
     if (this.merged) throw new Error(`${this.config.label}: unmerge the adapter before training (W holds B·A)`);
+    if (!this.adapterEnabled) throw new Error(`${this.config.label}: enable the adapter before training`);
     if (!this.training && this.dropoutPasses.length) throw new Error(`${this.config.label}: backward needs training mode (the dropout mask of the forward)`);
     return this.passes.backward;
   }
@@ -184,6 +187,13 @@ export class LoRALinear {
     if (this.isMerged) return;
     submitDispatches(this.gpu, `${this.config.label}.merge`, this.passes.merge);
     this.isMerged = true;
+  }
+
+  /** Unmerges by copying back W saved before the merge: bit-exact, where W − s·B·A is not. */
+  restoreBase(saved: GpuTensor): void {
+    if (!this.isMerged) return;
+    copyTensor(this.gpu, saved, this.weight);
+    this.isMerged = false;
   }
 
   /** W ← W − s·B·A on the GPU. */

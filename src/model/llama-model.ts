@@ -260,6 +260,11 @@ export class LlamaModel {
     this.linears.forEach((l, i) => l.lora?.setDropoutSeed(Math.imul(seed + 1, 0x9e3779b1) ^ i));
   }
 
+  /** False: every LoRA layer computes its base alone (to compare base and adapted side by side). */
+  setAdapterEnabled(enabled: boolean): void {
+    for (const l of this.linears) if (l.lora) l.lora.adapterEnabled = enabled;
+  }
+
   merge(): void {
     for (const l of this.linears) l.lora?.merge();
   }

@@ -44,6 +44,10 @@ export function orthonormalColumns(random: Random, d: number, k: number): Float6
 
 export interface TeacherTask extends TrainingTarget {
   layer: LoRALinear;
+  /** The student's output on a fixed held-out batch (for merge parity and timing). */
+  probe(): Promise<Float32Array>;
+  /** Encodes the student's forward on the probe batch (timed by the caller). */
+  forwardProbe(): void;
   /** Loss of the untrained student (B = 0) on average, and the floor a rank-r LoRA cannot pass. */
   expected: { initialLoss: number; floor: number };
 }
@@ -92,6 +96,10 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
     }
     return total / batches.length;
   };
+  const forwardProbe = () => {
+    writeTensor(gpu, layer.io.input, validation[0]);
+    submitDispatches(gpu, 'teacher.probe', layer.forwardDispatches());
+  };
   const initialLoss = (k * sigma * sigma) / (3 * d); // E‖ΔW*·x‖²/d with x uniform in [−1, 1]
   return {
     layer,
@@ -110,5 +118,10 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
       return (s * count) / 4;
     },
     validationLoss: () => evaluate(validation),
+    forwardProbe,
+    async probe() {
+      forwardProbe();
+      return readTensor(gpu, layer.io.output);
+    },
   };
 }

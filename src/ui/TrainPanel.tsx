@@ -17,7 +17,7 @@ export function TrainPanel() {
   const number = (key: keyof typeof form, label: string, min: number, max: number, step = 1) => (
     <label className="field">
       {label}
-      <input type="number" aria-label={label} min={min} max={max} step={step} value={form[key]}
+      <input type="number" aria-label={`${label} (library)`} min={min} max={max} step={step} value={form[key]}
         onChange={(e) => setForm({ ...form, [key]: Number(e.target.value) })} />
     </label>
   );
@@ -25,13 +25,13 @@ export function TrainPanel() {
   const first = training?.points[0];
   return (
     <section className="panel" aria-labelledby="train-title">
-      <h2 id="train-title">Train an adapter</h2>
+      <h2 id="train-title">Train an adapter on this text</h2>
       <div className="fields">
         {number('rank', 'rank', 1, 64)}
         {number('alpha', 'alpha', 1, 128)}
         <label className="field">
           targets
-          <select aria-label="targets" value={form.targets} onChange={(e) => setForm({ ...form, targets: e.target.value })}>
+           <select aria-label="targets (library)" value={form.targets} onChange={(e) => setForm({ ...form, targets: e.target.value })}>
             {Object.keys(TARGET_CHOICES).map((k) => <option key={k}>{k}</option>)}
           </select>
         </label>
@@ -42,7 +42,7 @@ export function TrainPanel() {
       </div>
       <div className="fields">
         <button type="button" disabled={!!busy}
-          onClick={() => void trainAdapter({ ...form, seq: Math.min(form.seq, base.context), targets: TARGET_CHOICES[form.targets], rslora: false, dropout: 0, seed: 0 })}>Train</button>
+          onClick={() => void trainAdapter({ ...form, seq: Math.min(form.seq, base.context), targets: TARGET_CHOICES[form.targets], rslora: false, dropout: 0, seed: 0 })}>Train adapter</button>
         <button type="button" disabled={!training?.running} onClick={stopTraining}>Stop</button>
       </div>
       {training && first && last && (

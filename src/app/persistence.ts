@@ -1,0 +1,44 @@
+// What survives a reload: the settings (URL first, then localStorage) and the runs (localStorage,
+// each kept to at most MAX_STORED_POINTS points). A full storage is reported, never swallowed.
+import { DEFAULT_SETTINGS, settingsFromQuery, settingsToQuery, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import { downsample } from '../store/series.ts';
+import type { RunRecord } from '../store/workbench-store.ts';
+
+const SETTINGS_KEY = 'lora-playground.settings';
+const RUNS_KEY = 'lora-playground.runs';
+export const MAX_STORED_POINTS = 2000;
+
+export function loadSettings(): { settings: PlaygroundSettings; problems: string[] } {
+  const saved = localStorage.getItem(SETTINGS_KEY);
+  const fallback = saved ? settingsFromQuery(saved).settings : DEFAULT_SETTINGS;
+  return settingsFromQuery(location.search, fallback);
+}
+
+/** Mirrors the settings into the URL (a shared link restores them) and localStorage. */
+export function saveSettings(s: PlaygroundSettings): string | null {
+  const query = settingsToQuery(s);
+  history.replaceState(null, '', `${location.pathname}?${query}`);
+  return write(SETTINGS_KEY, query);
+}
+
+export function loadRuns(): RunRecord[] {
+  try {
+    const runs = JSON.parse(localStorage.getItem(RUNS_KEY) ?? '[]') as RunRecord[];
+    return Array.isArray(runs) ? runs.filter((r) => r && typeof r.id === 'string' && Array.isArray(r.points)) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function saveRuns(runs: RunRecord[]): string | null {
+  return write(RUNS_KEY, JSON.stringify(runs.map((r) => ({ ...r, points: downsample(r.points, MAX_STORED_POINTS) }))));
+}
+
+function write(key: string, value: string): string | null {
+  try {
+    localStorage.setItem(key, value);
+    return null;
+  } catch (err) {
+    return `could not save to browser storage (${(err as Error).name}): delete some runs to make room`;
+  }
+}

@@ -1,0 +1,202 @@
+// The workbench's buttons: Train / Pause / Step / Reset, merge and unmerge, export, generate,
+// settings and runs. A run keeps going until its steps are done or Pause; the store is updated
+// at most every UPDATE_MS so the page stays responsive however fast the GPU steps.
+import { CONTROLS, settingsErrors, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
+import { currentGpu } from '../engine.ts';
+import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
+import type { StepMetrics } from '../train/trainer.ts';
+import { NonFiniteError } from '../train/trainer.ts';
+import { baseAndText } from './actions.ts';
+import { downloadFiles } from './files.ts';
+import { saveRuns, saveSettings } from './persistence.ts';
+import { createLmWorkbench, createTeacherWorkbench, PAGE_TEACHER, type Workbench } from './workbench.ts';
+import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
+
+const UPDATE_MS = 200;
+const FINGERPRINT_EVERY = 10;
+
+let bench: Workbench | null = null;
+/** Settings the workbench was built with: a change means the next Train starts a new run. */
+let builtWith: string | null = null;
+
+const state = () => useWorkbench.getState();
+
+function notify(kind: 'error' | 'info', text: string) {
+  state().set({ notice: { kind, text } });
+}
+
+/** Limits the controls need to know: the targeted layers' sizes and the model's depth and context. */
+export function settingsContext(s: PlaygroundSettings): SettingsContext {
+  if (s.task === 'teacher') return { maxRank: PAGE_TEACHER.dim, layers: CONTROLS.layerTo.max + 1, context: CONTROLS.seq.max }; // layers and sequences do not apply
+  const c = TINY_BASE_CONFIG;
+  const hd = c.head_dim ?? c.hidden_size / c.num_attention_heads;
+  const sizes: Record<string, number> = {
+    q_proj: Math.min(c.hidden_size, c.num_attention_heads * hd), k_proj: Math.min(c.hidden_size, c.num_key_value_heads * hd), v_proj: Math.min(c.hidden_size, c.num_key_value_heads * hd),
+    o_proj: Math.min(c.hidden_size, c.num_attention_heads * hd), gate_proj: Math.min(c.hidden_size, c.intermediate_size), up_proj: Math.min(c.hidden_size, c.intermediate_size), down_proj: Math.min(c.hidden_size, c.intermediate_size),
+  };
+  const targets = s.targets === 'all-linear' ? Object.keys(sizes) : s.targets;
+  return { maxRank: Math.min(...targets.map((t) => sizes[t])), layers: c.num_hidden_layers, context: c.max_position_embeddings };
+}
+
+export function updateSettings(partial: Partial<PlaygroundSettings>): void {
+  const before = state().settings;
+  const next = { ...before, ...partial };
+  if (next.alphaLock && (partial.rank !== undefined || partial.alphaLock)) next.alpha = Math.min(128, 2 * next.rank);
+  state().set({ settings: next });
+  const problem = saveSettings(next);
+  if (problem) notify('error', problem);
+}
+
+function persistRuns(runs: RunRecord[]) {
+  state().set({ runs });
+  const problem = saveRuns(runs);
+  if (problem) notify('error', problem);
+}
+
+async function ensureWorkbench(): Promise<Workbench> {
+  const s = state().settings;
+  const key = JSON.stringify(s);
+  if (bench && builtWith === key) return bench;
+  const errors = Object.values(settingsErrors(s, settingsContext(s)));
+  if (errors.length) throw new Error(`fix the settings first: ${errors.join('; ')}`);
+  const gpu = currentGpu();
+  if (!gpu) throw new Error('no GPU: this page could not get a WebGPU device (see the GPU panel)');
+  bench?.destroy();
+  bench = null;
+  if (s.task === 'teacher') bench = await createTeacherWorkbench(gpu, s);
+  else {
+    const { base, tokens } = await baseAndText();
+    bench = await createLmWorkbench(gpu, base, tokens, s);
+  }
+  builtWith = key;
+  const run: RunRecord = { id: `run-${Date.now().toString(36)}`, label: runLabel(s), settings: s, points: [], visible: true };
+  const fp = await bench.fingerprint();
+  state().set({
+    currentRun: run.id, modules: bench.modules, frozenNames: bench.frozenNames, norms: {}, generation: null,
+    fingerprint: { initial: fp, current: fp, atStep: 0 }, merge: { merged: false, report: null },
+  });
+  persistRuns([...state().runs, run]);
+  return bench;
+}
+
+let pending: StepMetrics[] = [];
+let lastFlush = 0;
+
+function flush(force = false) {
+  const now = performance.now();
+  if (!pending.length || (!force && now - lastFlush < UPDATE_MS)) return;
+  lastFlush = now;
+  const { runs, currentRun, norms } = state();
+  const nextNorms = { ...norms };
+  for (const m of pending) for (const [name, v] of Object.entries(m.gradNorms)) nextNorms[name] = [...(nextNorms[name] ?? []), v];
+  const points = pending.map((m) => ({ step: m.step, loss: m.loss, ...(m.valLoss !== undefined ? { valLoss: m.valLoss } : {}) }));
+  pending = [];
+  const nextRuns = runs.map((r) => (r.id === currentRun ? { ...r, points: [...r.points, ...points] } : r));
+  state().set({ norms: nextNorms, runs: nextRuns });
+  if (force) persistRuns(nextRuns);
+}
+
+async function oneStep(b: Workbench): Promise<void> {
+  const m = await b.step();
+  pending.push(m);
+  if (m.step % FINGERPRINT_EVERY === 0) {
+    const fp = state().fingerprint;
+    if (fp) state().set({ fingerprint: { ...fp, current: await b.fingerprint(), atStep: m.step } });
+  }
+  flush();
+}
+
+async function guardedRun(work: (b: Workbench) => Promise<void>): Promise<void> {
+  try {
+    const b = await ensureWorkbench();
+    if (b.merged) throw new Error('the adapter is merged: unmerge before training');
+    await work(b);
+  } catch (err) {
+    notify('error', err instanceof NonFiniteError ? err.message : (err as Error).message);
+    if (err instanceof NonFiniteError) state().set({ status: 'paused' });
+  } finally {
+    flush(true);
+    if (bench) {
+      const fp = state().fingerprint;
+      if (fp) state().set({ fingerprint: { ...fp, current: await bench.fingerprint(), atStep: bench.completed } });
+    }
+  }
+}
+
+export async function train(): Promise<void> {
+  if (state().status === 'running') return;
+  state().set({ status: 'running', notice: null });
+  await guardedRun(async (b) => {
+    const steps = state().settings.steps;
+    while (state().status === 'running' && b.completed < steps) await oneStep(b);
+  });
+  state().set({ status: state().status === 'paused' ? 'paused' : 'idle' });
+}
+
+export function pause(): void {
+  if (state().status === 'running') state().set({ status: 'paused' });
+}
+
+export async function stepOnce(): Promise<void> {
+  if (state().status === 'running') return;
+  state().set({ notice: null });
+  await guardedRun(async (b) => oneStep(b));
+  state().set({ status: bench ? 'paused' : 'idle' });
+}
+
+export function reset(): void {
+  if (state().status === 'running') return;
+  bench?.destroy();
+  bench = null;
+  builtWith = null;
+  state().set({ status: 'idle', currentRun: null, modules: [], norms: {}, fingerprint: null, merge: { merged: false, report: null }, generation: null, notice: null });
+}
+
+export async function mergeNow(): Promise<void> {
+  if (!bench || state().status === 'running') return;
+  try {
+    const report = await bench.merge();
+    state().set({ merge: { merged: true, report } });
+    const fp = state().fingerprint;
+    // Merging writes W + s·B·A into the base buffers: the fingerprint changes, and comes back on unmerge.
+    if (fp) state().set({ fingerprint: { ...fp, current: await bench.fingerprint() } });
+  } catch (err) {
+    notify('error', (err as Error).message);
+  }
+}
+
+export async function unmergeNow(): Promise<void> {
+  if (!bench || state().status === 'running') return;
+  bench.unmerge();
+  const fp = state().fingerprint;
+  state().set({ merge: { merged: false, report: state().merge.report }, ...(fp ? { fingerprint: { ...fp, current: await bench.fingerprint() } } : {}) });
+}
+
+export async function exportFiles(what: 'adapter' | 'merged'): Promise<void> {
+  if (!bench || state().status === 'running') return;
+  try {
+    const files = what === 'adapter' ? await bench.adapterFiles() : await bench.mergedFiles();
+    const name = `${state().settings.task}-r${state().settings.rank}-${what}`;
+    downloadFiles(`${name}.zip`, Object.fromEntries(Object.entries(files).map(([n, c]) => [`${name}/${n}`, c])));
+  } catch (err) {
+    notify('error', (err as Error).message);
+  }
+}
+
+export async function generate(prompt: string, maxNew: number, temperature: number): Promise<void> {
+  if (!bench?.generate || state().status === 'running') return;
+  try {
+    state().set({ generation: await bench.generate(prompt, maxNew, temperature, Date.now() & 0xffff) });
+  } catch (err) {
+    notify('error', (err as Error).message);
+  }
+}
+
+export function toggleRun(id: string): void {
+  persistRuns(state().runs.map((r) => (r.id === id ? { ...r, visible: !r.visible } : r)));
+}
+
+export function deleteRun(id: string): void {
+  if (id === state().currentRun && state().status === 'running') return;
+  persistRuns(state().runs.filter((r) => r.id !== id));
+}

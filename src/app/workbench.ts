@@ -1,0 +1,287 @@
+// What the page trains: the low-rank teacher (one LoRALinear) or a Llama with LoRA on text,
+// behind one interface for the controls, charts, inspector, merge panel and generation.
+import { readAdapter } from '../adapters/model-adapter.ts';
+import { consecutiveBatches } from '../data/text-dataset.ts';
+import { withAllocationScope, type Allocation } from '../gpu/allocations.ts';
+import { copyTensor, createTensor, readTensor, type GpuTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
+import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
+import { adapterConfigJson, adapterFolderFiles, adapterSafetensors } from '../io/peft.ts';
+import { serializeSafetensors } from '../io/safetensors.ts';
+import type { LoRALinear } from '../lora/lora-linear.ts';
+import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
+import { checkMemoryFits, DEFAULT_GPU_MEMORY_BUDGET, estimateMemory } from '../model/memory-estimate.ts';
+import type { PlaygroundSettings } from '../settings/playground-settings.ts';
+import { createTeacherTask } from '../tasks/low-rank-teacher.ts';
+import { createTextTask } from '../tasks/text-task.ts';
+import { Trainer, type StepMetrics } from '../train/trainer.ts';
+import { seededRandom } from '../util/random.ts';
+import type { BaseModel } from './session.ts';
+
+export interface MergeReport {
+  maxAbsDiff: number; // max |output merged − output unmerged| on the probe batch
+  ms: { base: number; unmerged: number; merged: number }; // median forward time
+}
+
+export interface ModuleInfo {
+  path: string;
+  inDim: number;
+  outDim: number;
+  rank: number;
+}
+
+export interface Workbench {
+  readonly modules: ModuleInfo[];
+  readonly frozenNames: string[];
+  readonly completed: number;
+  readonly merged: boolean;
+  step(): Promise<StepMetrics>;
+  /** One fingerprint of every frozen base tensor, computed on the GPU. */
+  fingerprint(): Promise<string>;
+  /** Folds every adapter into its base (refusing non-finite results), and reports parity and timing. */
+  merge(): Promise<MergeReport>;
+  unmerge(): void;
+  adapterFiles(): Promise<Record<string, string | Uint8Array>>;
+  mergedFiles(): Promise<Record<string, string | Uint8Array>>;
+  generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }>;
+  destroy(): void;
+}
+
+/** Teacher size on the page: d = 64 with a true rank of 4, 64 rows per step. */
+export const PAGE_TEACHER = { dim: 64, trueRank: 4, tokens: 64 };
+
+async function medianMs(gpu: Gpu, run: () => void): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    run();
+    await gpu.device.queue.onSubmittedWorkDone();
+    if (i > 0) times.push(performance.now() - t0); // the first is a warm-up
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+async function combinedFingerprint(gpu: Gpu, tensors: GpuTensor[]): Promise<string> {
+  const parts: string[] = [];
+  for (const t of tensors) parts.push(await fingerprintTensor(gpu, t));
+  let h = 0x811c9dc5;
+  let g = 0x01000193;
+  for (const ch of parts.join('|')) {
+    h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    g = Math.imul(g ^ ch.charCodeAt(0), 0x85ebca6b) >>> 0;
+  }
+  return `${h.toString(16).padStart(8, '0')}${g.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * The page's merge: saves each base weight, folds the adapter in, and refuses (restoring the
+ * saved weights) if any merged weight is non-finite. Unmerge copies the saved weights back, so
+ * the base fingerprint returns bit for bit (W + s·B·A − s·B·A in float32 need not).
+ */
+class GpuMerge {
+  private saved: { lora: LoRALinear; copy: GpuTensor }[] = [];
+  constructor(private readonly gpu: Gpu, private readonly layers: { path: string; lora: LoRALinear }[]) {}
+
+  get merged(): boolean {
+    return this.saved.length > 0;
+  }
+
+  async merge(): Promise<void> {
+    if (this.merged) return;
+    for (const l of this.layers) {
+      const copy = await createTensor(this.gpu, `${l.path}.weight.saved`, l.lora.weight.shape);
+      copyTensor(this.gpu, l.lora.weight, copy);
+      this.saved.push({ lora: l.lora, copy });
+    }
+    for (const l of this.layers) l.lora.merge();
+    for (const l of this.layers) {
+      const w = await readTensor(this.gpu, l.lora.weight);
+      if (!w.every(Number.isFinite)) {
+        this.unmerge();
+        throw new Error(`merge refused: ${l.path} would hold non-finite weights; the base is unchanged`);
+      }
+    }
+  }
+
+  unmerge(): void {
+    for (const { lora, copy } of this.saved) {
+      lora.restoreBase(copy);
+      copy.buffer.destroy();
+    }
+    this.saved = [];
+  }
+}
+
+export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): Promise<Workbench> {
+  const built = await withAllocationScope(gpu, async () => {
+    const task = await createTeacherTask(gpu, { ...PAGE_TEACHER, rank: s.rank, alpha: s.alpha, useRslora: s.rslora, seed: s.seed });
+    const trainer = await Trainer.create(gpu, task, { steps: s.steps, lr: s.lr, evalEvery: 10 });
+    return { task, trainer };
+  });
+  const { task, trainer } = built.value;
+  const layer = task.layer;
+  const { dim } = PAGE_TEACHER;
+  const merging = new GpuMerge(gpu, [{ path: 'student', lora: layer }]);
+  return {
+    modules: [{ path: 'student', inDim: dim, outDim: dim, rank: s.rank }],
+    frozenNames: task.frozenNames,
+    get completed() {
+      return trainer.step;
+    },
+    get merged() {
+      return merging.merged;
+    },
+    step: () => trainer.trainStep(),
+    fingerprint: () => combinedFingerprint(gpu, [layer.weight]),
+    async merge() {
+      const unmerged = await task.probe();
+      const msUnmerged = await medianMs(gpu, task.forwardProbe);
+      layer.adapterEnabled = false;
+      const msBase = await medianMs(gpu, task.forwardProbe);
+      layer.adapterEnabled = true;
+      await merging.merge();
+      const merged = await task.probe();
+      return { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { base: msBase, unmerged: msUnmerged, merged: await medianMs(gpu, task.forwardProbe) } };
+    },
+    unmerge: () => merging.unmerge(),
+    async adapterFiles() {
+      const module = { path: 'layer', loraA: await readTensor(gpu, layer.loraA), loraB: await readTensor(gpu, layer.loraB), rank: s.rank, inDim: dim, outDim: dim };
+      return {
+        'adapter_model.safetensors': adapterSafetensors([module]),
+        'adapter_config.json': adapterConfigJson({ r: s.rank, loraAlpha: s.alpha, targetModules: ['layer'], useRslora: s.rslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null }),
+      };
+    },
+    async mergedFiles() {
+      const wasMerged = merging.merged;
+      await merging.merge();
+      const weight = await readTensor(gpu, layer.weight);
+      if (!wasMerged) merging.unmerge();
+      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }) };
+    },
+    destroy: () => {
+      merging.unmerge();
+      destroyAll(built.allocations);
+    },
+  };
+}
+
+function destroyAll(allocations: Allocation[]): void {
+  for (const a of allocations) a.buffer.destroy();
+}
+
+export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint32Array, s: PlaygroundSettings): Promise<Workbench> {
+  const layersToTransform = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
+  const lora = { targetModules: s.targets, r: s.rank, loraAlpha: s.alpha, useRslora: s.rslora, loraDropout: s.dropout, seed: s.seed, layersToTransform };
+  const options = { batch: s.batch, seq: s.seq, mode: { kind: 'lora' as const, lora } };
+  const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
+  checkMemoryFits(estimateMemory(base.config, { ...options, training: true }), { maxBufferSize, maxStorageBufferBindingSize, budget: DEFAULT_GPU_MEMORY_BUDGET }, options.mode);
+  const built = await withAllocationScope(gpu, async () => {
+    const model = await LlamaModel.create(gpu, base.config, base.weights, options);
+    const task = createTextTask(model, tokens, s.seed);
+    const trainer = await Trainer.create(gpu, task, { steps: s.steps, lr: s.lr, evalEvery: 10 });
+    return { model, task, trainer };
+  });
+  const { model, task, trainer } = built.value;
+  const layers = model.linears.filter((l) => l.lora).map((l) => ({ path: l.path, lora: l.lora! }));
+  const frozen = [...model.weights.values()];
+  const merging = new GpuMerge(gpu, layers);
+  const probe = consecutiveBatches(tokens.subarray(Math.floor(tokens.length * 0.9)), s.batch, s.seq)[0];
+  const forwardProbe = () => {
+    model.setBatch(probe.ids, probe.targets);
+    model.forward();
+  };
+  const fields = {
+    r: s.rank, loraAlpha: s.alpha, targetModules: s.targets === 'all-linear' ? 'all-linear' : [...s.targets], useRslora: s.rslora,
+    layersToTransform, rankPattern: {}, alphaPattern: {}, loraDropout: s.dropout, baseModelNameOrPath: base.name,
+  };
+  return {
+    modules: layers.map((l) => ({ path: l.path, inDim: l.lora.config.inFeatures, outDim: l.lora.config.outFeatures, rank: l.lora.config.rank })),
+    frozenNames: task.frozenNames,
+    get completed() {
+      return trainer.step;
+    },
+    get merged() {
+      return merging.merged;
+    },
+    step: () => trainer.trainStep(),
+    fingerprint: () => combinedFingerprint(gpu, frozen),
+    async merge() {
+      model.setTraining(false);
+      forwardProbe();
+      const unmerged = await model.logits();
+      const msUnmerged = await medianMs(gpu, forwardProbe);
+      model.setAdapterEnabled(false);
+      const msBase = await medianMs(gpu, forwardProbe);
+      model.setAdapterEnabled(true);
+      await merging.merge();
+      forwardProbe();
+      const merged = await model.logits();
+      const report = { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { base: msBase, unmerged: msUnmerged, merged: await medianMs(gpu, forwardProbe) } };
+      model.setTraining(true);
+      return report;
+    },
+    unmerge: () => merging.unmerge(),
+    adapterFiles: async () => adapterFolderFiles(await readAdapter(gpu, model, fields)),
+    async mergedFiles() {
+      const wasMerged = merging.merged;
+      await merging.merge();
+      const merged = new Map<string, Float32Array>();
+      for (const [name, tensor] of model.weights) merged.set(name, await readTensor(gpu, tensor));
+      if (!wasMerged) merging.unmerge();
+      return { ...llamaCheckpointFiles(base.config, merged), ...base.tokenizerFiles };
+    },
+    async generate(prompt, maxNew, temperature, seed) {
+      const run = async (adapter: boolean) => {
+        model.setTraining(false);
+        model.setAdapterEnabled(adapter);
+        const ids = new Uint32Array(s.batch * s.seq);
+        const prompted = base.tokenizer.encode(prompt).slice(-(s.seq - 1));
+        prompted.forEach((t, i) => (ids[i] = t));
+        const random = seededRandom(seed);
+        const out: number[] = [];
+        let length = prompted.length;
+        while (out.length < maxNew && length < s.seq && length > 0) {
+          model.setBatch(ids, new Uint32Array(ids.length).fill(IGNORE_TARGET));
+          model.forward();
+          const logits = await model.logits();
+          const V = base.config.vocab_size;
+          const row = logits.subarray((length - 1) * V, length * V);
+          const next = temperature <= 0 ? argmax(row) : sample(row, temperature, random);
+          ids[length++] = next;
+          out.push(next);
+        }
+        model.setAdapterEnabled(true);
+        model.setTraining(true);
+        return base.tokenizer.decode(out);
+      };
+      return { base: await run(false), adapted: await run(true) };
+    },
+    destroy: () => {
+      merging.unmerge();
+      destroyAll(built.allocations);
+    },
+  };
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+  return best;
+}
+
+/** A draw from softmax(row / temperature). */
+function sample(row: Float32Array, temperature: number, random: () => number): number {
+  const max = row.reduce((m, x) => Math.max(m, x), -Infinity);
+  const weights = Array.from(row, (x) => Math.exp((x - max) / temperature));
+  let u = random() * weights.reduce((a, b) => a + b, 0);
+  for (let v = 0; v < weights.length; v++) if ((u -= weights[v]) <= 0) return v;
+  return weights.length - 1;
+}

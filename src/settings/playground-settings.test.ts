@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, settingsErrors, settingsFromQuery, settingsToQuery } from './playground-settings.ts';
+
+const ctx = { maxRank: 64, layers: 2, context: 64 };
+
+describe('page settings', () => {
+  it('round trip through the URL', () => {
+    const s = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, rank: 16, alpha: 32, targets: ['q_proj' as const, 'v_proj' as const], rslora: true, lr: 0.005 };
+    expect(settingsFromQuery(settingsToQuery(s))).toEqual({ settings: s, problems: [] });
+  });
+
+  it('a bad value in a link is reported by the schema and left at its default', () => {
+    const { settings, problems } = settingsFromQuery('rank=0&alpha=abc&targets=qkv&task=mnist&steps=12');
+    expect(settings.rank).toBe(DEFAULT_SETTINGS.rank);
+    expect(settings.steps).toBe(12);
+    expect(problems).toEqual([
+      "task 'mnist' is not one of teacher, tiny-lm",
+      'rank must be ≥ 1 and ≤ 64, got 0',
+      "alpha must be a number ≥ 1 and ≤ 128, got 'abc'",
+      "targets 'qkv' must be all-linear or names from q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj",
+    ]);
+  });
+
+  it('names every invalid field with its reason', () => {
+    expect(settingsErrors(DEFAULT_SETTINGS, ctx)).toEqual({});
+    const errors = settingsErrors({ ...DEFAULT_SETTINGS, rank: 40, layerFrom: 1, layerTo: 0, seq: 100, targets: [] }, { ...ctx, maxRank: 32 });
+    expect(errors).toEqual({
+      rank: 'rank 40 is larger than min(in, out) = 32 of the targeted layers',
+      layerFrom: 'the first layer must not come after the last',
+      seq: "sequence length must be ≤ the model's context of 64",
+      targets: 'choose at least one target module',
+    });
+  });
+});

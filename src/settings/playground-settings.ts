@@ -1,0 +1,112 @@
+// The page's training configuration: one record, validated with the same schema as the CLI flags
+// (src/settings/schema.ts), narrowed to the ranges the controls offer, and round-tripped through
+// the URL query so a shared link restores it.
+import { LINEAR_MODULES, type LinearModule } from '../model/config.ts';
+import { parseSetting, SETTINGS, type NumberSetting } from './schema.ts';
+
+export type TaskName = 'teacher' | 'tiny-lm';
+
+export interface PlaygroundSettings {
+  task: TaskName;
+  rank: number;
+  alpha: number;
+  /** Keep α = 2r while the rank slider moves. */
+  alphaLock: boolean;
+  rslora: boolean;
+  targets: LinearModule[] | 'all-linear';
+  layerFrom: number;
+  layerTo: number;
+  dropout: number;
+  lr: number;
+  batch: number;
+  seq: number;
+  steps: number;
+  seed: number;
+}
+
+export const DEFAULT_SETTINGS: PlaygroundSettings = {
+  task: 'teacher', rank: 4, alpha: 8, alphaLock: true, rslora: false, targets: 'all-linear', layerFrom: 0, layerTo: 1,
+  dropout: 0, lr: 0.01, batch: 4, seq: 16, steps: 60, seed: 0,
+};
+
+type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'lr' | 'batch' | 'seq' | 'steps' | 'seed';
+
+/** Each numeric control: its schema setting, narrowed where the page offers less than the CLI. */
+export const CONTROLS: Record<NumberKey, NumberSetting> = {
+  rank: { ...SETTINGS.rank, max: 64 },
+  alpha: { ...SETTINGS.alpha, min: 1, minInclusive: true, max: 128 },
+  layerFrom: { name: 'first layer', kind: 'int', default: 0, min: 0, max: 1023, description: 'first layer that gets LoRA' },
+  layerTo: { name: 'last layer', kind: 'int', default: 1, min: 0, max: 1023, description: 'last layer that gets LoRA' },
+  dropout: SETTINGS.dropout,
+  lr: { ...SETTINGS.lr, max: 1 },
+  batch: { ...SETTINGS.batch, max: 64 },
+  seq: { ...SETTINGS['seq-len'], max: 256 },
+  steps: { ...SETTINGS.steps, max: 100_000 },
+  seed: SETTINGS.seed,
+};
+
+/** What limits the controls beyond their fixed ranges: the chosen model or layer. */
+export interface SettingsContext {
+  maxRank: number; // min(in, out) over the targeted layers
+  layers: number;
+  context: number; // max sequence length
+}
+
+/** Null when valid; otherwise the reason for each field at fault. */
+export function settingsErrors(s: PlaygroundSettings, ctx: SettingsContext): Partial<Record<NumberKey | 'targets', string>> {
+  const errors: Partial<Record<NumberKey | 'targets', string>> = {};
+  for (const key of Object.keys(CONTROLS) as NumberKey[]) {
+    try {
+      parseSetting(CONTROLS[key], s[key]);
+    } catch (err) {
+      errors[key] = (err as Error).message;
+    }
+  }
+  if (!errors.rank && s.rank > ctx.maxRank) errors.rank = `rank ${s.rank} is larger than min(in, out) = ${ctx.maxRank} of the targeted layers`;
+  if (!errors.layerTo && s.layerTo >= ctx.layers) errors.layerTo = `the model has layers 0..${ctx.layers - 1}`;
+  if (!errors.layerFrom && s.layerFrom > s.layerTo) errors.layerFrom = 'the first layer must not come after the last';
+  if (!errors.seq && s.seq > ctx.context) errors.seq = `sequence length must be ≤ the model's context of ${ctx.context}`;
+  if (s.targets !== 'all-linear' && s.targets.length === 0) errors.targets = 'choose at least one target module';
+  return errors;
+}
+
+export function settingsToQuery(s: PlaygroundSettings): string {
+  const q = new URLSearchParams();
+  q.set('task', s.task);
+  for (const key of Object.keys(CONTROLS) as NumberKey[]) q.set(key, String(s[key]));
+  q.set('targets', s.targets === 'all-linear' ? 'all-linear' : s.targets.join(','));
+  q.set('alphaLock', s.alphaLock ? '1' : '0');
+  q.set('rslora', s.rslora ? '1' : '0');
+  return q.toString();
+}
+
+/** Settings from a query string: each valid value taken, each invalid one reported and left at the fallback. */
+export function settingsFromQuery(query: string, fallback: PlaygroundSettings = DEFAULT_SETTINGS): { settings: PlaygroundSettings; problems: string[] } {
+  const q = new URLSearchParams(query);
+  const settings = { ...fallback };
+  const problems: string[] = [];
+  const task = q.get('task');
+  if (task !== null) {
+    if (task === 'teacher' || task === 'tiny-lm') settings.task = task;
+    else problems.push(`task '${task}' is not one of teacher, tiny-lm`);
+  }
+  for (const key of Object.keys(CONTROLS) as NumberKey[]) {
+    const raw = q.get(key);
+    if (raw === null) continue;
+    try {
+      settings[key] = parseSetting(CONTROLS[key], raw);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  const targets = q.get('targets');
+  if (targets !== null) {
+    const names = targets.split(',').filter(Boolean);
+    if (targets === 'all-linear') settings.targets = 'all-linear';
+    else if (names.length && names.every((n) => (LINEAR_MODULES as readonly string[]).includes(n))) settings.targets = names as LinearModule[];
+    else problems.push(`targets '${targets}' must be all-linear or names from ${LINEAR_MODULES.join(', ')}`);
+  }
+  if (q.has('alphaLock')) settings.alphaLock = q.get('alphaLock') === '1';
+  if (q.has('rslora')) settings.rslora = q.get('rslora') === '1';
+  return { settings, problems };
+}

@@ -1,0 +1,57 @@
+// The training workbench as plain data: settings (mirrored to the URL and localStorage), the
+// run in progress, earlier runs (persisted), the inspector's gradient norms, the base
+// fingerprint, the merge report and generations.
+import { create } from 'zustand';
+import type { MergeReport, ModuleInfo } from '../app/workbench.ts';
+import { DEFAULT_SETTINGS, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import type { LossPoint } from './series.ts';
+
+export interface RunRecord {
+  id: string;
+  label: string;
+  settings: PlaygroundSettings;
+  points: LossPoint[];
+  visible: boolean;
+}
+
+export type RunStatus = 'idle' | 'running' | 'paused';
+
+export interface WorkbenchState {
+  settings: PlaygroundSettings;
+  /** Values a shared link or saved state held that the schema refused. */
+  settingsProblems: string[];
+  status: RunStatus;
+  /** The run the workbench holds (its record is in `runs`), or null before the first step. */
+  currentRun: string | null;
+  runs: RunRecord[];
+  modules: ModuleInfo[];
+  frozenNames: string[];
+  /** Per trainable tensor name: its gradient norm at every step so far (for sparklines). */
+  norms: Record<string, number[]>;
+  fingerprint: { initial: string; current: string; atStep: number } | null;
+  merge: { merged: boolean; report: MergeReport | null };
+  generation: { base: string; adapted: string } | null;
+  notice: { kind: 'error' | 'info'; text: string } | null;
+  set(partial: Partial<WorkbenchState>): void;
+}
+
+export const useWorkbench = create<WorkbenchState>((set) => ({
+  settings: DEFAULT_SETTINGS,
+  settingsProblems: [],
+  status: 'idle',
+  currentRun: null,
+  runs: [],
+  modules: [],
+  frozenNames: [],
+  norms: {},
+  fingerprint: null,
+  merge: { merged: false, report: null },
+  generation: null,
+  notice: null,
+  set: (partial) => set(partial),
+}));
+
+export function runLabel(s: PlaygroundSettings): string {
+  const targets = s.task === 'teacher' ? '' : ` ${s.targets === 'all-linear' ? 'all-linear' : s.targets.join('+')}`;
+  return `${s.task} r=${s.rank} α=${s.alpha}${s.rslora ? ' rsLoRA' : ''}${targets} lr=${s.lr}`;
+}

@@ -1,0 +1,34 @@
+// Merge on the GPU (W ← W + s·B·A with the WGSL merge kernel, refusing non-finite results),
+// the parity of merged and unmerged outputs on a probe batch, forward times, and downloads.
+import { exportFiles, mergeNow, unmergeNow } from '../app/workbench-actions.ts';
+import { useWorkbench } from '../store/workbench-store.ts';
+
+export function MergePanel() {
+  const merge = useWorkbench((x) => x.merge);
+  const status = useWorkbench((x) => x.status);
+  const built = useWorkbench((x) => x.currentRun !== null && x.modules.length > 0);
+  const busy = status === 'running';
+  const reason = busy ? 'pause training first' : !built ? 'train or step first' : undefined;
+  const r = merge.report;
+  return (
+    <section className="panel" aria-labelledby="merge-title">
+      <h2 id="merge-title">Merge and export</h2>
+      <div className="row buttons">
+        <button type="button" disabled={busy || !built || merge.merged} title={reason} onClick={() => void mergeNow()}>Merge on GPU</button>
+        <button type="button" disabled={busy || !merge.merged} title={reason} onClick={() => void unmergeNow()}>Unmerge</button>
+        <button type="button" disabled={busy || !built} title={reason} onClick={() => void exportFiles('adapter')}>Download adapter</button>
+        <button type="button" disabled={busy || !built} title={reason} onClick={() => void exportFiles('merged')}>Download merged weights</button>
+      </div>
+      {reason && <p className="note">{reason}</p>}
+      {r && (
+        <dl className="facts" data-testid="merge-report">
+          <div className="fact-row"><dt>max |merged − unmerged|</dt><dd data-testid="merge-diff">{r.maxAbsDiff.toExponential(2)}</dd></div>
+          <div className="fact-row"><dt>forward, base</dt><dd>{r.ms.base.toFixed(2)} ms</dd></div>
+          <div className="fact-row"><dt>forward, with LoRA (unmerged)</dt><dd>{r.ms.unmerged.toFixed(2)} ms ({(r.ms.unmerged / r.ms.base).toFixed(2)}× base)</dd></div>
+          <div className="fact-row"><dt>forward, merged</dt><dd>{r.ms.merged.toFixed(2)} ms ({(r.ms.merged / r.ms.base).toFixed(2)}× base): no inference overhead</dd></div>
+          <div className="fact-row"><dt>state</dt><dd data-testid="merge-state">{merge.merged ? 'merged' : 'unmerged'}</dd></div>
+        </dl>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,33 @@
+// Try it: completions from the current model, base and adapted side by side, greedy or sampled.
+import { useState } from 'react';
+import { generate } from '../app/workbench-actions.ts';
+import { useWorkbench } from '../store/workbench-store.ts';
+
+export function TryPanel() {
+  const task = useWorkbench((x) => x.settings.task);
+  const built = useWorkbench((x) => x.modules.length > 0);
+  const status = useWorkbench((x) => x.status);
+  const result = useWorkbench((x) => x.generation);
+  const [prompt, setPrompt] = useState('qQ\naA\nz');
+  const [temperature, setTemperature] = useState(0);
+  const [length, setLength] = useState(8);
+  if (task !== 'tiny-lm') return null;
+  const disabled = !built || status === 'running';
+  return (
+    <section className="panel" aria-labelledby="try-title">
+      <h2 id="try-title">Try it</h2>
+      <label className="control"><span>prompt</span><textarea aria-label="prompt" rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} /></label>
+      <div className="row">
+        <label className="control"><span>new tokens</span><input type="number" aria-label="new tokens" min={1} max={32} value={length} onChange={(e) => setLength(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
+        <label className="control"><span>temperature (0 = greedy)</span><input type="number" aria-label="temperature" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Math.max(0, Math.min(2, Number(e.target.value) || 0)))} /></label>
+        <button type="button" disabled={disabled} title={disabled ? 'train or step first, and pause' : undefined} onClick={() => void generate(prompt, length, temperature)}>Generate</button>
+      </div>
+      {result && (
+        <div className="side-by-side">
+          <figure><figcaption>base</figcaption><pre data-testid="gen-base">{prompt}<mark>{result.base}</mark></pre></figure>
+          <figure><figcaption>with the adapter</figcaption><pre data-testid="gen-adapted">{prompt}<mark>{result.adapted}</mark></pre></figure>
+        </div>
+      )}
+    </section>
+  );
+}
