@@ -27,13 +27,13 @@ export function App() {
       <div className="workbench">
         <ControlsPanel />
         <div className="workbench-main">
+          <LossPanel />
           <ParamsLivePanel />
           <MergePanel />
           <TryPanel />
         </div>
       </div>
       <div className="panels">
-        <LossPanel />
         <InspectorPanel />
         <ScalePanel />
       </div>

@@ -8,6 +8,8 @@ import { useWorkbench } from '../store/workbench-store.ts';
 
 const COLORS = ['#2a5d8f', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#0b7285', '#e67700', '#495057'];
 const DRAWN_POINTS = 1500;
+/** EMA weight: light, so a fast-falling loss is not drawn far above its raw values. */
+const SMOOTHING = 0.6;
 
 export function LossPanel() {
   const runs = useWorkbench((x) => x.runs);
@@ -16,7 +18,7 @@ export function LossPanel() {
     () =>
       runs.map((run, i) => {
         const drawn = downsample(run.points, DRAWN_POINTS);
-        const smoothed = smooth(drawn.map((p) => p.loss));
+        const smoothed = smooth(drawn.map((p) => p.loss), SMOOTHING);
         return {
           run, color: COLORS[i % COLORS.length],
           data: drawn.map((p, j) => ({ step: p.step, loss: p.loss, smoothed: smoothed[j] })),
@@ -34,7 +36,7 @@ export function LossPanel() {
         {current && last ? `${current.label}: step ${last.step}, loss ${last.loss.toFixed(5)} (first ${current.points[0].loss.toFixed(5)})` : 'Train to see the loss fall.'}
       </p>
       <div className="chart" data-testid="loss-chart" data-points={current?.points.length ?? 0}>
-        <ResponsiveContainer width="100%" height={280}>
+        <ResponsiveContainer width="100%" height={260}>
           <LineChart margin={{ top: 8, right: 24, bottom: 4, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} />

@@ -36,7 +36,7 @@ const ShareChart = memo(function ShareChart({ curve, rank, percent, maxRank }: {
         <LineChart data={curve} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="rank" type="number" domain={[1, maxRank]} tickCount={8} />
-          <YAxis tickFormatter={(v: number) => `${v.toFixed(1)}%`} width={52} />
+          <YAxis tickFormatter={(v: number) => `${v.toFixed(0)}%`} width={48} />
           <Tooltip formatter={(v) => `${Number(v).toFixed(3)} %`} labelFormatter={(r) => `rank ${r}`} />
           <Line dataKey="percent" dot={false} isAnimationActive={false} stroke="#2a5d8f" />
           <ReferenceDot x={rank} y={percent} r={5} fill="#d9480f" stroke="none" />
