@@ -29,7 +29,8 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath() ?? undefined, args: CHROMIUM_ARGS },
   },
   webServer: {
-    command: `npx vite --port ${PORT} --strictPort`,
+    // The production build, as users get it (no dev-mode React, no hot reload mid-test).
+    command: `npx vite build --logLevel warn && npx vite preview --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

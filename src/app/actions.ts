@@ -9,6 +9,8 @@ import { loadModelFolder, type ReadFile } from '../io/model-folder.ts';
 import { adapterFolderFiles, parseAdapter, type ParsedAdapter } from '../io/peft.ts';
 import { usePlayground, type LibraryItem } from '../store/playground-store.ts';
 import { corpusText } from '../tasks/text-task.ts';
+import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
+import type { LlamaConfig } from '../model/config.ts';
 import { downloadFiles, httpFolderReader, pickedFilesReader } from './files.ts';
 import { deleteStoredAdapter, getStoredAdapter, listStoredAdapters, saveStoredAdapter, type StoredAdapter } from './library-db.ts';
 import { PlaygroundSession, type TrainSettings } from './session.ts';
@@ -176,6 +178,11 @@ export const exportMerged = () =>
     const folder = `${session.base.name}-${store().active ?? 'base'}-merged`;
     downloadFiles(`${folder}.zip`, Object.fromEntries(Object.entries(files).map(([n, c]) => [`${folder}/${n}`, c])));
   });
+
+/** The config the workbench's language-model task uses: the loaded model's, or the bundled one's. */
+export function languageModelConfig(): LlamaConfig {
+  return session?.base.config ?? TINY_BASE_CONFIG;
+}
 
 /** The loaded base model and text for the workbench, loading the bundled ones when none is. */
 export async function baseAndText(): Promise<{ base: PlaygroundSession['base']; tokens: Uint32Array }> {

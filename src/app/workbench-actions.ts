@@ -3,14 +3,14 @@
 // at most every UPDATE_MS so the page stays responsive however fast the GPU steps.
 import { CONTROLS, settingsErrors, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
 import { currentGpu } from '../engine.ts';
+import { usePlayground } from '../store/playground-store.ts';
 import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
 import type { StepMetrics } from '../train/trainer.ts';
 import { NonFiniteError } from '../train/trainer.ts';
-import { baseAndText } from './actions.ts';
+import { baseAndText, languageModelConfig } from './actions.ts';
 import { downloadFiles } from './files.ts';
 import { saveRuns, saveSettings } from './persistence.ts';
 import { createLmWorkbench, createTeacherWorkbench, PAGE_TEACHER, type Workbench } from './workbench.ts';
-import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
 
 const UPDATE_MS = 200;
 const FINGERPRINT_EVERY = 10;
@@ -28,7 +28,7 @@ function notify(kind: 'error' | 'info', text: string) {
 /** Limits the controls need to know: the targeted layers' sizes and the model's depth and context. */
 export function settingsContext(s: PlaygroundSettings): SettingsContext {
   if (s.task === 'teacher') return { maxRank: PAGE_TEACHER.dim, layers: CONTROLS.layerTo.max + 1, context: CONTROLS.seq.max }; // layers and sequences do not apply
-  const c = TINY_BASE_CONFIG;
+  const c = languageModelConfig();
   const hd = c.head_dim ?? c.hidden_size / c.num_attention_heads;
   const sizes: Record<string, number> = {
     q_proj: Math.min(c.hidden_size, c.num_attention_heads * hd), k_proj: Math.min(c.hidden_size, c.num_key_value_heads * hd), v_proj: Math.min(c.hidden_size, c.num_key_value_heads * hd),
@@ -55,7 +55,9 @@ function persistRuns(runs: RunRecord[]) {
 
 async function ensureWorkbench(): Promise<Workbench> {
   const s = state().settings;
-  const key = JSON.stringify(s);
+  const lm = s.task === 'tiny-lm' ? await baseAndText() : null; // loads the bundled model the first time
+  const { base, text } = usePlayground.getState();
+  const key = JSON.stringify([{ ...s, steps: 0 }, s.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]); // a new model or text is a new run; more steps continue this one
   if (bench && builtWith === key) return bench;
   const errors = Object.values(settingsErrors(s, settingsContext(s)));
   if (errors.length) throw new Error(`fix the settings first: ${errors.join('; ')}`);
@@ -64,10 +66,7 @@ async function ensureWorkbench(): Promise<Workbench> {
   bench?.destroy();
   bench = null;
   if (s.task === 'teacher') bench = await createTeacherWorkbench(gpu, s);
-  else {
-    const { base, tokens } = await baseAndText();
-    bench = await createLmWorkbench(gpu, base, tokens, s);
-  }
+  else bench = await createLmWorkbench(gpu, lm!.base, lm!.tokens, s);
   builtWith = key;
   const run: RunRecord = { id: `run-${Date.now().toString(36)}`, label: runLabel(s), settings: s, points: [], visible: true };
   const fp = await bench.fingerprint();

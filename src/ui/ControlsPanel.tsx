@@ -3,6 +3,7 @@
 import { pause, reset, settingsContext, stepOnce, train, updateSettings } from '../app/workbench-actions.ts';
 import { LINEAR_MODULES, type LinearModule } from '../model/config.ts';
 import { CONTROLS, settingsErrors, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import { usePlayground } from '../store/playground-store.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 type NumberKey = keyof typeof CONTROLS;
@@ -11,6 +12,7 @@ export function ControlsPanel() {
   const s = useWorkbench((x) => x.settings);
   const status = useWorkbench((x) => x.status);
   const problems = useWorkbench((x) => x.settingsProblems);
+  const base = usePlayground((x) => x.base); // the language-model task trains the loaded model (bundled by default)
   const ctx = settingsContext(s);
   const errors = settingsErrors(s, ctx);
   const running = status === 'running';
@@ -44,7 +46,7 @@ export function ControlsPanel() {
         <span>task</span>
         <select aria-label="task" value={s.task} disabled={running} onChange={(e) => { reset(); updateSettings({ task: e.target.value as PlaygroundSettings['task'] }); }}>
           <option value="teacher">low-rank teacher (one 64×64 layer, true rank 4)</option>
-          <option value="tiny-lm">tiny Llama: adapt byte-caps to one pair per line</option>
+          <option value="tiny-lm">{base && base.name !== 'byte-caps' ? `language model: ${base.name} on the loaded text` : 'tiny Llama: adapt byte-caps to one pair per line'}</option>
         </select>
       </label>
       {slider('rank', 'rank r', Math.min(CONTROLS.rank.max, ctx.maxRank))}

@@ -7,8 +7,9 @@ import { PAGE_TEACHER } from '../app/workbench.ts';
 import { loraParameterCount } from '../lora/lora-math.ts';
 import { modelParameterSummary, peftTrainableLine } from '../lora/model-params.ts';
 import type { PlaygroundSettings } from '../settings/playground-settings.ts';
+import { usePlayground } from '../store/playground-store.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
-import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
+import { languageModelConfig } from '../app/actions.ts';
 
 interface Counts {
   base: number;
@@ -24,7 +25,7 @@ export function parameterCounts(s: PlaygroundSettings, rank = s.rank): Counts {
     return { base: d * d, trainable, all: d * d + trainable, perModule: [['student', trainable]] };
   }
   const layers = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
-  const summary = modelParameterSummary(TINY_BASE_CONFIG, { targetModules: s.targets, r: rank, loraAlpha: s.alpha, layersToTransform: layers });
+  const summary = modelParameterSummary(languageModelConfig(), { targetModules: s.targets, r: rank, loraAlpha: s.alpha, layersToTransform: layers });
   return { base: summary.base, trainable: summary.trainable, all: summary.all, perModule: Object.entries(summary.perModule).filter(([, n]) => n > 0) };
 }
 
@@ -48,6 +49,7 @@ const ShareChart = memo(function ShareChart({ curve, rank, percent, maxRank }: {
 
 export function ParamsLivePanel() {
   const s = useWorkbench((x) => x.settings);
+  usePlayground((x) => x.base); // re-render when another base model is loaded
   let counts: Counts | null = null;
   let error = '';
   try {
@@ -56,7 +58,7 @@ export function ParamsLivePanel() {
     error = (err as Error).message;
   }
   const maxRank = Math.min(64, settingsContext(s).maxRank);
-  const curveKey = JSON.stringify([s.task, s.targets, s.layerFrom, s.layerTo, maxRank, !!counts]);
+  const curveKey = JSON.stringify([languageModelConfig(), s.task, s.targets, s.layerFrom, s.layerTo, maxRank, !!counts]);
   // eslint-disable-next-line react-hooks/exhaustive-deps -- the curve depends only on what curveKey lists
   const curve = useMemo(() => (counts ? Array.from({ length: maxRank }, (_, i) => {
     const c = parameterCounts(s, i + 1);
