@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { dawnEnvironment } from '../scripts/gpu-env.mjs';
 
-const GPU_COMMANDS = new Set(['gpu', 'train', 'pretrain', 'eval']);
+const GPU_COMMANDS = new Set(['gpu', 'train', 'pretrain', 'eval', 'bench-promises']);
 const needsGpu = GPU_COMMANDS.has(process.argv[2]);
 const extraEnv = needsGpu && !process.env.LORA_PLAYGROUND_ENV_SET ? dawnEnvironment() : {};
 

@@ -20,6 +20,7 @@ import { SafetensorsError } from '../io/safetensors.ts';
 import { ConfigError } from '../model/config.ts';
 import { MemoryBudgetError } from '../model/memory-estimate.ts';
 import { adaptersCommand } from './adapters-command.ts';
+import { benchPromisesCommand } from './bench-promises-command.ts';
 import { evalCommand } from './eval-command.ts';
 
 const USAGE = `usage: lora-playground <command> [flags]
@@ -38,6 +39,7 @@ commands:
                                             mean cross-entropy (nats/token) with or without an adapter
   adapters list | delete NAME | import DIR --as NAME | combine A B --as NAME --how cat|linear [--weights 1,1]
                                             the adapter library (--library DIR, default ./adapters)
+  bench-promises [--out FILE]               LoRA's step-time, memory and merge promises, measured (npm run bench)
   inspect FILE [--json]                     tensors and metadata of a safetensors file
   gpu                                       the WebGPU adapter Node sees (Dawn)`;
 
@@ -59,6 +61,8 @@ export async function main(argv: readonly string[], out = console.log, err = con
         return await trainCommand(args, out);
       case 'eval':
         return await evalCommand(args, out);
+      case 'bench-promises':
+        return await benchPromisesCommand(args, out);
       case 'adapters':
         out(adaptersCommand(args));
         return 0;

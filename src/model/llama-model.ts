@@ -250,6 +250,14 @@ export class LlamaModel {
     return readTensor(this.gpu, this.io.logits);
   }
 
+  /** Dispatches one training step encodes (forward + backward; a LoRA layer counts as its kernels). */
+  get dispatchCount(): number {
+    let count = 0;
+    const pass = { setPipeline() {}, setBindGroup() {}, dispatchWorkgroups: () => count++ } as unknown as GPUComputePassEncoder;
+    for (const d of [...this.passes.forward.items, ...this.passes.backward.items]) d.encode(pass);
+    return count;
+  }
+
   /** Training mode applies lora_dropout; evaluation (validation, generation) does not. */
   setTraining(training: boolean): void {
     for (const l of this.linears) if (l.lora) l.lora.training = training;

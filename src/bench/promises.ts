@@ -1,0 +1,186 @@
+// LoRA's performance promises, measured in Node through Dawn on this machine's GPU (SwiftShader
+// without one): training-step time and GPU bytes, LoRA against full fine-tuning; forward time of
+// the merged and the unmerged model against the base; and what the step loop costs on the CPU
+// (pipelines and bind groups created per step, encoding time, readbacks per step).
+import { withAllocationScope, totalBytes } from '../gpu/allocations.ts';
+import { createTensor, type GpuTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { submitDispatches } from '../gpu/dispatch.ts';
+import { createModelLinear } from '../model/linear.ts';
+import { initLlamaWeights, type LlamaConfig } from '../model/config.ts';
+import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
+import { AdamW } from '../train/adamw.ts';
+import { Trainer } from '../train/trainer.ts';
+import { seededRandom, uniformArray } from '../util/random.ts';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median wall time of `run` to GPU completion, after `warmup` untimed runs. */
+export async function timeMs(gpu: Gpu, run: () => void | Promise<void>, reps: number, warmup = 2): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < warmup + reps; i++) {
+    const t0 = performance.now();
+    await run();
+    await gpu.device.queue.onSubmittedWorkDone();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** Counts pipelines, bind groups and buffer maps the device creates while `work` runs. */
+export async function countDeviceCalls(gpu: Gpu, work: () => Promise<void>): Promise<{ pipelines: number; bindGroups: number; maps: number }> {
+  const device = gpu.device as GPUDevice & Record<string, unknown>;
+  const counts = { pipelines: 0, bindGroups: 0, maps: 0 };
+  const wrap = <K extends 'createComputePipeline' | 'createComputePipelineAsync' | 'createBindGroup' | 'createBuffer'>(name: K, onCall: (args: unknown[]) => void) => {
+    const original = device[name] as (...a: unknown[]) => unknown;
+    (device as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      onCall(args);
+      return original.apply(device, args);
+    };
+    return () => ((device as Record<string, unknown>)[name] = original);
+  };
+  const restores = [
+    wrap('createComputePipeline', () => counts.pipelines++),
+    wrap('createComputePipelineAsync', () => counts.pipelines++),
+    wrap('createBindGroup', () => counts.bindGroups++),
+    wrap('createBuffer', (args) => {
+      const usage = (args[0] as GPUBufferDescriptor).usage;
+      if (usage & GPUBufferUsage.MAP_READ) counts.maps++; // every readback goes through a MAP_READ staging buffer
+    }),
+  ];
+  try {
+    await work();
+  } finally {
+    restores.forEach((r) => r());
+  }
+  return counts;
+}
+
+interface ModelSetup {
+  config: LlamaConfig;
+  weights: Map<string, Float32Array>;
+  batch: number;
+  seq: number;
+}
+
+function batchFor(config: LlamaConfig, batch: number, seq: number, seed: number) {
+  const random = seededRandom(seed);
+  const ids = Uint32Array.from({ length: batch * seq }, () => Math.floor(random() * config.vocab_size));
+  const targets = Uint32Array.from({ length: batch * seq }, (_, i) => ((i + 1) % seq === 0 ? IGNORE_TARGET : ids[i + 1]));
+  return { ids, targets };
+}
+
+async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: number) {
+  const { value, allocations } = await withAllocationScope(gpu, async () => {
+    const model = await LlamaModel.create(gpu, m.config, m.weights, { batch: m.batch, seq: m.seq, mode });
+    const trainable = new Set(model.trainable.map((p) => p.param));
+    const target = {
+      trainable: model.trainable,
+      frozenNames: [...model.weights].filter(([, t]) => !trainable.has(t)).map(([n]) => n),
+      tokensPerStep: m.batch * m.seq,
+      nextBatch: (step: number) => {
+        const b = batchFor(m.config, m.batch, m.seq, step);
+        model.setBatch(b.ids, b.targets);
+      },
+      forwardBackward: () => model.forwardBackward(),
+      loss: () => model.loss(),
+    };
+    const trainer = await Trainer.create(gpu, target, { steps: 1_000_000, lr: 1e-3 });
+    return { model, trainer, target };
+  });
+  const { model, trainer, target } = value;
+  const stepMs = await timeMs(gpu, async () => void (await trainer.trainStep()), steps);
+  // Encoding cost of one step on the CPU: building and submitting the command buffer only.
+  const encodeTimes: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    target.forwardBackward();
+    encodeTimes.push(performance.now() - t0);
+    await gpu.device.queue.onSubmittedWorkDone();
+  }
+  const calls = await countDeviceCalls(gpu, async () => {
+    for (let i = 0; i < 100; i++) await trainer.trainStep();
+  });
+  const bytes = totalBytes(allocations);
+  for (const a of allocations) a.buffer.destroy();
+  return { stepMs, encodeMs: median(encodeTimes), bytes, calls, dispatchesPerStep: model.dispatchCount };
+}
+
+async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
+  const b = batchFor(m.config, m.batch, m.seq, 1);
+  const timeForward = async (mode: TrainingMode, prepare?: (model: LlamaModel) => void) => {
+    const model = await LlamaModel.create(gpu, m.config, m.weights, { batch: m.batch, seq: m.seq, mode });
+    model.setTraining(false);
+    model.setBatch(b.ids, b.targets);
+    prepare?.(model);
+    const ms = await timeMs(gpu, () => model.forward(), reps);
+    model.destroy();
+    return ms;
+  };
+  const lora: TrainingMode = { kind: 'lora', lora: { targetModules: 'all-linear', r: 8, loraAlpha: 16 } };
+  // Alternate the three, twice, and keep each one's median of medians.
+  const runs: Record<'base' | 'unmerged' | 'merged', number[]> = { base: [], unmerged: [], merged: [] };
+  for (let round = 0; round < 3; round++) {
+    runs.base.push(await timeForward({ kind: 'frozen' }));
+    runs.unmerged.push(await timeForward(lora));
+    runs.merged.push(await timeForward(lora, (model) => model.merge()));
+  }
+  return { base: median(runs.base), unmerged: median(runs.unmerged), merged: median(runs.merged) };
+}
+
+/** The teacher layer at d: one LoRA linear (r = 8) against a fully trained d×d linear, same tokens. */
+async function teacherLayer(gpu: Gpu, d: number, tokens: number, reps: number) {
+  const random = seededRandom(3);
+  const run = async (mode: 'lora' | 'full') => {
+    const { value, allocations } = await withAllocationScope(gpu, async () => {
+      const t = (label: string, shape: number[], data?: Float32Array) => createTensor(gpu, label, shape, data);
+      const io = { input: await t('x', [tokens, d], uniformArray(random, tokens * d)), output: await t('y', [tokens, d]), gradOutput: await t('dy', [tokens, d], uniformArray(random, tokens * d)), gradInput: await t('dx', [tokens, d]) };
+      const layer = await createModelLinear(gpu, { path: 'layer', inDim: d, outDim: d, tokens, weight: uniformArray(random, d * d, 1 / Math.sqrt(d)), io, mode, lora: { rank: 8, alpha: 16, useRslora: false, seed: 1 } });
+      const adam = await AdamW.create(gpu, layer.trainable.map((p) => ({ param: p.param, grad: p.grad as GpuTensor })));
+      return { layer, adam };
+    });
+    const { layer, adam } = value;
+    const ms = await timeMs(gpu, () => {
+      submitDispatches(gpu, 'teacher.step', [...layer.forward, ...layer.backward]);
+      adam.step();
+    }, reps);
+    // Adam's moments plus the gradients: what training adds to the frozen weight and activations.
+    const bytes = totalBytes(allocations);
+    for (const a of allocations) a.buffer.destroy();
+    return { ms, bytes };
+  };
+  const lora = await run('lora');
+  const full = await run('full');
+  return { d, tokens, lora, full };
+}
+
+export interface PromisesOptions {
+  base: ModelSetup;
+  teacher: { d: number; tokens: number };
+  reps: number;
+}
+
+export async function measurePromises(gpu: Gpu, o: PromisesOptions) {
+  const loraMode: TrainingMode = { kind: 'lora', lora: { targetModules: 'all-linear', r: 8, loraAlpha: 16 } };
+  const lora = await trainingRun(gpu, o.base, loraMode, o.reps);
+  const full = await trainingRun(gpu, o.base, { kind: 'full' }, o.reps);
+  const forward = await forwardTimes(gpu, o.base, o.reps);
+  const teacher = await teacherLayer(gpu, o.teacher.d, o.teacher.tokens, Math.max(3, Math.floor(o.reps / 2)));
+  return {
+    base_model: { batch: o.base.batch, seq: o.base.seq, lora_r8_all_linear: lora, full },
+    ratios: {
+      step_time_lora_over_full: { value: lora.stepMs / full.stepMs, goal: '≤ 0.70' },
+      gpu_bytes_lora_over_full: { value: lora.bytes / full.bytes, goal: '≤ 0.35' },
+      forward_merged_over_base: { value: forward.merged / forward.base, goal: '≤ 1.03' },
+      forward_unmerged_over_base: { value: forward.unmerged / forward.base, goal: '≤ 1.15' },
+      teacher_step_time_lora_over_full: { value: teacher.lora.ms / teacher.full.ms, goal: '≤ 0.70' },
+      teacher_gpu_bytes_lora_over_full: { value: teacher.lora.bytes / teacher.full.bytes, goal: '≤ 0.35' },
+    },
+    forward_ms: forward,
+    teacher,
+  };
+}
+
+export function baseSetup(config: LlamaConfig, weights: Map<string, Float32Array> | null, batch: number, seq: number): ModelSetup {
+  return { config, weights: weights ?? initLlamaWeights(config, seededRandom(1)), batch, seq };
+}
