@@ -6,6 +6,7 @@ import { expect, test, type Download, type Page } from '@playwright/test';
 import { parseAdapter } from '../src/io/peft.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { readZip } from '../src/io/zip.ts';
+import { watchPage } from './guards.ts';
 
 async function filesOf(download: Download): Promise<Map<string, Uint8Array>> {
   return readZip(new Uint8Array(readFileSync(await download.path())));
@@ -17,6 +18,7 @@ async function idle(page: Page) {
 }
 
 test('adapter library: train, save, export, import, switch, evaluate, combine, merge, delete, reload', async ({ page }) => {
+  const guard = await watchPage(page);
   page.on('dialog', (d) => void d.accept());
   await page.goto('/');
   await page.getByRole('button', { name: 'Load the bundled model' }).click();
@@ -101,6 +103,7 @@ test('adapter library: train, save, export, import, switch, evaluate, combine, m
   await expect(page.getByTestId('adapter-first')).toBeVisible();
   await expect(page.getByTestId('adapter-halves')).toBeVisible();
   await expect(page.getByTestId('adapter-first')).toContainText('6'); // steps survive
+  await guard.expectClean();
 });
 
 test('a broken adapter file is refused with a message and the library is untouched', async ({ page }) => {

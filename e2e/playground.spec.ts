@@ -6,12 +6,14 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { readZip } from '../src/io/zip.ts';
+import { watchPage } from './guards.ts';
 
 async function setRange(page: Page, label: string, value: number) {
   await page.getByRole('slider', { name: label }).fill(String(value));
 }
 
 test('the playground story on the teacher task', async ({ page }) => {
+  const guard = await watchPage(page);
   await page.addInitScript(() => {
     (window as unknown as { __longTasks: number[] }).__longTasks = [];
     new PerformanceObserver((list) => {
@@ -84,6 +86,7 @@ test('the playground story on the teacher task', async ({ page }) => {
   await expect(page.getByTestId('value-alpha')).toHaveText('4');
   await expect(page.getByTestId('run-item')).toHaveCount(2);
   await expect(page.getByTestId('run-item').first()).toContainText('teacher r=4');
+  await guard.expectClean(); // no request left this origin; the strict CSP was never violated
 });
 
 test('a shared link restores the configuration, and bad values in it are named', async ({ page }) => {

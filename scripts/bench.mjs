@@ -15,6 +15,9 @@ const flag = (name, fallback) => {
 const sizes = flag('sizes', '256,512,1024');
 const lora = flag('lora', '1024,1024,1024,8');
 const out = flag('out', 'bench/results.json');
+const skinny = flag('skinny', '1024');
+const ranks = flag('ranks', '1,4,16,64');
+const step = flag('step', '256,1024,8');
 
 const missing = missingForTests();
 if (missing) {
@@ -33,7 +36,7 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage();
   page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
-  await page.goto(`${url}bench.html?sizes=${sizes}&lora=${lora}`);
+  await page.goto(`${url}bench.html?sizes=${sizes}&lora=${lora}&skinny=${skinny}&ranks=${ranks}&step=${step}`);
   let last = '';
   while (!(await page.evaluate(() => window.__bench?.done))) {
     const status = await page.locator('#status').textContent();
@@ -47,7 +50,7 @@ try {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, platform: process.platform },
     browser: report.userAgent,
     adapter: report.adapter,
-    peer: '@tensorflow/tfjs-backend-webgpu matMul, same GPUDevice, same page',
+    peer: '@tensorflow/tfjs-backend-webgpu (matMul; variableGrads + train.adam for the training step), same GPUDevice, same page',
     method: 'one warm-up per side, then alternating rounds; medians of wall-clock time to queue completion',
     cases: report.rows,
   };

@@ -1,22 +1,79 @@
-// The page's engine: owns the GPU device (never the store) and reports what it found.
+// The page's engine: owns the GPU device (never the store) and reports what it found. When the
+// device is lost (destroyed, or reset by the browser), it acquires a new one and tells the
+// parts of the page that hold GPU work, so they can rebuild and restore their last checkpoint.
 import { acquireGpu, type Gpu } from './gpu/device.ts';
 import { WebGpuUnavailableError } from './gpu/errors.ts';
 import { useGpuStore } from './store/gpu-store.ts';
 
+export interface DeviceLoss {
+  reason: string; // 'destroyed' or 'unknown' (a reset, a driver crash, a simulated loss)
+  message: string;
+}
+
+type RecoveryListener = (gpu: Gpu, loss: DeviceLoss) => Promise<void> | void;
+
 let gpu: Gpu | null = null;
+/** Counts devices: work started on one generation knows when its device went away. */
+let generation = 0;
+const listeners = new Set<RecoveryListener>();
+const handled = new WeakSet<Gpu>();
+
+function publish(g: Gpu) {
+  useGpuStore.getState().setStatus({ state: 'ready', adapter: g.adapter });
+}
+
+async function handleLoss(lostGpu: Gpu, loss: DeviceLoss): Promise<void> {
+  if (handled.has(lostGpu) || lostGpu !== gpu) return;
+  handled.add(lostGpu);
+  gpu = null;
+  generation++;
+  const { setStatus } = useGpuStore.getState();
+  setStatus({ state: 'unavailable', reason: 'error', message: `The GPU device was lost (${loss.reason}: ${loss.message}); acquiring a new one…` });
+  try {
+    const fresh = await acquireGpu();
+    adopt(fresh);
+    for (const l of listeners) await l(fresh, loss);
+  } catch (err) {
+    setStatus({ state: 'unavailable', reason: 'error', message: `The GPU device was lost (${loss.reason}) and no new one could be acquired: ${(err as Error).message}. Reload the page; saved adapters and runs are kept.` });
+  }
+}
+
+function adopt(g: Gpu) {
+  gpu = g;
+  publish(g);
+  void g.lost.then((info) => handleLoss(g, { reason: info.reason ?? 'unknown', message: info.message || 'no message' }));
+}
 
 /** Acquires the device once and publishes the adapter (or why there is none) to the store. */
 export async function startEngine(): Promise<void> {
-  const { setStatus } = useGpuStore.getState();
   try {
-    gpu = await acquireGpu();
-    setStatus({ state: 'ready', adapter: gpu.adapter });
+    adopt(await acquireGpu());
   } catch (err) {
     const reason = err instanceof WebGpuUnavailableError ? err.reason : 'error';
-    setStatus({ state: 'unavailable', reason, message: (err as Error).message });
+    useGpuStore.getState().setStatus({ state: 'unavailable', reason, message: (err as Error).message });
   }
 }
 
 export function currentGpu(): Gpu | null {
   return gpu;
+}
+
+export function deviceGeneration(): number {
+  return generation;
+}
+
+export function onDeviceRecovered(listener: RecoveryListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/**
+ * Test and support hook: loses the device on purpose — `destroy()` (reason 'destroyed'), or a
+ * simulated reset (reported with reason 'unknown', as a browser reset would be).
+ */
+export function loseDevice(kind: 'destroy' | 'reset'): void {
+  const g = gpu;
+  if (!g) return;
+  if (kind === 'reset') void handleLoss(g, { reason: 'unknown', message: 'simulated GPU reset' });
+  g.device.destroy();
 }

@@ -4,7 +4,7 @@
 import { combineAdapters, type CombinationType } from '../adapters/combine.ts';
 import { checkAdapterName } from '../adapters/names.ts';
 import { checkTextSize, parseTextFile, tokenizeDocuments } from '../data/text-dataset.ts';
-import { currentGpu } from '../engine.ts';
+import { currentGpu, onDeviceRecovered } from '../engine.ts';
 import { loadModelFolder, type ReadFile } from '../io/model-folder.ts';
 import { adapterFolderFiles, parseAdapter, type ParsedAdapter } from '../io/peft.ts';
 import { usePlayground, type LibraryItem } from '../store/playground-store.ts';
@@ -179,6 +179,14 @@ export const exportMerged = () =>
     downloadFiles(`${folder}.zip`, Object.fromEntries(Object.entries(files).map(([n, c]) => [`${folder}/${n}`, c])));
   });
 
+// After a lost device: the same base, in memory, on the new device; saved adapters are in IndexedDB.
+onDeviceRecovered((gpu) => {
+  if (!session) return;
+  session = new PlaygroundSession(gpu, session.base);
+  const hadAdapter = store().active !== null;
+  store().set({ active: null, busy: null, ...(hadAdapter ? { message: { kind: 'info', text: 'The GPU device was replaced: the base model is back; activate a saved adapter again (an unsaved one was lost with the device).' } } : {}) });
+});
+
 /** The config the workbench's language-model task uses: the loaded model's, or the bundled one's. */
 export function languageModelConfig(): LlamaConfig {
   return session?.base.config ?? TINY_BASE_CONFIG;
@@ -186,6 +194,12 @@ export function languageModelConfig(): LlamaConfig {
 
 /** The loaded base model and text for the workbench, loading the bundled ones when none is. */
 export async function baseAndText(): Promise<{ base: PlaygroundSession['base']; tokens: Uint32Array }> {
-  if (!session || !tokens) await openModel(BUILTIN_MODEL.name, httpFolderReader(BUILTIN_MODEL.url));
+  if (!session || !tokens) {
+    try {
+      await openModel(BUILTIN_MODEL.name, httpFolderReader(BUILTIN_MODEL.url));
+    } finally {
+      store().set({ busy: null }); // openModel reports its progress in `busy`
+    }
+  }
   return { base: session!.base, tokens: tokens! };
 }

@@ -2,7 +2,7 @@
 // settings and runs. A run keeps going until its steps are done or Pause; the store is updated
 // at most every UPDATE_MS so the page stays responsive however fast the GPU steps.
 import { CONTROLS, settingsErrors, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
-import { currentGpu } from '../engine.ts';
+import { currentGpu, deviceGeneration, onDeviceRecovered } from '../engine.ts';
 import { usePlayground } from '../store/playground-store.ts';
 import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
 import type { StepMetrics } from '../train/trainer.ts';
@@ -14,12 +14,18 @@ import { createLmWorkbench, createTeacherWorkbench, PAGE_TEACHER, type Workbench
 
 const UPDATE_MS = 200;
 const FINGERPRINT_EVERY = 10;
+/** The adapter is copied to memory this often (and on pause), to survive a lost device. */
+const CHECKPOINT_EVERY = 10;
 
 let bench: Workbench | null = null;
+/** The last adapter checkpoint of the current run, in CPU memory. */
+let checkpoint: { runId: string; step: number; tensors: Float32Array[] } | null = null;
 /** Settings the workbench was built with: a change means the next Train starts a new run. */
 let builtWith: string | null = null;
 
 const state = () => useWorkbench.getState();
+/** A run's loop is going (or finishing its last step after Pause). */
+const isActive = () => state().status === 'running' || state().status === 'pausing';
 
 function notify(kind: 'error' | 'info', text: string) {
   state().set({ notice: { kind, text } });
@@ -53,21 +59,37 @@ function persistRuns(runs: RunRecord[]) {
   if (problem) notify('error', problem);
 }
 
+async function buildWorkbench(s: PlaygroundSettings): Promise<Workbench> {
+  const gpu = currentGpu();
+  if (!gpu) throw new Error('no GPU: this page could not get a WebGPU device (see the GPU panel)');
+  if (s.task === 'teacher') return createTeacherWorkbench(gpu, s);
+  const { base, tokens } = await baseAndText();
+  return createLmWorkbench(gpu, base, tokens, s);
+}
+
+async function saveCheckpoint(b: Workbench): Promise<void> {
+  const runId = state().currentRun;
+  if (runId && b.completed > 0) checkpoint = { runId, step: b.completed, tensors: await b.checkpoint() };
+}
+
 async function ensureWorkbench(): Promise<Workbench> {
   const s = state().settings;
-  const lm = s.task === 'tiny-lm' ? await baseAndText() : null; // loads the bundled model the first time
+  if (s.task === 'tiny-lm') await baseAndText(); // loads the bundled model the first time
   const { base, text } = usePlayground.getState();
-  const key = JSON.stringify([{ ...s, steps: 0 }, s.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]); // a new model or text is a new run; more steps continue this one
-  if (bench && builtWith === key) return bench;
+  const key = JSON.stringify([{ ...s, steps: 0, lr: 0 }, s.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]); // a new model or text is a new run; more steps or another learning rate continue this one
+  if (bench && builtWith === key) {
+    bench.setLearningRate(s.lr); // a lowered rate after a divergence continues the same run
+    return bench;
+  }
   const errors = Object.values(settingsErrors(s, settingsContext(s)));
   if (errors.length) throw new Error(`fix the settings first: ${errors.join('; ')}`);
   const gpu = currentGpu();
   if (!gpu) throw new Error('no GPU: this page could not get a WebGPU device (see the GPU panel)');
   bench?.destroy();
   bench = null;
-  if (s.task === 'teacher') bench = await createTeacherWorkbench(gpu, s);
-  else bench = await createLmWorkbench(gpu, lm!.base, lm!.tokens, s);
+  bench = await buildWorkbench(s);
   builtWith = key;
+  checkpoint = null;
   const run: RunRecord = { id: `run-${Date.now().toString(36)}`, label: runLabel(s), settings: s, points: [], visible: true };
   const fp = await bench.fingerprint();
   state().set({
@@ -98,6 +120,7 @@ function flush(force = false) {
 async function oneStep(b: Workbench): Promise<void> {
   const m = await b.step();
   pending.push(m);
+  if (m.step % CHECKPOINT_EVERY === 0) await saveCheckpoint(b);
   if (m.step % FINGERPRINT_EVERY === 0) {
     const fp = state().fingerprint;
     if (fp) state().set({ fingerprint: { ...fp, current: await b.fingerprint(), atStep: m.step } });
@@ -106,45 +129,86 @@ async function oneStep(b: Workbench): Promise<void> {
 }
 
 async function guardedRun(work: (b: Workbench) => Promise<void>): Promise<void> {
+  const started = deviceGeneration();
   try {
     const b = await ensureWorkbench();
     if (b.merged) throw new Error('the adapter is merged: unmerge before training');
     await work(b);
+    await saveCheckpoint(b);
   } catch (err) {
+    // A lost device fails the step in flight; the recovery below reports it and restores.
+    if (deviceGeneration() !== started) return;
     notify('error', err instanceof NonFiniteError ? err.message : (err as Error).message);
     if (err instanceof NonFiniteError) state().set({ status: 'paused' });
   } finally {
-    flush(true);
-    if (bench) {
-      const fp = state().fingerprint;
-      if (fp) state().set({ fingerprint: { ...fp, current: await bench.fingerprint(), atStep: bench.completed } });
+    if (deviceGeneration() === started) {
+      flush(true);
+      if (bench) {
+        const fp = state().fingerprint;
+        if (fp) state().set({ fingerprint: { ...fp, current: await bench.fingerprint(), atStep: bench.completed } });
+      }
     }
   }
 }
 
+/**
+ * A new device after a loss: rebuild the workbench from the same settings (the base weights are
+ * regenerated or re-uploaded from memory), write the last adapter checkpoint back, and drop the
+ * run's points after it. The user resumes with Train; no run and no saved adapter is lost.
+ */
+onDeviceRecovered(async (_gpu, loss) => {
+  const lostAt = bench?.completed ?? 0;
+  bench = null; // its buffers died with the device
+  builtWith = null;
+  pending = [];
+  const wasActive = state().status !== 'idle' || state().currentRun !== null;
+  state().set({ status: 'idle' });
+  if (!wasActive) return;
+  const cp = checkpoint;
+  try {
+    const s = state().settings;
+    bench = await buildWorkbench(s);
+    const { base, text } = usePlayground.getState();
+    builtWith = JSON.stringify([{ ...s, steps: 0, lr: 0 }, s.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]);
+    const restoredStep = cp && cp.runId === state().currentRun ? cp.step : 0;
+    if (cp && restoredStep > 0) bench.restore(cp.tensors, restoredStep);
+    const runs = state().runs.map((r) => (r.id === state().currentRun ? { ...r, points: r.points.filter((p) => p.step <= restoredStep) } : r));
+    persistRuns(runs);
+    const fp = await bench.fingerprint();
+    state().set({
+      status: restoredStep > 0 ? 'paused' : 'idle', modules: bench.modules, merge: { merged: false, report: null },
+      fingerprint: { initial: state().fingerprint?.initial ?? fp, current: fp, atStep: restoredStep },
+    });
+    notify('error', `The GPU device was lost at step ${lostAt} (${loss.reason}: ${loss.message}). A new device was acquired and the adapter restored from step ${restoredStep}; press Train to resume.`);
+  } catch (err) {
+    notify('error', `The GPU device was lost (${loss.reason}) and the run could not be rebuilt: ${(err as Error).message}. Your runs are kept; press Reset and Train to start again.`);
+  }
+});
+
 export async function train(): Promise<void> {
-  if (state().status === 'running') return;
+  if (isActive()) return;
   state().set({ status: 'running', notice: null });
   await guardedRun(async (b) => {
     const steps = state().settings.steps;
     while (state().status === 'running' && b.completed < steps) await oneStep(b);
   });
-  state().set({ status: state().status === 'paused' ? 'paused' : 'idle' });
+  const stopped = state().status;
+  state().set({ status: stopped === 'pausing' || stopped === 'paused' ? 'paused' : 'idle' });
 }
 
 export function pause(): void {
-  if (state().status === 'running') state().set({ status: 'paused' });
+  if (state().status === 'running') state().set({ status: 'pausing' }); // the loop finishes its step, saves a checkpoint, then 'paused'
 }
 
 export async function stepOnce(): Promise<void> {
-  if (state().status === 'running') return;
+  if (isActive()) return;
   state().set({ notice: null });
   await guardedRun(async (b) => oneStep(b));
   state().set({ status: bench ? 'paused' : 'idle' });
 }
 
 export function reset(): void {
-  if (state().status === 'running') return;
+  if (isActive()) return;
   bench?.destroy();
   bench = null;
   builtWith = null;
@@ -152,7 +216,7 @@ export function reset(): void {
 }
 
 export async function mergeNow(): Promise<void> {
-  if (!bench || state().status === 'running') return;
+  if (!bench || isActive()) return;
   try {
     const report = await bench.merge();
     state().set({ merge: { merged: true, report } });
@@ -165,14 +229,14 @@ export async function mergeNow(): Promise<void> {
 }
 
 export async function unmergeNow(): Promise<void> {
-  if (!bench || state().status === 'running') return;
+  if (!bench || isActive()) return;
   bench.unmerge();
   const fp = state().fingerprint;
   state().set({ merge: { merged: false, report: state().merge.report }, ...(fp ? { fingerprint: { ...fp, current: await bench.fingerprint() } } : {}) });
 }
 
 export async function exportFiles(what: 'adapter' | 'merged'): Promise<void> {
-  if (!bench || state().status === 'running') return;
+  if (!bench || isActive()) return;
   try {
     const files = what === 'adapter' ? await bench.adapterFiles() : await bench.mergedFiles();
     const name = `${state().settings.task}-r${state().settings.rank}-${what}`;
@@ -183,7 +247,7 @@ export async function exportFiles(what: 'adapter' | 'merged'): Promise<void> {
 }
 
 export async function generate(prompt: string, maxNew: number, temperature: number): Promise<void> {
-  if (!bench?.generate || state().status === 'running') return;
+  if (!bench?.generate || isActive()) return;
   try {
     state().set({ generation: await bench.generate(prompt, maxNew, temperature, Date.now() & 0xffff) });
   } catch (err) {
@@ -196,6 +260,6 @@ export function toggleRun(id: string): void {
 }
 
 export function deleteRun(id: string): void {
-  if (id === state().currentRun && state().status === 'running') return;
+  if (id === state().currentRun && isActive()) return;
   persistRuns(state().runs.filter((r) => r.id !== id));
 }

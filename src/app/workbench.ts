@@ -3,7 +3,7 @@
 import { readAdapter } from '../adapters/model-adapter.ts';
 import { consecutiveBatches } from '../data/text-dataset.ts';
 import { withAllocationScope, type Allocation } from '../gpu/allocations.ts';
-import { copyTensor, createTensor, readTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { copyTensor, createTensor, readTensor, writeTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
@@ -37,6 +37,11 @@ export interface Workbench {
   readonly completed: number;
   readonly merged: boolean;
   step(): Promise<StepMetrics>;
+  setLearningRate(lr: number): void;
+  /** The trainable tensors (A, B of every module) read back, for a checkpoint in memory. */
+  checkpoint(): Promise<Float32Array[]>;
+  /** Writes a checkpoint's tensors back and continues the step count from `step`. */
+  restore(tensors: Float32Array[], step: number): void;
   /** One fingerprint of every frozen base tensor, computed on the GPU. */
   fingerprint(): Promise<string>;
   /** Folds every adapter into its base (refusing non-finite results), and reports parity and timing. */
@@ -140,6 +145,9 @@ export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): P
       return merging.merged;
     },
     step: () => trainer.trainStep(),
+    setLearningRate: (lr) => trainer.setLearningRate(lr),
+    checkpoint: () => readAll(gpu, task.trainable),
+    restore: (tensors, step) => restoreAll(gpu, trainer, task.trainable, tensors, step),
     fingerprint: () => combinedFingerprint(gpu, [layer.weight]),
     async merge() {
       const unmerged = await task.probe();
@@ -171,6 +179,18 @@ export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): P
       destroyAll(built.allocations);
     },
   };
+}
+
+async function readAll(gpu: Gpu, trainable: { param: GpuTensor }[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const p of trainable) out.push(await readTensor(gpu, p.param));
+  return out;
+}
+
+function restoreAll(gpu: Gpu, trainer: Trainer, trainable: { param: GpuTensor }[], tensors: Float32Array[], step: number): void {
+  if (tensors.length !== trainable.length) throw new Error(`the checkpoint has ${tensors.length} tensors, the model ${trainable.length}`);
+  trainable.forEach((p, i) => writeTensor(gpu, p.param, tensors[i]));
+  trainer.resumeAt(step);
 }
 
 function destroyAll(allocations: Allocation[]): void {
@@ -212,6 +232,9 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
       return merging.merged;
     },
     step: () => trainer.trainStep(),
+    setLearningRate: (lr) => trainer.setLearningRate(lr),
+    checkpoint: () => readAll(gpu, task.trainable),
+    restore: (tensors, step) => restoreAll(gpu, trainer, task.trainable, tensors, step),
     fingerprint: () => combinedFingerprint(gpu, frozen),
     async merge() {
       model.setTraining(false);

@@ -1,9 +1,11 @@
 // bench.html: our kernels and tfjs-backend-webgpu's matMul on the same shapes, on the same
 // GPUDevice, in the same page. scripts/bench.mjs reads window.__bench when `done`.
 import * as tf from '@tensorflow/tfjs-core';
+// Gradients of tf ops (for tf.variableGrads in the training-step case).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { acquireGpu } from '../gpu/device.ts';
-import { loraCases, squareMatmulCases, type BenchCase } from './bench-cases.ts';
+import { loraCases, loraTrainingStepCase, skinnyLoraCases, squareMatmulCases, type BenchCase } from './bench-cases.ts';
 import { timeSideBySide } from './timing.ts';
 
 export interface BenchRow {
@@ -43,6 +45,9 @@ const tbody = document.querySelector('#results tbody')!;
 const params = new URLSearchParams(location.search);
 const sizes = (params.get('sizes') ?? '256,512,1024').split(',').map(Number);
 const lora = (params.get('lora') ?? '1024,1024,1024,8').split(',').map(Number);
+const skinnyTokens = (params.get('skinny') ?? '1024').split(',').map(Number);
+const ranks = (params.get('ranks') ?? '1,4,16,64').split(',').map(Number);
+const step = (params.get('step') ?? '256,1024,8').split(',').map(Number);
 
 function repsFor(flops: number): number {
   return flops >= 2e9 ? 3 : flops >= 2e8 ? 5 : 9;
@@ -64,7 +69,12 @@ async function run() {
     await gpu.device.queue.onSubmittedWorkDone();
   };
 
-  const cases: BenchCase[] = [...squareMatmulCases(sizes), ...loraCases(lora[0], lora[1], lora[2], lora[3])];
+  const cases: BenchCase[] = [
+    ...squareMatmulCases(sizes),
+    ...loraCases(lora[0], lora[1], lora[2], lora[3]),
+    ...skinnyTokens.flatMap((n) => skinnyLoraCases(n, 1024, ranks)),
+    loraTrainingStepCase(step[0], step[1], step[2]),
+  ];
   for (const [i, c] of cases.entries()) {
     status.textContent = `${i + 1}/${cases.length}: ${c.name} ${c.shape}`;
     const sides = await c.setup(gpu, flush);

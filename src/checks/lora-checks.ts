@@ -27,10 +27,10 @@ interface Filled {
 }
 
 /** A layer with random W, A, B, X and dY (B ≠ 0 so every gradient is exercised). */
-async function filledLayer(gpu: Gpu, [tokens, inDim, outDim, rank]: number[], useRslora = false, seed = 1): Promise<Filled> {
+async function filledLayer(gpu: Gpu, [tokens, inDim, outDim, rank]: number[], useRslora = false, seed = 1, needsGradInput = true): Promise<Filled> {
   const random = seededRandom(seed);
   const w = uniformArray(random, outDim * inDim);
-  const layer = await LoRALinear.create(gpu, { inFeatures: inDim, outFeatures: outDim, rank, alpha: 2 * rank + 1, useRslora, tokens, seed, label: 'check' }, w);
+  const layer = await LoRALinear.create(gpu, { inFeatures: inDim, outFeatures: outDim, rank, alpha: 2 * rank + 1, useRslora, tokens, seed, label: 'check', needsGradInput }, w);
   const a = await readTensor(gpu, layer.loraA);
   const b = uniformArray(random, outDim * rank);
   const x = uniformArray(random, tokens * inDim);
@@ -47,6 +47,22 @@ function referenceLayer(f: Filled) {
 }
 
 export function loraChecks(): KernelCheck[] {
+  const noGradInput: KernelCheck = {
+    name: 'LoRALinear without dX (input is data): dA and dB match the reference, dX is never written',
+    async run(gpu) {
+      const shape = [17, 65, 33, 8];
+      const f = await filledLayer(gpu, shape, false, 3, false);
+      f.layer.forward();
+      f.layer.backward();
+      const ref = loraBackwardReference(referenceLayer(f), f.x, f.dy, shape[0]);
+      const result = resultOf('LoRALinear without dX', {
+        dA: { got: await readTensor(gpu, f.layer.gradA), ref: ref.dA },
+        dB: { got: await readTensor(gpu, f.layer.gradB), ref: ref.dB },
+      });
+      const dx = await readTensor(gpu, f.layer.io.gradInput);
+      return dx.every((v) => v === 0) ? result : { ...result, ok: false, detail: `dX was written (${dx.find((v) => v !== 0)})` };
+    },
+  };
   const checks: KernelCheck[] = LAYERS.map((shape, i) => {
     const useRslora = i % 4 === 3;
     const name = `LoRALinear N=${shape[0]} in=${shape[1]} out=${shape[2]} r=${shape[3]}${useRslora ? ' rsLoRA' : ''}`;
@@ -163,5 +179,6 @@ export function loraChecks(): KernelCheck[] {
       return assertion(this.name, problems.length === 0, problems.join('; ') || `base ${after.w} unchanged; A ${before.a}→${after.a}; B ${before.b}→${after.b}`);
     },
   });
+  checks.push(noGradInput);
   return checks;
 }

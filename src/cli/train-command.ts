@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { checkAdapterName, DEFAULT_LIBRARY, saveToLibrary } from './adapter-library.ts';
 import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
-import { writeFilesAtomically } from './output-dir.ts';
+import { writeCheckpoint, writeFilesAtomically } from './output-dir.ts';
 
 const FLAGS = [
   'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
   'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern', 'dropout', 'merged-dtype',
-  'text', 'save', 'library', 'gpu-memory',
+  'text', 'save', 'library', 'gpu-memory', 'checkpoint-every',
 ];
 const TASKS = ['low-rank-teacher', 'tiny-lm', 'text'];
 export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
@@ -62,16 +62,43 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     const run: TaskRun = await create(gpu, args);
     const trainer = await Trainer.create(gpu, run.target, options);
     const quiet = args.flags.has('quiet');
+    const checkpointEvery = numberFlag(args, 'checkpoint-every');
+    const outDir = stringFlag(args, 'out');
+    const checkpoint = async (m: StepMetrics) => {
+      if (!outDir) return;
+      const dir = writeCheckpoint(outDir, m.step, { ...(await run.adapterFiles()), 'checkpoint.json': `${JSON.stringify({ step: m.step, loss: m.loss }, null, 2)}\n` });
+      out(JSON.stringify({ checkpoint: dir, step: m.step }));
+    };
+    // Ctrl-C: finish the step in flight, write a checkpoint, exit 130. A second Ctrl-C soon
+    // after the first (the terminal signals the whole process group) is the same request.
+    let interruptedAt = 0;
+    const onInterrupt = () => {
+      if (interruptedAt && Date.now() - interruptedAt > 1000) process.exit(130);
+      interruptedAt ||= Date.now();
+    };
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
     let last: StepMetrics | null = null;
     try {
-      await trainer.run((m) => {
+      while (trainer.step < trainer.options.steps && !interruptedAt) {
+        const m = await trainer.trainStep();
         last = m;
         if (!quiet) out(stepJson(m));
-      });
+        if (checkpointEvery > 0 && m.step % checkpointEvery === 0) await checkpoint(m);
+      }
     } catch (err) {
       if (!(err instanceof NonFiniteError)) throw err;
       await writeOutputs(args, run, out, mergedDtype === 'f16' ? 'F16' : 'F32');
       throw err;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+    }
+    if (interruptedAt) {
+      const finished = last as StepMetrics | null;
+      if (finished) await checkpoint(finished);
+      out(JSON.stringify({ interrupted_at_step: finished?.step ?? 0 }));
+      return 130;
     }
     if (quiet && last) out(stepJson(last));
     if (run.summary) out(JSON.stringify(await run.summary()));

@@ -27,6 +27,8 @@ export interface LoRALinearConfig {
   label?: string;
   /** Add dX into gradInput instead of overwriting it (layers that share an input, like q/k/v). */
   accumulateGradInput?: boolean;
+  /** False when nothing upstream needs dX (the input is data): the backward skips dY·W and dH·A. */
+  needsGradInput?: boolean;
   /** PEFT's lora_dropout: dropout on X before A, in training only. */
   dropout?: number;
 }
@@ -68,7 +70,7 @@ export class LoRALinear {
     const { inFeatures: inDim, outFeatures: outDim, rank, alpha, tokens } = config;
     validateLoRAShape(inDim, outDim, rank, alpha);
     if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`tokens must be a positive integer, got ${tokens}`);
-    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, dropout: 0, ...config };
+    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, needsGradInput: true, dropout: 0, ...config };
     const label = full.label;
     const scaling = loraScaling(alpha, rank, full.useRslora);
 
@@ -100,6 +102,7 @@ export class LoRALinear {
     let backward: Dispatch[];
     const dropoutPasses: DropoutPass[] = [];
     if (full.dropout > 0) {
+      if (!full.needsGradInput) throw new RangeError(`${label}: lora_dropout with needsGradInput false is not supported`);
       const xDrop = await createTensor(gpu, `${label}.Xdrop`, [tokens, inDim]); // X̃ (N, in)
       const gradXDrop = await createTensor(gpu, `${label}.dXdrop`, [tokens, inDim]); // dH·A before the mask (N, in)
       const n = tokens * inDim;
@@ -118,8 +121,7 @@ export class LoRALinear {
       backward = [
         dB, dH,
         await mm('dA=dHtX', { c: gradA, a: gradHidden, b: x, m: rank, n: inDim, k: tokens, transA: true }),
-        dXbase,
-        await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 }),
+        ...(full.needsGradInput ? [dXbase, await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })] : []),
       ];
     }
     const passes = {

@@ -38,7 +38,7 @@ export const CONTROLS: Record<NumberKey, NumberSetting> = {
   layerFrom: { name: 'first layer', kind: 'int', default: 0, min: 0, max: 1023, description: 'first layer that gets LoRA' },
   layerTo: { name: 'last layer', kind: 'int', default: 1, min: 0, max: 1023, description: 'last layer that gets LoRA' },
   dropout: SETTINGS.dropout,
-  lr: { ...SETTINGS.lr, max: 1 },
+  lr: SETTINGS.lr, // up to 100: an absurd rate must be enterable, to see the divergence guard work
   batch: { ...SETTINGS.batch, max: 64 },
   seq: { ...SETTINGS['seq-len'], max: 256 },
   steps: { ...SETTINGS.steps, max: 100_000 },

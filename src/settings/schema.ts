@@ -29,6 +29,7 @@ export const SETTINGS = {
   'weight-decay': { name: 'weight-decay', kind: 'float', default: 0, min: 0, max: 10, description: 'AdamW decoupled weight decay' },
   'max-grad-norm': { name: 'max-grad-norm', kind: 'float', default: 1, min: 0, max: 1e6, description: 'clip the global gradient norm (0: no clipping)' },
   warmup: { name: 'warmup', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'warmup steps of the cosine schedule' },
+  'checkpoint-every': { name: 'checkpoint-every', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'write the adapter to DIR/checkpoints every K steps (0: only on Ctrl-C)' },
   'gpu-memory': { name: 'gpu-memory', kind: 'float', default: 4, min: 0, minInclusive: false, max: 1024, description: 'GPU memory (GiB) a run may use; checked before anything is allocated' },
   weights: { name: 'weights', kind: 'float', default: 1, min: -100, max: 100, description: 'weight of an adapter in a combination' },
   'eval-every': { name: 'eval-every', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'validation loss every K steps (0: never)' },

@@ -14,7 +14,8 @@ export interface RunRecord {
   visible: boolean;
 }
 
-export type RunStatus = 'idle' | 'running' | 'paused';
+/** 'pausing': Pause was pressed and the step in flight is finishing. */
+export type RunStatus = 'idle' | 'running' | 'pausing' | 'paused';
 
 export interface WorkbenchState {
   settings: PlaygroundSettings;

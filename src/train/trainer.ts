@@ -66,7 +66,7 @@ export class Trainer {
   private constructor(
     private readonly gpu: Gpu,
     private readonly target: TrainingTarget,
-    readonly options: TrainerOptions,
+    public options: TrainerOptions,
     private readonly optimizer: AdamW,
     private readonly norms: { out: GpuTensor; passes: SumSquares[] },
     private readonly snapshots: GpuTensor[],
@@ -88,6 +88,20 @@ export class Trainer {
 
   get step(): number {
     return this.completed;
+  }
+
+  /**
+   * Continues counting from `step` (after restoring the parameters of a checkpoint on a new
+   * device). Adam's moments start again from zero: they are not part of the checkpoint.
+   */
+  resumeAt(step: number): void {
+    this.completed = step;
+  }
+
+  /** A new peak learning rate from the next step on (e.g. lowered after a divergence). */
+  setLearningRate(lr: number): void {
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
+    this.options = { ...this.options, lr };
   }
 
   /** One training step; throws NonFiniteError (after rolling back) on a non-finite loss or gradient. */

@@ -4,6 +4,7 @@ import { pause, reset, settingsContext, stepOnce, train, updateSettings } from '
 import { LINEAR_MODULES, type LinearModule } from '../model/config.ts';
 import { CONTROLS, settingsErrors, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { usePlayground } from '../store/playground-store.ts';
+import { useWorkbenchBlocked } from './busy.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 type NumberKey = keyof typeof CONTROLS;
@@ -15,7 +16,7 @@ export function ControlsPanel() {
   const base = usePlayground((x) => x.base); // the language-model task trains the loaded model (bundled by default)
   const ctx = settingsContext(s);
   const errors = settingsErrors(s, ctx);
-  const running = status === 'running';
+  const running = status === 'running' || status === 'pausing';
   const isTeacher = s.task === 'teacher';
   const slider = (key: NumberKey, label: string, max = CONTROLS[key].max, step = 1) => (
     <label className="control">
@@ -38,7 +39,8 @@ export function ControlsPanel() {
     const next = targets.includes(m) ? targets.filter((t) => t !== m) : [...targets, m];
     updateSettings({ targets: next.length === LINEAR_MODULES.length ? 'all-linear' : LINEAR_MODULES.filter((t) => next.includes(t)) });
   };
-  const invalid = Object.keys(errors).length > 0;
+  const blocked = useWorkbenchBlocked();
+  const invalid = Object.keys(errors).length > 0 || !!blocked;
   return (
     <section className="panel" aria-labelledby="controls-title">
       <h2 id="controls-title">Train</h2>
@@ -73,6 +75,7 @@ export function ControlsPanel() {
         {number('steps', 'steps')}
         {number('seed', 'seed')}
       </div>
+      {blocked && <p className="note">{blocked}</p>}
       {problems.length > 0 && <p className="error" role="alert">The link had values that were not used: {problems.join('; ')}</p>}
       <div className="row buttons">
         <button type="button" onClick={() => void train()} disabled={running || invalid}>Train</button>

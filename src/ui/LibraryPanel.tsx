@@ -1,5 +1,6 @@
 // The adapter library (IndexedDB): every saved adapter with its config, steps and final loss;
 // switch the active one without reloading the base, evaluate, export, delete, import, combine.
+import { useLibraryBlocked } from './busy.ts';
 import { useEffect, useState } from 'react';
 import {
   activateAdapter, combineStored, deleteAdapter, evaluateActive, exportMerged, exportStoredAdapter, importAdapterFiles, refreshLibrary,
@@ -10,7 +11,7 @@ export function LibraryPanel() {
   const base = usePlayground((s) => s.base);
   const library = usePlayground((s) => s.library);
   const active = usePlayground((s) => s.active);
-  const busy = usePlayground((s) => s.busy);
+  const busy = useLibraryBlocked();
   const evaluation = usePlayground((s) => s.evaluation);
   const [combine, setCombine] = useState({ a: '', b: '', how: 'cat' as 'cat' | 'linear', wa: 1, wb: 1, name: 'combined' });
   const [importName, setImportName] = useState('imported');

@@ -7,7 +7,7 @@ export function MergePanel() {
   const merge = useWorkbench((x) => x.merge);
   const status = useWorkbench((x) => x.status);
   const built = useWorkbench((x) => x.currentRun !== null && x.modules.length > 0);
-  const busy = status === 'running';
+  const busy = status === 'running' || status === 'pausing';
   const reason = busy ? 'pause training first' : !built ? 'train or step first' : undefined;
   const r = merge.report;
   return (

@@ -1,15 +1,17 @@
 // The base model and the text: the bundled byte-level model, or your own HF Llama folder
 // (config.json, weights, tokenizer.json) and .txt/.jsonl text, all read locally.
+import { useLibraryBlocked } from './busy.ts';
 import { loadBuiltinModel, loadModelFiles, loadTextFile } from '../app/actions.ts';
 import { usePlayground } from '../store/playground-store.ts';
 
 export function ModelPanel() {
   const base = usePlayground((s) => s.base);
   const text = usePlayground((s) => s.text);
-  const busy = usePlayground((s) => s.busy);
+  const busy = useLibraryBlocked();
   return (
     <section className="panel" aria-labelledby="model-title">
       <h2 id="model-title">Model and text</h2>
+      {busy && <p className="note" data-testid="library-blocked">{busy}</p>}
       <div className="fields">
         <button type="button" onClick={() => void loadBuiltinModel()} disabled={!!busy}>Load the bundled model</button>
         <label className="field">

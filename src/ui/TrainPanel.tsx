@@ -1,4 +1,5 @@
 // Train a fresh LoRA adapter on the loaded text, then keep it in the library.
+import { useLibraryBlocked } from './busy.ts';
 import { useState } from 'react';
 import { saveActiveAdapter, stopTraining, trainAdapter } from '../app/actions.ts';
 import type { LinearModule } from '../model/config.ts';
@@ -10,7 +11,7 @@ export function TrainPanel() {
   const base = usePlayground((s) => s.base);
   const training = usePlayground((s) => s.training);
   const active = usePlayground((s) => s.active);
-  const busy = usePlayground((s) => s.busy);
+  const busy = useLibraryBlocked();
   const [form, setForm] = useState({ rank: 4, alpha: 8, targets: 'all-linear', steps: 40, lr: 0.02, batch: 8, seq: 32 });
   const [name, setName] = useState('my-adapter');
   if (!base) return null;

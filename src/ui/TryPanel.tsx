@@ -12,7 +12,7 @@ export function TryPanel() {
   const [temperature, setTemperature] = useState(0);
   const [length, setLength] = useState(8);
   if (task !== 'tiny-lm') return null;
-  const disabled = !built || status === 'running';
+  const disabled = !built || status === 'running' || status === 'pausing';
   return (
     <section className="panel" aria-labelledby="try-title">
       <h2 id="try-title">Try it</h2>

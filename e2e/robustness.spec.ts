@@ -1,0 +1,79 @@
+// Issue 7 in the browser: each way WebGPU can be missing is named, and what needs no GPU keeps
+// working; while a run trains, actions that would touch its weights wait (disabled with a reason)
+// and the run's weights come out untouched.
+import { expect, test } from '@playwright/test';
+
+test('requestAdapter() returning null is named; counts and the scale calculator still work', async ({ page }) => {
+  await page.addInitScript(() => {
+    GPU.prototype.requestAdapter = async () => null;
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('gpu-unavailable')).toContainText('requestAdapter() returned null');
+  await page.getByRole('slider', { name: 'rank r' }).fill('8');
+  await expect(page.getByTestId('trainable-count')).toHaveText('1,024');
+  await expect(page.getByTestId('scale-llama-2-7b-2')).toContainText('13.5 GB');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('workbench-notice')).toContainText('no GPU');
+});
+
+test('requestDevice() failing is named', async ({ page }) => {
+  await page.addInitScript(() => {
+    GPUAdapter.prototype.requestDevice = async () => {
+      throw new DOMException('simulated: the device could not be created', 'OperationError');
+    };
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('gpu-unavailable')).toContainText('refused to create a device');
+  await expect(page.getByTestId('gpu-unavailable')).toContainText('simulated');
+});
+
+test('while training, merge, export, reset, task and model changes wait; pausing leaves the weights intact', async ({ page }) => {
+  await page.goto('/?task=teacher&steps=100000&lr=0.01');
+  await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('running');
+  await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThan(3);
+  for (const name of ['Merge on GPU', 'Download adapter', 'Download merged weights', 'Reset', 'Train', 'Step']) {
+    await expect(page.getByRole('button', { name, exact: true })).toBeDisabled();
+  }
+  await expect(page.getByRole('combobox', { name: 'task' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Load the bundled model' })).toBeDisabled();
+  await expect(page.getByTestId('library-blocked')).toContainText('pause it first');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('paused');
+  const pausedAt = Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
+  await expect(page.getByRole('button', { name: 'Merge on GPU' })).toBeEnabled();
+  await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
+  // Step continues the same run from where it paused.
+  await page.getByRole('button', { name: 'Step' }).click();
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(pausedAt + 1));
+  await expect(page.getByTestId('run-item')).toHaveCount(1);
+});
+
+for (const kind of ['destroy', 'reset'] as const) {
+  test(`device lost mid-run (${kind}): reported, a new device, the adapter restored from its last checkpoint, training resumes`, async ({ page }) => {
+    await page.goto('/?task=teacher&steps=100000&lr=0.01');
+    await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    const points = async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
+    await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(24); // checkpoints at steps 10 and 20
+    const firstLoss = Number(/\(first ([\d.e+-]+)\)/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+    await page.evaluate((k) => (window as unknown as { __loraPlayground: { loseDevice(k: string): void } }).__loraPlayground.loseDevice(k), kind);
+    const notice = page.getByTestId('workbench-notice');
+    await expect(notice).toContainText('The GPU device was lost', { timeout: 60_000 });
+    await expect(notice).toContainText(kind === 'destroy' ? 'destroyed' : 'unknown');
+    const restored = Number(/restored from step (\d+)/.exec((await notice.textContent())!)![1]);
+    expect(restored).toBeGreaterThanOrEqual(20);
+    expect(restored % 10).toBe(0);
+    await expect(page.getByTestId('run-status')).toHaveText('paused');
+    await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(restored)); // history up to the checkpoint is kept
+    await expect(page.getByTestId('adapter-architecture')).not.toHaveText(''); // the GPU panel shows the new device
+    // Resume: the same run continues from the checkpoint, with the adapter's progress intact.
+    await page.getByRole('button', { name: 'Step' }).click();
+    await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(restored + 1));
+    const resumed = Number(/loss ([\d.e+-]+) \(first/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+    expect(resumed).toBeLessThan(firstLoss * 0.9);
+    await expect(page.getByTestId('run-item')).toHaveCount(1);
+    await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
+  });
+}
