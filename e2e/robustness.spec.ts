@@ -77,3 +77,33 @@ for (const kind of ['destroy', 'reset'] as const) {
     await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
   });
 }
+
+test('reloading the tab mid-run offers to resume from the autosaved checkpoint', async ({ page }) => {
+  await page.goto('/?task=teacher&steps=100000&lr=0.01&rank=3&alpha=6');
+  await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const points = async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
+  await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(24);
+  const firstLoss = Number(/\(first ([\d.e+-]+)\)/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+  await page.reload(); // mid-run: the loop dies with the page
+  const offer = page.getByTestId('resume-offer');
+  await expect(offer).toContainText('teacher r=3');
+  const step = Number(/at step (\d+)/.exec((await offer.textContent())!)![1]);
+  expect(step).toBeGreaterThanOrEqual(20);
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('paused');
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(step));
+  await expect(page.getByTestId('value-rank')).toHaveText('3');
+  await page.getByRole('button', { name: 'Step' }).click();
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(step + 1));
+  const resumed = Number(/loss ([\d.e+-]+) \(first/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+  expect(resumed).toBeLessThan(firstLoss * 0.9); // the adapter's progress came back, not a fresh B = 0
+  await expect(page.getByTestId('run-item')).toHaveCount(1);
+  // A finished run is not offered again.
+  await page.getByLabel('steps').fill(String(step + 2));
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('idle');
+  await page.reload();
+  await expect(page.getByTestId('run-item')).toHaveCount(1);
+  await expect(page.getByTestId('resume-offer')).toHaveCount(0);
+});

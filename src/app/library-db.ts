@@ -20,6 +20,9 @@ export class LibraryError extends Error {
 
 const DB_NAME = 'lora-playground';
 const STORE = 'adapters';
+/** Version 2 added the workbench's autosaved checkpoint. */
+const DB_VERSION = 2;
+export const CHECKPOINT_STORE = 'checkpoints';
 
 function explain(err: unknown, action: string): LibraryError {
   const e = err as DOMException | null;
@@ -32,9 +35,10 @@ let opening: Promise<IDBDatabase> | null = null;
 function database(): Promise<IDBDatabase> {
   opening ??= new Promise<IDBDatabase>((resolve, reject) => {
     if (typeof indexedDB === 'undefined') return reject(new LibraryError('this browser has no IndexedDB, so adapters cannot be kept between visits; export them instead'));
-    const request = indexedDB.open(DB_NAME, 1);
+    const request = indexedDB.open(DB_NAME, DB_VERSION);
     request.onupgradeneeded = () => {
       if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE, { keyPath: 'name' });
+      if (!request.result.objectStoreNames.contains(CHECKPOINT_STORE)) request.result.createObjectStore(CHECKPOINT_STORE, { keyPath: 'key' });
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(explain(request.error, 'opened'));
@@ -43,12 +47,12 @@ function database(): Promise<IDBDatabase> {
   return opening;
 }
 
-function run<T>(mode: IDBTransactionMode, action: string, body: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+export function run<T>(mode: IDBTransactionMode, action: string, body: (store: IDBObjectStore) => IDBRequest<T>, storeName = STORE): Promise<T> {
   return database().then(
     (db) =>
       new Promise<T>((resolve, reject) => {
-        const tx = db.transaction(STORE, mode);
-        const request = body(tx.objectStore(STORE));
+        const tx = db.transaction(storeName, mode);
+        const request = body(tx.objectStore(storeName));
         tx.oncomplete = () => resolve(request.result);
         tx.onerror = () => reject(explain(tx.error ?? request.error, action));
         tx.onabort = () => reject(explain(tx.error ?? request.error, action));

@@ -9,6 +9,7 @@ import type { StepMetrics } from '../train/trainer.ts';
 import { NonFiniteError } from '../train/trainer.ts';
 import { baseAndText, languageModelConfig } from './actions.ts';
 import { downloadFiles } from './files.ts';
+import { clearCheckpoint, readCheckpoint, writeCheckpoint } from './autosave.ts';
 import { saveRuns, saveSettings } from './persistence.ts';
 import { createLmWorkbench, createTeacherWorkbench, PAGE_TEACHER, type Workbench } from './workbench.ts';
 
@@ -69,7 +70,61 @@ async function buildWorkbench(s: PlaygroundSettings): Promise<Workbench> {
 
 async function saveCheckpoint(b: Workbench): Promise<void> {
   const runId = state().currentRun;
-  if (runId && b.completed > 0) checkpoint = { runId, step: b.completed, tensors: await b.checkpoint() };
+  if (!runId || b.completed === 0) return;
+  flush(true); // the run's points so far go to localStorage with the checkpoint
+  checkpoint = { runId, step: b.completed, tensors: await b.checkpoint() };
+  const s = state().settings;
+  const run = state().runs.find((r) => r.id === runId);
+  try {
+    await writeCheckpoint({ runId, label: run?.label ?? runLabel(s), settings: s, step: b.completed, finished: b.completed >= s.steps, tensors: checkpoint.tensors });
+  } catch (err) {
+    notify('error', `autosave failed: ${(err as Error).message}; the run goes on, but a reload would lose its progress`);
+  }
+}
+
+/** At page load: offers to resume a run that was autosaved before it finished. */
+export async function findInterruptedRun(): Promise<void> {
+  try {
+    const saved = await readCheckpoint();
+    if (saved && !saved.finished && state().runs.some((r) => r.id === saved.runId)) {
+      state().set({ resumeOffer: { runId: saved.runId, label: saved.label, step: saved.step } });
+    }
+  } catch (err) {
+    notify('error', `could not read the autosaved run: ${(err as Error).message}`);
+  }
+}
+
+/** Rebuilds the interrupted run with its settings and writes its adapter back at its step. */
+export async function resumeInterruptedRun(): Promise<void> {
+  if (isActive()) return;
+  try {
+    const saved = await readCheckpoint();
+    if (!saved) throw new Error('the autosaved run is gone');
+    bench?.destroy();
+    bench = null;
+    state().set({ settings: saved.settings, resumeOffer: null });
+    saveSettings(saved.settings);
+    if (saved.settings.task === 'tiny-lm') await baseAndText();
+    bench = await buildWorkbench(saved.settings);
+    const { base, text } = usePlayground.getState();
+    builtWith = JSON.stringify([{ ...saved.settings, steps: 0, lr: 0 }, saved.settings.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]);
+    bench.restore(saved.tensors, saved.step);
+    checkpoint = { runId: saved.runId, step: saved.step, tensors: saved.tensors };
+    persistRuns(state().runs.map((r) => (r.id === saved.runId ? { ...r, points: r.points.filter((p) => p.step <= saved.step) } : r)));
+    const fp = await bench.fingerprint();
+    state().set({
+      currentRun: saved.runId, status: 'paused', modules: bench.modules, frozenNames: bench.frozenNames, norms: {}, generation: null,
+      fingerprint: { initial: fp, current: fp, atStep: saved.step }, merge: { merged: false, report: null },
+      notice: { kind: 'info', text: `resumed ${saved.label} at step ${saved.step} (autosaved ${saved.savedAt}); press Train to continue` },
+    });
+  } catch (err) {
+    notify('error', `could not resume: ${(err as Error).message}`);
+  }
+}
+
+export async function discardInterruptedRun(): Promise<void> {
+  state().set({ resumeOffer: null });
+  await clearCheckpoint().catch((err) => notify('error', `could not discard the autosave: ${(err as Error).message}`));
 }
 
 async function ensureWorkbench(): Promise<Workbench> {

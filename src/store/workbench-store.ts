@@ -33,6 +33,8 @@ export interface WorkbenchState {
   merge: { merged: boolean; report: MergeReport | null };
   generation: { base: string; adapted: string } | null;
   notice: { kind: 'error' | 'info'; text: string } | null;
+  /** An autosaved run that did not finish (found at page load): offered for resuming. */
+  resumeOffer: { runId: string; label: string; step: number } | null;
   set(partial: Partial<WorkbenchState>): void;
 }
 
@@ -49,6 +51,7 @@ export const useWorkbench = create<WorkbenchState>((set) => ({
   merge: { merged: false, report: null },
   generation: null,
   notice: null,
+  resumeOffer: null,
   set: (partial) => set(partial),
 }));
 

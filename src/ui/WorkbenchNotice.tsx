@@ -1,11 +1,20 @@
 // The workbench's last error or notice (a non-finite step, a refused merge, full storage).
+import { discardInterruptedRun, resumeInterruptedRun } from '../app/workbench-actions.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 export function WorkbenchNotice() {
   const notice = useWorkbench((x) => x.notice);
   const set = useWorkbench((x) => x.set);
+  const offer = useWorkbench((x) => x.resumeOffer);
   return (
     <div className="status" aria-live="polite">
+      {offer && (
+        <p className="note resume" data-testid="resume-offer">
+          A run was interrupted: <strong>{offer.label}</strong> at step {offer.step} (autosaved).{' '}
+          <button type="button" onClick={() => void resumeInterruptedRun()}>Resume</button>{' '}
+          <button type="button" onClick={() => void discardInterruptedRun()}>Discard</button>
+        </p>
+      )}
       {notice && (
         <p className={notice.kind === 'error' ? 'error' : 'note'} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="workbench-notice">
           {notice.text} <button type="button" className="link" onClick={() => set({ notice: null })} aria-label="dismiss notice">×</button>

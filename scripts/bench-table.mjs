@@ -1,0 +1,52 @@
+// `npm run bench:readme`: writes the figures of bench/results.json and bench/promises.json into
+// README.md between the bench markers, each with its goal, so the README shows what was measured.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const results = JSON.parse(readFileSync('bench/results.json', 'utf8'));
+const promises = JSON.parse(readFileSync('bench/promises.json', 'utf8'));
+const x = (v) => `${v.toFixed(2)}×`;
+const goalFor = (row) => {
+  if (row.case.startsWith('matmul')) {
+    const size = Number(/(\d+)³/.exec(row.case)[1]);
+    return size >= 512 ? { text: '≥ 4×', ok: row.ratio >= 4 } : { text: '≥ 1×', ok: row.ratio >= 1 };
+  }
+  if (row.case.startsWith('LoRA training step')) return { text: '≥ 3×', ok: row.ratio >= 3 };
+  return { text: '≥ 1×', ok: row.ratio >= 1 };
+};
+const lines = [];
+lines.push(`Kernels — \`npm run bench\` on ${results.date.slice(0, 10)}, ${results.machine.cpus} CPU cores (${results.machine.cpu}), no GPU: ${results.browser.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'} on \`${results.adapter.vendor} / ${results.adapter.architecture}\` (SwiftShader). Peer: ${results.peer}.`);
+lines.push('');
+lines.push('| case | shape | ours GFLOP/s | tfjs GFLOP/s | ours ÷ tfjs | goal | max \\|ours − tfjs\\| |');
+lines.push('| --- | --- | ---: | ---: | ---: | --- | ---: |');
+for (const r of results.cases) {
+  const g = goalFor(r);
+  lines.push(`| ${r.case} | ${r.shape} | ${r.ours_gflops.toFixed(3)} | ${r.tfjs_gflops.toFixed(3)} | ${x(r.ratio)} | ${g.text} ${g.ok ? '✓' : '✗'} | ${r.max_abs_diff === null ? '' : r.max_abs_diff.toExponential(1)} |`);
+}
+lines.push('');
+const b = promises.base_model;
+lines.push(`LoRA's promises — \`lora-playground bench-promises\` (part of \`npm run bench\`) on ${promises.date.slice(0, 10)}, Node + Dawn on \`${promises.adapter.vendor} / ${promises.adapter.architecture}\`: the bundled base model (batch ${b.batch} × seq ${b.seq}; LoRA r = 8 on all linear layers) and the teacher layer (d = ${promises.teacher.d}, ${promises.teacher.tokens} rows).`);
+lines.push('');
+lines.push('| ratio | measured | goal | what it means |');
+lines.push('| --- | ---: | --- | --- |');
+const meaning = {
+  step_time_lora_over_full: 'a LoRA training step of the whole model against full fine-tuning',
+  gpu_bytes_lora_over_full: `GPU bytes for training: LoRA ${b.lora_r8_all_linear.bytes.toLocaleString('en-US')} B, full ${b.full.bytes.toLocaleString('en-US')} B (activations dominate this tiny model)`,
+  forward_merged_over_base: 'inference after merging costs what the base costs',
+  forward_unmerged_over_base: 'inference with the adapter unmerged',
+  teacher_step_time_lora_over_full: 'one d×d layer: LoRA step against full step',
+  teacher_gpu_bytes_lora_over_full: `one d×d layer: LoRA ${promises.teacher.lora.bytes.toLocaleString('en-US')} B, full ${promises.teacher.full.bytes.toLocaleString('en-US')} B`,
+};
+for (const [name, r] of Object.entries(promises.ratios)) {
+  const limit = Number(r.goal.replace(/[^\d.]/g, ''));
+  lines.push(`| ${name} | ${r.value.toFixed(3)} | ${r.goal} ${r.value <= limit ? '✓' : '✗'} | ${meaning[name] ?? ''} |`);
+}
+const c = b.lora_r8_all_linear.calls;
+lines.push('');
+lines.push(`Step loop (LoRA, 100 steps of the bundled model): ${c.pipelines} pipelines and ${c.bindGroups} bind groups created (all are built once, before the first step); ${c.maps} readbacks, i.e. ${(c.maps / 100).toFixed(0)} per step (loss and gradient norms, for the non-finite guard and the charts; goal: none unless a metric is due ✗); encoding one step (${b.lora_r8_all_linear.dispatchesPerStep} dispatches) takes ${b.lora_r8_all_linear.encodeMs.toFixed(2)} ms of CPU time in Node/Dawn (goal ≤ 5 ms ${b.lora_r8_all_linear.encodeMs <= 5 ? '✓' : '✗'}); one step is one submission (${b.lora_r8_all_linear.stepMs.toFixed(0)} ms on SwiftShader).`);
+const table = lines.join('\n');
+const readme = readFileSync('README.md', 'utf8');
+const start = '<!-- bench:start -->';
+const end = '<!-- bench:end -->';
+if (!readme.includes(start) || !readme.includes(end)) throw new Error('README.md has no bench markers');
+writeFileSync('README.md', readme.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${table}\n${end}`));
+console.log(table);
