@@ -107,3 +107,20 @@ test('reloading the tab mid-run offers to resume from the autosaved checkpoint',
   await expect(page.getByTestId('run-item')).toHaveCount(1);
   await expect(page.getByTestId('resume-offer')).toHaveCount(0);
 });
+
+test('a full browser storage is reported, and training goes on', async ({ page }) => {
+  await page.addInitScript(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
+      if (this.name === 'checkpoints') throw new DOMException('simulated: the quota is exhausted', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  await page.goto('/?task=teacher&steps=12&lr=0.01');
+  await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('idle', { timeout: 120_000 });
+  await expect(page.getByTestId('workbench-notice')).toContainText('autosave failed');
+  await expect(page.getByTestId('workbench-notice')).toContainText('quota');
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '12');
+});
