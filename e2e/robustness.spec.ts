@@ -124,3 +124,25 @@ test('a full browser storage is reported, and training goes on', async ({ page }
   await expect(page.getByTestId('workbench-notice')).toContainText('quota');
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '12');
 });
+
+test("a run over the device's limits is refused before anything is allocated, naming the limit and what to change", async ({ page }) => {
+  // A device reporting a 1 MiB storage-binding limit (real ones report ≥ 128 MiB).
+  await page.addInitScript(() => {
+    const descriptor = Object.getOwnPropertyDescriptor(GPUDevice.prototype, 'limits')!;
+    Object.defineProperty(GPUDevice.prototype, 'limits', {
+      configurable: true,
+      get(this: GPUDevice) {
+        const real = descriptor.get!.call(this) as GPUSupportedLimits;
+        return new Proxy(real, { get: (target, key) => (key === 'maxStorageBufferBindingSize' ? 1 << 20 : Reflect.get(target, key)) });
+      },
+    });
+  });
+  await page.goto('/?task=tiny-lm&batch=64&seq=64&steps=5');
+  await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  const notice = page.getByTestId('workbench-notice');
+  await expect(notice).toContainText("over this device's maxStorageBufferBindingSize of 1.0 MiB");
+  await expect(notice).toContainText('use shorter sequences or a smaller batch');
+  await expect(page.getByTestId('run-item')).toHaveCount(0); // no run was started
+  await expect(page.getByTestId('run-status')).toHaveText('idle');
+});
