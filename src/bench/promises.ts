@@ -135,7 +135,7 @@ async function teacherLayer(gpu: Gpu, d: number, tokens: number, reps: number) {
     const { value, allocations } = await withAllocationScope(gpu, async () => {
       const t = (label: string, shape: number[], data?: Float32Array) => createTensor(gpu, label, shape, data);
       const io = { input: await t('x', [tokens, d], uniformArray(random, tokens * d)), output: await t('y', [tokens, d]), gradOutput: await t('dy', [tokens, d], uniformArray(random, tokens * d)), gradInput: await t('dx', [tokens, d]) };
-      const layer = await createModelLinear(gpu, { path: 'layer', inDim: d, outDim: d, tokens, weight: uniformArray(random, d * d, 1 / Math.sqrt(d)), io, mode, lora: { rank: 8, alpha: 16, useRslora: false, seed: 1 } });
+      const layer = await createModelLinear(gpu, { path: 'layer', inDim: d, outDim: d, tokens, weight: uniformArray(random, d * d, 1 / Math.sqrt(d)), io, mode, lora: { rank: 8, alpha: 16, useRslora: false, seed: 1 }, needsGradInput: false }); // X is data: no dX on either side
       const adam = await AdamW.create(gpu, layer.trainable.map((p) => ({ param: p.param, grad: p.grad as GpuTensor })));
       return { layer, adam };
     });

@@ -102,7 +102,6 @@ export class LoRALinear {
     let backward: Dispatch[];
     const dropoutPasses: DropoutPass[] = [];
     if (full.dropout > 0) {
-      if (!full.needsGradInput) throw new RangeError(`${label}: lora_dropout with needsGradInput false is not supported`);
       const xDrop = await createTensor(gpu, `${label}.Xdrop`, [tokens, inDim]); // X̃ (N, in)
       const gradXDrop = await createTensor(gpu, `${label}.dXdrop`, [tokens, inDim]); // dH·A before the mask (N, in)
       const n = tokens * inDim;
@@ -113,9 +112,7 @@ export class LoRALinear {
       backward = [
         dB, dH,
         await mm('dA=dHtX~', { c: gradA, a: gradHidden, b: xDrop, m: rank, n: inDim, k: tokens, transA: true }),
-        dXbase,
-        await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }),
-        dropGrad.dispatch,
+        ...(full.needsGradInput ? [dXbase, await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }), dropGrad.dispatch] : []),
       ];
     } else {
       backward = [

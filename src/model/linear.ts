@@ -46,6 +46,8 @@ export interface LinearSpec {
   mode: LinearMode;
   lora?: LoraSettings;
   accumulateGradInput?: boolean;
+  /** False when nothing upstream needs dL/dX (layer 0 when the embedding is frozen): no dX is computed. */
+  needsGradInput?: boolean;
 }
 
 export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelLinear> {
@@ -54,7 +56,7 @@ export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelL
     if (!s.lora) throw new Error(`${s.path}: lora mode needs rank and alpha`);
     const layer = await LoRALinear.create(
       gpu,
-      { inFeatures: inDim, outFeatures: outDim, tokens, label: s.path, accumulateGradInput: s.accumulateGradInput, ...s.lora },
+      { inFeatures: inDim, outFeatures: outDim, tokens, label: s.path, accumulateGradInput: s.accumulateGradInput, needsGradInput: s.needsGradInput ?? true, ...s.lora },
       s.weight,
       io,
     );
@@ -74,7 +76,7 @@ export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelL
   const weight = await createTensor(gpu, `${s.path}.weight`, [outDim, inDim], s.weight);
   const gradWeight = s.mode === 'full' ? await createTensor(gpu, `${s.path}.weight.grad`, [outDim, inDim]) : null;
   const forward = [await createMatmul(gpu, { label: `${s.path}.Y=XWt`, c: io.output, a: io.input, b: weight, m: tokens, n: outDim, k: inDim, transB: true })];
-  const backward = [
+  const backward = s.needsGradInput === false ? [] : [
     await createMatmul(gpu, { label: `${s.path}.dX=dYW`, c: io.gradInput, a: io.gradOutput, b: weight, m: tokens, n: inDim, k: outDim, beta: s.accumulateGradInput ? 1 : 0 }),
   ];
   if (gradWeight) {

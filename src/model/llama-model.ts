@@ -117,12 +117,16 @@ export class LlamaModel {
     const bwd = new DispatchList();
     const backwardBlocks: Dispatch[][] = []; // one per layer, run last layer first
     const linears: ModelLinear[] = [];
+    // With a frozen embedding nothing needs dL/d(input of layer 0): its q/k/v skip dX, and the
+    // backward stops after them (no input-norm backward, no residual add).
+    const inputNeedsGrad = (layer: number) => full || layer > 0;
     const linear = async (layer: number, module: LinearModule, inDim: number, outDim: number, input: GpuTensor, output: GpuTensor, gradOutput: GpuTensor, gradInput: GpuTensor, accumulate: boolean) => {
       const path = linearPath(layer, module);
       const lora = loraTargets.get(path);
+      const readsBlockInput = module === 'q_proj' || module === 'k_proj' || module === 'v_proj';
       const l = await createModelLinear(gpu, {
         path, inDim, outDim, tokens: T, weight: get(`${path}.weight`), io: { input, output, gradOutput, gradInput },
-        mode: lora ? 'lora' : full ? 'full' : 'frozen', lora, accumulateGradInput: accumulate,
+        mode: lora ? 'lora' : full ? 'full' : 'frozen', lora, accumulateGradInput: accumulate, needsGradInput: !readsBlockInput || inputNeedsGrad(layer),
       });
       weights.set(`${path}.weight`, l.weight);
       trainable.push(...l.trainable);
@@ -182,8 +186,8 @@ export class LlamaModel {
       block.add(op.backward); // dAttn
       block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
       block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
-      block.add(qp.backward, kp.backward, vp.backward); // dX = dL/dx1
-      block.add(n1.backward, await addInto(`${p}.dresid+=`, g.tmp, g.resid));
+      block.add(qp.backward, kp.backward, vp.backward); // dX = dL/dx1 (and dA, dB of LoRA layers)
+      if (inputNeedsGrad(l)) block.add(n1.backward, await addInto(`${p}.dresid+=`, g.tmp, g.resid));
       backwardBlocks.push(block.items);
       resid = out;
     }

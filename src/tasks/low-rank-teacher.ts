@@ -70,7 +70,8 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
   const bT = await createTensor(gpu, 'teacher.B*', [d, k], bStar);
   submitDispatches(gpu, 'teacher.build', [await createMerge(gpu, { label: 'teacher.merge', weight: teacher, loraA: aT, loraB: bT, outDim: d, inDim: d, rank: k, scale: 1 })]);
 
-  const layer = await LoRALinear.create(gpu, { inFeatures: d, outFeatures: d, rank: o.rank, alpha: o.alpha, useRslora: o.useRslora, tokens: n, seed: o.seed + 1, label: 'student' }, w0);
+  // X is data: nothing needs dL/dX, so the backward computes only dA and dB.
+  const layer = await LoRALinear.create(gpu, { inFeatures: d, outFeatures: d, rank: o.rank, alpha: o.alpha, useRslora: o.useRslora, tokens: n, seed: o.seed + 1, label: 'student', needsGradInput: false }, w0);
   const { input: x, output: y, gradOutput: dy } = layer.io;
   const yTarget = await createTensor(gpu, 'teacher.Y*', [n, d]);
   const lossOut = await createTensor(gpu, 'teacher.loss', [1]);
