@@ -10,7 +10,8 @@ import { readTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
 import { adapterFolderFiles, type AdapterConfigFields, type ParsedAdapter } from '../io/peft.ts';
-import type { LlamaConfig, LinearModule } from '../model/config.ts';
+import type { LlamaConfig } from '../model/config.ts';
+import type { PlaygroundSettings } from '../settings/playground-settings.ts';
 import { LlamaModel, type TrainingMode } from '../model/llama-model.ts';
 import { checkMemoryFits, DEFAULT_GPU_MEMORY_BUDGET, estimateMemory } from '../model/memory-estimate.ts';
 import { createTextTask, meanLoss } from '../tasks/text-task.ts';
@@ -24,18 +25,8 @@ export interface BaseModel {
   tokenizerFiles: Record<string, string>;
 }
 
-export interface TrainSettings {
-  rank: number;
-  alpha: number;
-  targets: LinearModule[] | 'all-linear';
-  rslora: boolean;
-  dropout: number;
-  lr: number;
-  batch: number;
-  seq: number;
-  steps: number;
-  seed: number;
-}
+/** What training an adapter in the library section needs: the page's settings without the layer range. */
+export type TrainSettings = Pick<PlaygroundSettings, 'rank' | 'alpha' | 'rslora' | 'targets' | 'dropout' | 'lr' | 'batch' | 'seq' | 'steps' | 'seed'>;
 
 export class PlaygroundSession {
   private model: LlamaModel | null = null;

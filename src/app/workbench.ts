@@ -135,19 +135,9 @@ export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): P
   const layer = task.layer;
   const { dim } = PAGE_TEACHER;
   const merging = new GpuMerge(gpu, [{ path: 'student', lora: layer }]);
-  return {
+  return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
     modules: [{ path: 'student', inDim: dim, outDim: dim, rank: s.rank }],
     frozenNames: task.frozenNames,
-    get completed() {
-      return trainer.step;
-    },
-    get merged() {
-      return merging.merged;
-    },
-    step: () => trainer.trainStep(),
-    setLearningRate: (lr) => trainer.setLearningRate(lr),
-    checkpoint: () => readAll(gpu, task.trainable),
-    restore: (tensors, step) => restoreAll(gpu, trainer, task.trainable, tensors, step),
     fingerprint: () => combinedFingerprint(gpu, [layer.weight]),
     async merge() {
       const unmerged = await task.probe();
@@ -178,19 +168,45 @@ export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): P
       merging.unmerge();
       destroyAll(built.allocations);
     },
-  };
+  });
 }
 
-async function readAll(gpu: Gpu, trainable: { param: GpuTensor }[]): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const p of trainable) out.push(await readTensor(gpu, p.param));
-  return out;
-}
+/** What both workbenches do the same way: step, learning rate, checkpoint and restore, merge state. */
+class RunControls {
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly trainer: Trainer,
+    private readonly trainable: { param: GpuTensor }[],
+    private readonly merging: GpuMerge,
+  ) {}
 
-function restoreAll(gpu: Gpu, trainer: Trainer, trainable: { param: GpuTensor }[], tensors: Float32Array[], step: number): void {
-  if (tensors.length !== trainable.length) throw new Error(`the checkpoint has ${tensors.length} tensors, the model ${trainable.length}`);
-  trainable.forEach((p, i) => writeTensor(gpu, p.param, tensors[i]));
-  trainer.resumeAt(step);
+  get completed(): number {
+    return this.trainer.step;
+  }
+
+  get merged(): boolean {
+    return this.merging.merged;
+  }
+
+  step(): Promise<StepMetrics> {
+    return this.trainer.trainStep();
+  }
+
+  setLearningRate(lr: number): void {
+    this.trainer.setLearningRate(lr);
+  }
+
+  async checkpoint(): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const p of this.trainable) out.push(await readTensor(this.gpu, p.param));
+    return out;
+  }
+
+  restore(tensors: Float32Array[], step: number): void {
+    if (tensors.length !== this.trainable.length) throw new Error(`the checkpoint has ${tensors.length} tensors, the model ${this.trainable.length}`);
+    this.trainable.forEach((p, i) => writeTensor(this.gpu, p.param, tensors[i]));
+    this.trainer.resumeAt(step);
+  }
 }
 
 function destroyAll(allocations: Allocation[]): void {
@@ -222,19 +238,9 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
     r: s.rank, loraAlpha: s.alpha, targetModules: s.targets === 'all-linear' ? 'all-linear' : [...s.targets], useRslora: s.rslora,
     layersToTransform, rankPattern: {}, alphaPattern: {}, loraDropout: s.dropout, baseModelNameOrPath: base.name,
   };
-  return {
+  return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
     modules: layers.map((l) => ({ path: l.path, inDim: l.lora.config.inFeatures, outDim: l.lora.config.outFeatures, rank: l.lora.config.rank })),
     frozenNames: task.frozenNames,
-    get completed() {
-      return trainer.step;
-    },
-    get merged() {
-      return merging.merged;
-    },
-    step: () => trainer.trainStep(),
-    setLearningRate: (lr) => trainer.setLearningRate(lr),
-    checkpoint: () => readAll(gpu, task.trainable),
-    restore: (tensors, step) => restoreAll(gpu, trainer, task.trainable, tensors, step),
     fingerprint: () => combinedFingerprint(gpu, frozen),
     async merge() {
       model.setTraining(false);
@@ -261,7 +267,7 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
       if (!wasMerged) merging.unmerge();
       return { ...llamaCheckpointFiles(base.config, merged), ...base.tokenizerFiles };
     },
-    async generate(prompt, maxNew, temperature, seed) {
+    async generate(prompt: string, maxNew: number, temperature: number, seed: number) {
       const run = async (adapter: boolean) => {
         model.setTraining(false);
         model.setAdapterEnabled(adapter);
@@ -291,7 +297,7 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
       merging.unmerge();
       destroyAll(built.allocations);
     },
-  };
+  });
 }
 
 function argmax(row: Float32Array): number {
