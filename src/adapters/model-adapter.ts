@@ -1,7 +1,9 @@
 // Moving a LoRA adapter between a LlamaModel on the GPU and the PEFT format in memory.
 import { readTensor, writeTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
+import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
 import type { AdapterConfigFields, ParsedAdapter, ParsedAdapterModule } from '../io/peft.ts';
+import type { Dtype } from '../io/safetensors.ts';
 import type { LoraInjectionConfig } from '../lora/injection.ts';
 import type { LlamaModel, TrainingMode } from '../model/llama-model.ts';
 
@@ -71,4 +73,19 @@ export async function readAdapter(gpu: Gpu, model: LlamaModel, fields: AdapterCo
     rankPattern: fields.rankPattern, alphaPattern: fields.alphaPattern, baseModelNameOrPath: fields.baseModelNameOrPath,
     layersToTransform: fields.layersToTransform, loraDropout: fields.loraDropout, modules,
   };
+}
+
+/**
+ * The merged model as an HF checkpoint (base + every adapter folded in on the GPU, read back,
+ * then unfolded), plus extra files such as the tokenizer's.
+ */
+export async function mergedCheckpointFiles(gpu: Gpu, model: LlamaModel, dtype: Dtype = 'F32', extra: Record<string, string> = {}): Promise<Record<string, string | Uint8Array>> {
+  model.merge();
+  const merged = new Map<string, Float32Array>();
+  try {
+    for (const [name, tensor] of model.weights) merged.set(name, await readTensor(gpu, tensor));
+  } finally {
+    model.unmerge();
+  }
+  return { ...llamaCheckpointFiles(model.config, merged, dtype), ...extra };
 }

@@ -2,11 +2,10 @@
 // to a library adapter (written in place when its layout matches, otherwise the LoRA layers are
 // rebuilt from the base weights held in memory — the base files are never read again), evaluate,
 // and export. Owns GPU objects; the store only ever sees plain data.
-import { adapterMode, clearAdapter, layoutDifference, readAdapter, writeAdapter } from '../adapters/model-adapter.ts';
+import { adapterMode, clearAdapter, layoutDifference, mergedCheckpointFiles, readAdapter, writeAdapter } from '../adapters/model-adapter.ts';
 import { consecutiveBatches } from '../data/text-dataset.ts';
 import type { TextTokenizer } from '../data/tokenizer.ts';
 import { withAllocationScope, type Allocation } from '../gpu/allocations.ts';
-import { readTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
 import { adapterFolderFiles, type AdapterConfigFields, type ParsedAdapter } from '../io/peft.ts';
@@ -116,14 +115,7 @@ export class PlaygroundSession {
   async mergedFiles(): Promise<Record<string, string | Uint8Array>> {
     const model = this.model;
     if (!model) return { ...llamaCheckpointFiles(this.base.config, this.base.weights), ...this.base.tokenizerFiles };
-    model.merge();
-    const merged = new Map<string, Float32Array>();
-    try {
-      for (const [name, tensor] of model.weights) merged.set(name, await readTensor(this.gpu, tensor));
-    } finally {
-      model.unmerge();
-    }
-    return { ...llamaCheckpointFiles(this.base.config, merged), ...this.base.tokenizerFiles };
+    return mergedCheckpointFiles(this.gpu, model, 'F32', this.base.tokenizerFiles);
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@ import { serializeSafetensors } from '../io/safetensors.ts';
 import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
 import { SettingError } from '../settings/schema.ts';
 import { checkRunFits } from '../tasks/lm-run.ts';
+import { meanLoss } from '../tasks/text-task.ts';
 import { readAdapterFolder } from './adapter-library.ts';
 import { rejectUnknownFlags, type ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
@@ -42,24 +43,19 @@ export async function evalCommand(args: ParsedArgs, out: (line: string) => void)
     const model = await LlamaModel.create(gpu, config, folder.weights, { batch, seq, mode });
     if (adapter) writeAdapter(gpu, model, adapter);
     model.setTraining(false);
-    let sum = 0;
-    let count = 0;
     const batches = consecutiveBatches(tokens, batch, seq);
-    for (const [i, b] of batches.entries()) {
-      model.setBatch(b.ids, b.targets);
+    const loss = await meanLoss(model, batches);
+    const count = batches.reduce((n, b) => n + b.targets.filter((t) => t !== IGNORE_TARGET).length, 0);
+    if (logitsPath) {
+      const first = batches[0];
+      model.setBatch(first.ids, first.targets);
       model.forward();
-      const n = b.targets.filter((t) => t !== IGNORE_TARGET).length;
-      sum += (await model.loss()) * n;
-      count += n;
-      if (i === 0 && logitsPath) {
-        const logits = (await model.logits()).slice(0, seq * config.vocab_size); // first sequence: (seq, vocab)
-        const file = serializeSafetensors([{ name: 'logits', shape: [seq, config.vocab_size], data: logits }], {
-          format: 'pt', model: modelDir, adapter: adapterDir ?? '', text: textPath, input_ids: JSON.stringify([...b.ids.slice(0, seq)]),
-        });
-        writeFilesAtomically(dirname(logitsPath), { [basename(logitsPath)]: file });
-      }
+      const logits = (await model.logits()).slice(0, seq * config.vocab_size); // first sequence: (seq, vocab)
+      const file = serializeSafetensors([{ name: 'logits', shape: [seq, config.vocab_size], data: logits }], {
+        format: 'pt', model: modelDir, adapter: adapterDir ?? '', text: textPath, input_ids: JSON.stringify([...first.ids.slice(0, seq)]),
+      });
+      writeFilesAtomically(dirname(logitsPath), { [basename(logitsPath)]: file });
     }
-    const loss = sum / count;
     out(JSON.stringify({
       model: modelDir, adapter: adapterDir ?? null, text: textPath, tokens: tokens.length, predicted_tokens: count,
       sequences: Math.ceil((tokens.length - 1) / seq), seq_len: seq, loss, perplexity: Math.exp(loss), ...(logitsPath ? { logits: logitsPath } : {}),

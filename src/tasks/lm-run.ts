@@ -2,10 +2,8 @@
 // exports (PEFT adapter, merged checkpoint) of the model it trained.
 import type { ParsedArgs } from '../cli/args.ts';
 import { numberFlag, stringFlag } from '../cli/flags.ts';
-import { readAdapter } from '../adapters/model-adapter.ts';
-import { readTensor } from '../gpu/buffers.ts';
+import { mergedCheckpointFiles, readAdapter } from '../adapters/model-adapter.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
 import { adapterFolderFiles, type AdapterConfigFields } from '../io/peft.ts';
 import { parseTargetModules, type LoraInjectionConfig } from '../lora/injection.ts';
 import type { LlamaConfig } from '../model/config.ts';
@@ -65,19 +63,13 @@ export function lmTrainingFromFlags(args: ParsedArgs, config: LlamaConfig, baseN
 }
 
 /** The adapter and merged-checkpoint exports of a trained model (the merged folder gets the base's tokenizer files). */
-export function lmExports(gpu: Gpu, model: LlamaModel, config: LlamaConfig, fields: AdapterConfigFields, tokenizerFiles: Record<string, string> = {}): Pick<TaskRun, 'adapterFiles' | 'mergedFiles'> {
+export function lmExports(gpu: Gpu, model: LlamaModel, fields: AdapterConfigFields, tokenizerFiles: Record<string, string> = {}): Pick<TaskRun, 'adapterFiles' | 'mergedFiles'> {
   return {
     async adapterFiles() {
       if (!model.linears.some((l) => l.lora)) return {}; // full fine-tuning: no adapter, only merged weights
       return adapterFolderFiles(await readAdapter(gpu, model, fields));
     },
-    async mergedFiles(dtype) {
-      model.merge();
-      const merged = new Map<string, Float32Array>();
-      for (const [name, tensor] of model.weights) merged.set(name, await readTensor(gpu, tensor));
-      model.unmerge();
-      return { ...llamaCheckpointFiles(config, merged, dtype), ...tokenizerFiles }; // the tokenizer travels with the model
-    },
+    mergedFiles: (dtype) => mergedCheckpointFiles(gpu, model, dtype, tokenizerFiles), // the tokenizer travels with the model
   };
 }
 

@@ -32,7 +32,7 @@ export async function createTextRun(gpu: Gpu, args: ParsedArgs): Promise<TaskRun
   const before = await task.validationLoss!();
   return {
     target: task,
-    ...lmExports(gpu, model, config, fields, folder.tokenizerFiles),
+    ...lmExports(gpu, model, fields, folder.tokenizerFiles),
     async summary() {
       return { task: 'text', base: modelDir, text: textPath, tokens: tokens.length, train_tokens: task.trainTokens, validation_tokens: task.validationTokens, val_loss_before: before, val_loss_after: await task.validationLoss!() };
     },

@@ -24,7 +24,7 @@ export async function createTinyLmRun(gpu: Gpu, args: ParsedArgs): Promise<TaskR
   const model = task.model;
   return {
     target: task,
-    ...lmExports(gpu, model, config, fields, folder.tokenizerFiles),
+    ...lmExports(gpu, model, fields, folder.tokenizerFiles),
     async summary() {
       const after = { accuracy_lines: await task.accuracy('lines'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
       const trainable = model.trainable.reduce((s, p) => s + p.param.numel, 0);
