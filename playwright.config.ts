@@ -1,21 +1,13 @@
 import { defineConfig } from '@playwright/test';
 // @ts-expect-error plain JS helper shared with the scripts
 import { chromiumPath } from './scripts/gpu-env.mjs';
+// @ts-expect-error plain JS helper shared with the scripts
+import { CHROMIUM_ARGS } from './scripts/headless.mjs';
 
 const PORT = 5199;
 
 // Headless Chromium from the system (Debian's `chromium`; CHROMIUM_PATH elsewhere) with WebGPU
 // on SwiftShader when there is no GPU. Playwright's own browser download is never used.
-export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 export default defineConfig({
   testDir: 'e2e',

@@ -1,11 +1,9 @@
 // `npm run bench`: serves the pages with Vite, runs bench.html in headless Chromium (system
 // browser, WebGPU on SwiftShader when there is no GPU), prints a table and writes
 // bench/results.json.   node scripts/bench.mjs [--sizes 256,512,1024] [--lora N,in,out,r]
-import { chromium } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createServer } from 'vite';
-import { chromiumPath, missingForTests } from './gpu-env.mjs';
+import { openHeadless } from './headless.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -19,20 +17,7 @@ const skinny = flag('skinny', '1024');
 const ranks = flag('ranks', '1,4,16,64');
 const step = flag('step', '256,1024,8');
 
-const missing = missingForTests();
-if (missing) {
-  console.error(`npm run bench: ${missing}`);
-  process.exit(1);
-}
-
-const server = await createServer({ server: { port: 5198, strictPort: false }, logLevel: 'warn' });
-await server.listen();
-const url = server.resolvedUrls.local[0];
-const browser = await chromium.launch({
-  executablePath: chromiumPath(),
-  args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const { url, browser, close } = await openHeadless('npm run bench', 5198);
 try {
   const page = await browser.newPage();
   page.on('console', (m) => m.type() === 'error' && console.error(`[page] ${m.text()}`));
@@ -64,6 +49,5 @@ try {
   }
   console.log(`\nadapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}; wrote ${out}`);
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

@@ -1,22 +1,9 @@
 // `npm run screenshots`: trains a short teacher run and a second run in headless Chromium and
 // saves docs/playground-1280.png and docs/playground-1920.png (the README shows them).
-import { chromium } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'vite';
-import { chromiumPath, missingForTests } from './gpu-env.mjs';
+import { openHeadless } from './headless.mjs';
 
-const missing = missingForTests();
-if (missing) {
-  console.error(`npm run screenshots: ${missing}`);
-  process.exit(1);
-}
-const server = await createServer({ server: { port: 5197, strictPort: false }, logLevel: 'warn' });
-await server.listen();
-const url = server.resolvedUrls.local[0];
-const browser = await chromium.launch({
-  executablePath: chromiumPath(),
-  args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const { url, browser, close } = await openHeadless('npm run screenshots', 5197);
 mkdirSync('docs', { recursive: true });
 try {
   for (const [width, height] of [[1280, 800], [1920, 1080]]) {
@@ -41,6 +28,5 @@ try {
     await page.close();
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

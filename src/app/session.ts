@@ -12,7 +12,7 @@ import { adapterFolderFiles, type AdapterConfigFields, type ParsedAdapter } from
 import type { LlamaConfig } from '../model/config.ts';
 import type { PlaygroundSettings } from '../settings/playground-settings.ts';
 import { LlamaModel, type TrainingMode } from '../model/llama-model.ts';
-import { checkMemoryFits, DEFAULT_GPU_MEMORY_BUDGET, estimateMemory } from '../model/memory-estimate.ts';
+import { checkRunFitsDevice } from '../model/memory-estimate.ts';
 import { createTextTask, meanLoss } from '../tasks/text-task.ts';
 import { Trainer, type StepMetrics } from '../train/trainer.ts';
 
@@ -38,8 +38,7 @@ export class PlaygroundSession {
   constructor(private readonly gpu: Gpu, readonly base: BaseModel) {}
 
   private async build(batch: number, seq: number, mode: TrainingMode): Promise<LlamaModel> {
-    const { maxBufferSize, maxStorageBufferBindingSize } = this.gpu.device.limits;
-    checkMemoryFits(estimateMemory(this.base.config, { batch, seq, mode, training: true }), { maxBufferSize, maxStorageBufferBindingSize, budget: DEFAULT_GPU_MEMORY_BUDGET }, mode);
+    checkRunFitsDevice(this.gpu, this.base.config, { batch, seq, mode, training: true });
     this.dispose();
     this.model = await LlamaModel.create(this.gpu, this.base.config, this.base.weights, { batch, seq, mode });
     return this.model;

@@ -11,7 +11,7 @@ import { adapterConfigJson, adapterFolderFiles, adapterSafetensors } from '../io
 import { serializeSafetensors } from '../io/safetensors.ts';
 import type { LoRALinear } from '../lora/lora-linear.ts';
 import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
-import { checkMemoryFits, DEFAULT_GPU_MEMORY_BUDGET, estimateMemory } from '../model/memory-estimate.ts';
+import { checkRunFitsDevice } from '../model/memory-estimate.ts';
 import type { PlaygroundSettings } from '../settings/playground-settings.ts';
 import { createTeacherTask } from '../tasks/low-rank-teacher.ts';
 import { createTextTask } from '../tasks/text-task.ts';
@@ -217,8 +217,7 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
   const layersToTransform = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
   const lora = { targetModules: s.targets, r: s.rank, loraAlpha: s.alpha, useRslora: s.rslora, loraDropout: s.dropout, seed: s.seed, layersToTransform };
   const options = { batch: s.batch, seq: s.seq, mode: { kind: 'lora' as const, lora } };
-  const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
-  checkMemoryFits(estimateMemory(base.config, { ...options, training: true }), { maxBufferSize, maxStorageBufferBindingSize, budget: DEFAULT_GPU_MEMORY_BUDGET }, options.mode);
+  checkRunFitsDevice(gpu, base.config, { ...options, training: true });
   const built = await withAllocationScope(gpu, async () => {
     const model = await LlamaModel.create(gpu, base.config, base.weights, options);
     const task = createTextTask(model, tokens, s.seed);

@@ -3,6 +3,7 @@
 // The test compares this with the bytes actually allocated, buffer for buffer.
 import { stridedWorkgroups } from '../gpu/kernels/elementwise.ts';
 import { formatBytes } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
 import { resolveLoraTargets } from '../lora/injection.ts';
 import { headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
 import type { LlamaModelOptions } from './llama-model.ts';
@@ -157,4 +158,12 @@ export function checkMemoryFits(e: MemoryEstimate, limits: DeviceMemoryLimits, m
         `the largest part is ${ranked[0][0]}: try ${advice[ranked[0][0]]}`,
     );
   }
+}
+
+/** Estimates a run and refuses it (MemoryBudgetError) when it does not fit `gpu`'s buffer limits or the budget. */
+export function checkRunFitsDevice(gpu: Gpu, config: LlamaConfig, options: EstimateOptions, budget = DEFAULT_GPU_MEMORY_BUDGET): MemoryEstimate {
+  const estimate = estimateMemory(config, options);
+  const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
+  checkMemoryFits(estimate, { maxBufferSize, maxStorageBufferBindingSize, budget }, options.mode);
+  return estimate;
 }

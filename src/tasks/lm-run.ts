@@ -8,7 +8,7 @@ import { adapterFolderFiles, type AdapterConfigFields } from '../io/peft.ts';
 import { parseTargetModules, type LoraInjectionConfig } from '../lora/injection.ts';
 import type { LlamaConfig } from '../model/config.ts';
 import type { LlamaModel, TrainingMode } from '../model/llama-model.ts';
-import { checkMemoryFits, estimateMemory, type MemoryEstimate } from '../model/memory-estimate.ts';
+import { checkRunFitsDevice, type EstimateOptions, type MemoryEstimate } from '../model/memory-estimate.ts';
 import { SettingError } from '../settings/schema.ts';
 import type { TaskRun } from './task-run.ts';
 
@@ -74,9 +74,6 @@ export function lmExports(gpu: Gpu, model: LlamaModel, fields: AdapterConfigFiel
 }
 
 /** Refuses a run that would not fit (per-buffer limits, --gpu-memory budget) before anything is allocated. */
-export function checkRunFits(gpu: Gpu, args: ParsedArgs, config: LlamaConfig, options: { batch: number; seq: number; mode: TrainingMode; training: boolean }): MemoryEstimate {
-  const estimate = estimateMemory(config, options);
-  const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
-  checkMemoryFits(estimate, { maxBufferSize, maxStorageBufferBindingSize, budget: numberFlag(args, 'gpu-memory') * 1024 ** 3 }, options.mode);
-  return estimate;
+export function checkRunFits(gpu: Gpu, args: ParsedArgs, config: LlamaConfig, options: EstimateOptions): MemoryEstimate {
+  return checkRunFitsDevice(gpu, config, options, numberFlag(args, 'gpu-memory') * 1024 ** 3);
 }
