@@ -1,5 +1,6 @@
 // What the page is doing now (progress of long work), and the last error or notice.
 import { usePlayground } from '../store/playground-store.ts';
+import { Notice } from './Notice.tsx';
 
 export function StatusBar() {
   const busy = usePlayground((s) => s.busy);
@@ -8,11 +9,7 @@ export function StatusBar() {
   return (
     <div className="status" aria-live="polite">
       {busy && <p className="busy" data-testid="busy">{busy}…</p>}
-      {message && (
-        <p className={message.kind === 'error' ? 'error' : 'note'} role={message.kind === 'error' ? 'alert' : 'status'} data-testid="message">
-          {message.text} <button type="button" className="link" onClick={() => set({ message: null })} aria-label="dismiss">×</button>
-        </p>
-      )}
+      {message && <Notice notice={message} onDismiss={() => set({ message: null })} testId="message" dismissLabel="dismiss" />}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // The workbench's last error or notice (a non-finite step, a refused merge, full storage).
 import { discardInterruptedRun, resumeInterruptedRun } from '../app/workbench-actions.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
+import { Notice } from './Notice.tsx';
 
 export function WorkbenchNotice() {
   const notice = useWorkbench((x) => x.notice);
@@ -15,11 +16,7 @@ export function WorkbenchNotice() {
           <button type="button" onClick={() => void discardInterruptedRun()}>Discard</button>
         </p>
       )}
-      {notice && (
-        <p className={notice.kind === 'error' ? 'error' : 'note'} role={notice.kind === 'error' ? 'alert' : 'status'} data-testid="workbench-notice">
-          {notice.text} <button type="button" className="link" onClick={() => set({ notice: null })} aria-label="dismiss notice">×</button>
-        </p>
-      )}
+      {notice && <Notice notice={notice} onDismiss={() => set({ notice: null })} testId="workbench-notice" dismissLabel="dismiss notice" />}
     </div>
   );
 }
