@@ -146,3 +146,31 @@ test("a run over the device's limits is refused before anything is allocated, na
   await expect(page.getByTestId('run-item')).toHaveCount(0); // no run was started
   await expect(page.getByTestId('run-status')).toHaveText('idle');
 });
+
+test('a learning rate of 10 (SGD, no clipping) stops at the first non-finite step; the adapter rolls back and the run continues at a lower rate', async ({ page }) => {
+  await page.goto('/?task=teacher&optimizer=sgd&lr=10&maxGradNorm=0&steps=60');
+  await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('paused', { timeout: 120_000 });
+  const notice = (await page.getByTestId('workbench-notice').textContent())!;
+  const match = /training stopped at step (\d+): (the loss is (NaN|Infinity)|a gradient is non-finite \(student\.lora_[AB]\.weight\))/.exec(notice);
+  expect(match, notice).not.toBeNull();
+  const stoppedAt = Number(match![1]);
+  expect(stoppedAt).toBeGreaterThan(1);
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(stoppedAt - 1)); // the failed step applied nothing
+  await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
+  // Rolled back to finite weights: the merge (which refuses non-finite results) goes through.
+  await page.getByRole('button', { name: 'Merge on GPU' }).click();
+  await expect(page.getByTestId('merge-state')).toHaveText('merged');
+  await page.getByRole('button', { name: 'Unmerge' }).click();
+  await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
+  // A lower rate with clipping back on continues the same run to its last step.
+  await page.getByLabel('learning rate').fill('0.01');
+  await page.getByLabel('clip grad norm (0 = off)').fill('1');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('idle', { timeout: 240_000 });
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '60');
+  await expect(page.getByTestId('run-item')).toHaveCount(1);
+  const last = Number(/loss ([\d.e+-]+) \(first/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+  expect(Number.isFinite(last)).toBe(true);
+});

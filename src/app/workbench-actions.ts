@@ -1,7 +1,7 @@
 // The workbench's buttons: Train / Pause / Step / Reset, merge and unmerge, export, generate,
 // settings and runs. A run keeps going until its steps are done or Pause; the store is updated
 // at most every UPDATE_MS so the page stays responsive however fast the GPU steps.
-import { CONTROLS, settingsErrors, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
+import { CONTROLS, settingsErrors, trainerSettings, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
 import { currentGpu, deviceGeneration, onDeviceRecovered } from '../engine.ts';
 import { usePlayground } from '../store/playground-store.ts';
 import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
@@ -23,6 +23,11 @@ let bench: Workbench | null = null;
 let checkpoint: { runId: string; step: number; tensors: Float32Array[] } | null = null;
 /** Settings the workbench was built with: a change means the next Train starts a new run. */
 let builtWith: string | null = null;
+
+/** What makes a run: everything but steps, learning rate and clipping (changing those continues it), plus the model and text it trains on. */
+function buildKey(s: PlaygroundSettings, modelAndText: unknown[]): string {
+  return JSON.stringify([{ ...s, steps: 0, lr: 0, maxGradNorm: 0 }, s.task === 'tiny-lm' ? modelAndText : null]);
+}
 
 const state = () => useWorkbench.getState();
 /** A run's loop is going (or finishing its last step after Pause). */
@@ -107,7 +112,7 @@ export async function resumeInterruptedRun(): Promise<void> {
     if (saved.settings.task === 'tiny-lm') await baseAndText();
     bench = await buildWorkbench(saved.settings);
     const { base, text } = usePlayground.getState();
-    builtWith = JSON.stringify([{ ...saved.settings, steps: 0, lr: 0 }, saved.settings.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]);
+    builtWith = buildKey(saved.settings, [base?.name, text?.name, text?.tokens]);
     bench.restore(saved.tensors, saved.step);
     checkpoint = { runId: saved.runId, step: saved.step, tensors: saved.tensors };
     persistRuns(state().runs.map((r) => (r.id === saved.runId ? { ...r, points: r.points.filter((p) => p.step <= saved.step) } : r)));
@@ -131,9 +136,9 @@ async function ensureWorkbench(): Promise<Workbench> {
   const s = state().settings;
   if (s.task === 'tiny-lm') await baseAndText(); // loads the bundled model the first time
   const { base, text } = usePlayground.getState();
-  const key = JSON.stringify([{ ...s, steps: 0, lr: 0 }, s.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]); // a new model or text is a new run; more steps or another learning rate continue this one
+  const key = buildKey(s, [base?.name, text?.name, text?.tokens]);
   if (bench && builtWith === key) {
-    bench.setLearningRate(s.lr); // a lowered rate after a divergence continues the same run
+    bench.adjust(trainerSettings(s)); // a lowered rate or clipping after a divergence continues the same run
     return bench;
   }
   const errors = Object.values(settingsErrors(s, settingsContext(s)));

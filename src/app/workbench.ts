@@ -12,10 +12,10 @@ import { serializeSafetensors } from '../io/safetensors.ts';
 import type { LoRALinear } from '../lora/lora-linear.ts';
 import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
 import { checkRunFitsDevice } from '../model/memory-estimate.ts';
-import type { PlaygroundSettings } from '../settings/playground-settings.ts';
+import { trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { createTeacherTask } from '../tasks/low-rank-teacher.ts';
 import { createTextTask } from '../tasks/text-task.ts';
-import { Trainer, type StepMetrics } from '../train/trainer.ts';
+import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
 import type { BaseModel } from './session.ts';
 
@@ -37,7 +37,8 @@ export interface Workbench {
   readonly completed: number;
   readonly merged: boolean;
   step(): Promise<StepMetrics>;
-  setLearningRate(lr: number): void;
+  /** Another learning rate or clipping continues the same run. */
+  adjust(o: Pick<TrainerOptions, 'lr' | 'maxGradNorm'>): void;
   /** The trainable tensors (A, B of every module) read back, for a checkpoint in memory. */
   checkpoint(): Promise<Float32Array[]>;
   /** Writes a checkpoint's tensors back and continues the step count from `step`. */
@@ -128,7 +129,7 @@ class GpuMerge {
 export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): Promise<Workbench> {
   const built = await withAllocationScope(gpu, async () => {
     const task = await createTeacherTask(gpu, { ...PAGE_TEACHER, rank: s.rank, alpha: s.alpha, useRslora: s.rslora, seed: s.seed });
-    const trainer = await Trainer.create(gpu, task, { steps: s.steps, lr: s.lr, evalEvery: 10 });
+    const trainer = await Trainer.create(gpu, task, { ...trainerSettings(s), evalEvery: 10 });
     return { task, trainer };
   });
   const { task, trainer } = built.value;
@@ -192,8 +193,8 @@ class RunControls {
     return this.trainer.trainStep();
   }
 
-  setLearningRate(lr: number): void {
-    this.trainer.setLearningRate(lr);
+  adjust(o: Pick<TrainerOptions, 'lr' | 'maxGradNorm'>): void {
+    this.trainer.adjust(o);
   }
 
   async checkpoint(): Promise<Float32Array[]> {
@@ -217,11 +218,11 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
   const layersToTransform = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
   const lora = { targetModules: s.targets, r: s.rank, loraAlpha: s.alpha, useRslora: s.rslora, loraDropout: s.dropout, seed: s.seed, layersToTransform };
   const options = { batch: s.batch, seq: s.seq, mode: { kind: 'lora' as const, lora } };
-  checkRunFitsDevice(gpu, base.config, { ...options, training: true });
+  checkRunFitsDevice(gpu, base.config, { ...options, training: true, optimizer: s.optimizer });
   const built = await withAllocationScope(gpu, async () => {
     const model = await LlamaModel.create(gpu, base.config, base.weights, options);
     const task = createTextTask(model, tokens, s.seed);
-    const trainer = await Trainer.create(gpu, task, { steps: s.steps, lr: s.lr, evalEvery: 10 });
+    const trainer = await Trainer.create(gpu, task, { ...trainerSettings(s), evalEvery: 10 });
     return { model, task, trainer };
   });
   const { model, task, trainer } = built.value;

@@ -1,4 +1,4 @@
-// The helper kernels against their references: merge, axpby, sum of squares, fingerprint, AdamW.
+// The helper kernels against their references: merge, axpby, sum of squares, fingerprint, AdamW, SGD.
 import { createTensor, readTensor, writeTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { ADAMW_DEFAULTS, createAdamWUpdate } from '../gpu/kernels/adamw.ts';
@@ -6,11 +6,13 @@ import { createAxpby, createDropout } from '../gpu/kernels/elementwise.ts';
 import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import { createMerge } from '../gpu/kernels/merge.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
+import { createSgdUpdate } from '../gpu/kernels/sgd.ts';
 import { adamwReference } from '../reference/adamw.ts';
 import { axpbyReference, dropoutReference } from '../reference/elementwise.ts';
 import { fingerprintReference } from '../reference/fingerprint.ts';
 import { mergeReference } from '../reference/merge.ts';
 import { sumSquaresReference } from '../reference/reduce.ts';
+import { sgdReference } from '../reference/sgd.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { assertion, resultOf, type KernelCheck } from './check.ts';
 
@@ -140,6 +142,30 @@ export function helperChecks(): KernelCheck[] {
         const got = await readTensor(gpu, param);
         update.destroy();
         return resultOf(this.name, { param: { got, ref: state.param } });
+      },
+    });
+  }
+
+  for (const n of [1, 17, 130, 4099]) {
+    checks.push({
+      name: `SGD two steps n=${n} (L2 weight decay, grad scale)`,
+      async run(gpu) {
+        const random = seededRandom(n + 11);
+        const p0 = uniformArray(random, n);
+        const grads = [uniformArray(random, n), uniformArray(random, n)];
+        const param = await createTensor(gpu, 'check.p', [n], p0);
+        const grad = await createTensor(gpu, 'check.g', [n]);
+        const update = await createSgdUpdate(gpu, param, grad);
+        const ref = Float64Array.from(p0);
+        for (const [t, hyper] of [{ lr: 0.5, weightDecay: 0.1 }, { lr: 3, weightDecay: 0 }].entries()) {
+          writeTensor(gpu, grad, grads[t]);
+          update.prepare(hyper, 0.25);
+          submitDispatches(gpu, 'sgd', [update.dispatch]);
+          sgdReference(ref, grads[t], hyper, 0.25);
+        }
+        const got = await readTensor(gpu, param);
+        update.destroy();
+        return resultOf(this.name, { param: { got, ref } });
       },
     });
   }

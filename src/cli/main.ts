@@ -30,7 +30,8 @@ commands:
   params --preset NAME | --config FILE [--rank R --targets q_proj,v_proj|all-linear --layers 0,1]
                                             the same for a whole model, in PEFT's format
   train --task low-rank-teacher|tiny-lm [--rank R --alpha A --targets q_proj,v_proj --steps N
-        --seed S --lr LR --out DIR ...]        train on the GPU; one JSON line per step
+        --seed S --lr LR --optimizer adamw|sgd --max-grad-norm G --out DIR ...]
+                                            train on the GPU; one JSON line per step
   pretrain [--steps N --seed S --out DIR --check]
                                             pretrain the bundled base (npm run pretrain)
   train --task text --model DIR --text FILE [--save NAME --library DIR ...]

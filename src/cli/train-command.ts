@@ -11,13 +11,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAdapterName, DEFAULT_LIBRARY, saveToLibrary } from './adapter-library.ts';
 import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
-import { numberFlag, stringFlag } from './flags.ts';
+import { numberFlag, optimizerFlag, stringFlag } from './flags.ts';
 import { writeCheckpoint, writeFilesAtomically } from './output-dir.ts';
 
 const FLAGS = [
   'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
   'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern', 'dropout', 'merged-dtype',
-  'text', 'save', 'library', 'gpu-memory', 'checkpoint-every',
+  'text', 'save', 'library', 'gpu-memory', 'checkpoint-every', 'optimizer',
 ];
 const TASKS = ['low-rank-teacher', 'tiny-lm', 'text'];
 export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
@@ -50,6 +50,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   const maxGradNorm = numberFlag(args, 'max-grad-norm');
   const options: Partial<TrainerOptions> = {
     steps: numberFlag(args, 'steps'),
+    optimizer: optimizerFlag(args),
     lr: numberFlag(args, 'lr', task === 'tiny-lm' ? 2e-2 : 1e-2),
     weightDecay: numberFlag(args, 'weight-decay'),
     maxGradNorm: maxGradNorm > 0 ? maxGradNorm : null,

@@ -54,7 +54,22 @@ describe('lora-playground train', () => {
     expect(losses(run(args).stdout)).toEqual(losses(run(args).stdout));
   });
 
+  it('a diverging run (SGD, lr 10, no clipping) stops with one line and exit 3, leaving the last finite adapter on disk', () => {
+    const out = mkdtempSync(join(tmpdir(), 'lora-diverge-'));
+    const r = run(['train', '--task', 'low-rank-teacher', '--dim', '64', '--true-rank', '4', '--tokens', '64', '--rank', '4', '--steps', '60',
+      '--optimizer', 'sgd', '--lr', '10', '--max-grad-norm', '0', '--quiet', '--out', out]);
+    expect(r.status, r.stderr).toBe(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const stoppedAt = Number(/training stopped at step (\d+): (the loss is|a gradient is non-finite)/.exec(lines[0])?.[1]);
+    expect(stoppedAt).toBeGreaterThan(1);
+    expect(stoppedAt).toBeLessThan(60);
+    const adapter = parseSafetensors(readFileSync(join(out, 'adapter/adapter_model.safetensors')));
+    for (const t of adapter.tensors) expect(adapter.get(t.name).every(Number.isFinite), t.name).toBe(true);
+  });
+
   it.each([
+    [['--task', 'low-rank-teacher', '--optimizer', 'adam'], '--optimizer must be adamw or sgd, got adam'],
     [['--task', 'mnist'], '--task must be low-rank-teacher, tiny-lm, text; got mnist'],
     [['--task', 'low-rank-teacher', '--rank', '0'], 'rank must be ≥ 1'],
     [['--task', 'low-rank-teacher', '--lr', 'fast'], "lr must be a number"],

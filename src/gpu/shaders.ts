@@ -13,11 +13,12 @@ import mix32 from '../../shaders/mix32.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
 import rope from '../../shaders/rope.wgsl?raw';
+import sgd from '../../shaders/sgd.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 
 // WGSL has no includes: kernels that hash get the shared mixer prepended.
 export const SHADERS = {
   adamw, attention, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint,
-  matmul, matmulVec4, merge, reduce, rmsnorm, rope, swiglu,
+  matmul, matmulVec4, merge, reduce, rmsnorm, rope, sgd, swiglu,
 } as const;
 export type KernelFamily = keyof typeof SHADERS;

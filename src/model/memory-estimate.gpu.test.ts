@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totalBytes, withAllocationScope } from '../gpu/allocations.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
+import type { OptimizerKind } from '../train/optimizer.ts';
 import { Trainer } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
 import { initLlamaWeights, validateLlamaConfig } from './config.ts';
@@ -15,8 +16,9 @@ const base = {
   num_attention_heads: 2, num_key_value_heads: 1, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 16,
 };
 
-const cases: [string, boolean, TrainingMode][] = [
+const cases: [string, boolean, TrainingMode, OptimizerKind?][] = [
   ['lora all-linear, tied', true, { kind: 'lora', lora: { targetModules: 'all-linear', r: 2, loraAlpha: 4 } }],
+  ['lora all-linear, tied, SGD (no optimizer state)', true, { kind: 'lora', lora: { targetModules: 'all-linear', r: 2, loraAlpha: 4 } }, 'sgd'],
   ['lora q,v with patterns, dropout and one layer, untied', false, {
     kind: 'lora', lora: { targetModules: ['q_proj', 'v_proj'], r: 3, loraAlpha: 3, rankPattern: { v_proj: 1 }, layersToTransform: [1], loraDropout: 0.1 },
   }],
@@ -30,17 +32,17 @@ describe('memory estimate', () => {
   beforeAll(async () => (gpu = await acquireNodeGpu()));
   afterAll(() => releaseGpu(gpu));
 
-  for (const [name, tied, mode] of cases) {
+  for (const [name, tied, mode, optimizer] of cases) {
     it(`equals the bytes allocated: ${name}`, async () => {
       const config = validateLlamaConfig({ ...base, tie_word_embeddings: tied });
       const weights = initLlamaWeights(config, seededRandom(1));
       const options = { batch: 2, seq: 5, mode };
-      const estimate = estimateMemory(config, { ...options, training: mode.kind !== 'frozen' });
+      const estimate = estimateMemory(config, { ...options, training: mode.kind !== 'frozen', optimizer });
       const model = await LlamaModel.create(gpu, config, weights, options);
       expect(model.allocatedBytes).toBe(estimate.model);
       if (mode.kind !== 'frozen') {
         const target = { trainable: model.trainable, frozenNames: [], tokensPerStep: 10, nextBatch() {}, forwardBackward() {}, loss: async () => 0 };
-        const { allocations } = await withAllocationScope(gpu, () => Trainer.create(gpu, target));
+        const { allocations } = await withAllocationScope(gpu, () => Trainer.create(gpu, target, optimizer ? { optimizer } : {}));
         expect(model.allocatedBytes + totalBytes(allocations)).toBe(estimate.total);
       }
       model.destroy();

@@ -7,6 +7,7 @@ import type { Gpu } from '../gpu/device.ts';
 import { resolveLoraTargets } from '../lora/injection.ts';
 import { headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
 import type { LlamaModelOptions } from './llama-model.ts';
+import type { OptimizerKind } from '../train/optimizer.ts';
 
 export type MemoryPart = 'base weights' | 'adapters' | 'gradients' | 'optimizer' | 'activations';
 
@@ -19,8 +20,10 @@ export interface MemoryEstimate {
 }
 
 export interface EstimateOptions extends LlamaModelOptions {
-  /** Include the trainer's AdamW moments, rollback copies and gradient-norm scratch. */
+  /** Include the trainer's optimizer state, rollback copies and gradient-norm scratch. */
   training: boolean;
+  /** AdamW (the default) keeps two moments per trainable value; SGD keeps none. */
+  optimizer?: OptimizerKind;
 }
 
 const bytesOf = (numel: number) => Math.max(4, numel * 4);
@@ -106,8 +109,10 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   if (o.training) {
     add('activations', 'trainer.gradNorms', Math.max(1, trainableNumels.length));
     for (const n of trainableNumels) {
-      add('optimizer', 'adam.m', n);
-      add('optimizer', 'adam.v', n);
+      if (o.optimizer !== 'sgd') {
+        add('optimizer', 'adam.m', n);
+        add('optimizer', 'adam.v', n);
+      }
       add('optimizer', 'last finite copy', n);
       add('activations', 'gradNorm.partials', stridedWorkgroups(n, 256, 256));
     }

@@ -2,6 +2,7 @@
 // (src/settings/schema.ts), narrowed to the ranges the controls offer, and round-tripped through
 // the URL query so a shared link restores it.
 import { LINEAR_MODULES, type LinearModule } from '../model/config.ts';
+import { OPTIMIZERS, type OptimizerKind } from '../train/optimizer.ts';
 import { parseSetting, SETTINGS, type NumberSetting } from './schema.ts';
 
 export type TaskName = 'teacher' | 'tiny-lm';
@@ -17,7 +18,10 @@ export interface PlaygroundSettings {
   layerFrom: number;
   layerTo: number;
   dropout: number;
+  optimizer: OptimizerKind;
   lr: number;
+  /** Clip the global gradient norm to this; 0 turns clipping off. */
+  maxGradNorm: number;
   batch: number;
   seq: number;
   steps: number;
@@ -26,10 +30,10 @@ export interface PlaygroundSettings {
 
 export const DEFAULT_SETTINGS: PlaygroundSettings = {
   task: 'teacher', rank: 4, alpha: 8, alphaLock: true, rslora: false, targets: 'all-linear', layerFrom: 0, layerTo: 1,
-  dropout: 0, lr: 0.01, batch: 4, seq: 16, steps: 60, seed: 0,
+  dropout: 0, optimizer: 'adamw', lr: 0.01, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0,
 };
 
-type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'lr' | 'batch' | 'seq' | 'steps' | 'seed';
+type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'lr' | 'maxGradNorm' | 'batch' | 'seq' | 'steps' | 'seed';
 
 /** Each numeric control: its schema setting, narrowed where the page offers less than the CLI. */
 export const CONTROLS: Record<NumberKey, NumberSetting> = {
@@ -39,6 +43,7 @@ export const CONTROLS: Record<NumberKey, NumberSetting> = {
   layerTo: { name: 'last layer', kind: 'int', default: 1, min: 0, max: 1023, description: 'last layer that gets LoRA' },
   dropout: SETTINGS.dropout,
   lr: SETTINGS.lr, // up to 100: an absurd rate must be enterable, to see the divergence guard work
+  maxGradNorm: { ...SETTINGS['max-grad-norm'], max: 1000 },
   batch: { ...SETTINGS.batch, max: 64 },
   seq: { ...SETTINGS['seq-len'], max: 256 },
   steps: { ...SETTINGS.steps, max: 100_000 },
@@ -73,6 +78,7 @@ export function settingsErrors(s: PlaygroundSettings, ctx: SettingsContext): Par
 export function settingsToQuery(s: PlaygroundSettings): string {
   const q = new URLSearchParams();
   q.set('task', s.task);
+  q.set('optimizer', s.optimizer);
   for (const key of Object.keys(CONTROLS) as NumberKey[]) q.set(key, String(s[key]));
   q.set('targets', s.targets === 'all-linear' ? 'all-linear' : s.targets.join(','));
   q.set('alphaLock', s.alphaLock ? '1' : '0');
@@ -89,6 +95,11 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
   if (task !== null) {
     if (task === 'teacher' || task === 'tiny-lm') settings.task = task;
     else problems.push(`task '${task}' is not one of teacher, tiny-lm`);
+  }
+  const optimizer = q.get('optimizer');
+  if (optimizer !== null) {
+    if ((OPTIMIZERS as readonly string[]).includes(optimizer)) settings.optimizer = optimizer as OptimizerKind;
+    else problems.push(`optimizer '${optimizer}' is not one of ${OPTIMIZERS.join(', ')}`);
   }
   for (const key of Object.keys(CONTROLS) as NumberKey[]) {
     const raw = q.get(key);
@@ -109,4 +120,9 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
   if (q.has('alphaLock')) settings.alphaLock = q.get('alphaLock') === '1';
   if (q.has('rslora')) settings.rslora = q.get('rslora') === '1';
   return { settings, problems };
+}
+
+/** The trainer's options that the page's settings choose. */
+export function trainerSettings(s: Pick<PlaygroundSettings, 'steps' | 'optimizer' | 'lr' | 'maxGradNorm'>) {
+  return { steps: s.steps, optimizer: s.optimizer, lr: s.lr, maxGradNorm: s.maxGradNorm > 0 ? s.maxGradNorm : null };
 }

@@ -57,5 +57,7 @@ export const useWorkbench = create<WorkbenchState>((set) => ({
 
 export function runLabel(s: PlaygroundSettings): string {
   const targets = s.task === 'teacher' ? '' : ` ${s.targets === 'all-linear' ? 'all-linear' : s.targets.join('+')}`;
-  return `${s.task} r=${s.rank} α=${s.alpha}${s.rslora ? ' rsLoRA' : ''}${targets} lr=${s.lr}`;
+  const optimizer = s.optimizer === 'sgd' ? ' SGD' : '';
+  const clip = s.maxGradNorm > 0 ? '' : ' no clip';
+  return `${s.task} r=${s.rank} α=${s.alpha}${s.rslora ? ' rsLoRA' : ''}${targets}${optimizer} lr=${s.lr}${clip}`;
 }

@@ -1,7 +1,7 @@
 // What every language-model run from the CLI shares: the LoRA settings from flags, and the
 // exports (PEFT adapter, merged checkpoint) of the model it trained.
 import type { ParsedArgs } from '../cli/args.ts';
-import { numberFlag, stringFlag } from '../cli/flags.ts';
+import { numberFlag, optimizerFlag, stringFlag } from '../cli/flags.ts';
 import { mergedCheckpointFiles, readAdapter } from '../adapters/model-adapter.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { adapterFolderFiles, type AdapterConfigFields } from '../io/peft.ts';
@@ -75,5 +75,5 @@ export function lmExports(gpu: Gpu, model: LlamaModel, fields: AdapterConfigFiel
 
 /** Refuses a run that would not fit (per-buffer limits, --gpu-memory budget) before anything is allocated. */
 export function checkRunFits(gpu: Gpu, args: ParsedArgs, config: LlamaConfig, options: EstimateOptions): MemoryEstimate {
-  return checkRunFitsDevice(gpu, config, options, numberFlag(args, 'gpu-memory') * 1024 ** 3);
+  return checkRunFitsDevice(gpu, config, { ...options, optimizer: optimizerFlag(args) }, numberFlag(args, 'gpu-memory') * 1024 ** 3);
 }

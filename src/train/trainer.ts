@@ -1,4 +1,4 @@
-// The training loop: one step = next batch, forward + backward, metrics, checks, AdamW.
+// The training loop: one step = next batch, forward + backward, metrics, checks, an optimizer step.
 // It never applies an update computed from a non-finite loss or gradient, and on one it
 // restores the last parameters that gave a finite loss, then throws a NonFiniteError.
 import { createTensor, readTensor, type GpuTensor } from '../gpu/buffers.ts';
@@ -6,7 +6,7 @@ import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { createSumSquares, type SumSquares } from '../gpu/kernels/reduce.ts';
 import type { TrainableParameter } from '../model/linear.ts';
-import { AdamW } from './adamw.ts';
+import { createOptimizer, type Optimizer, type OptimizerKind } from './optimizer.ts';
 import { learningRateAt, type Schedule } from './schedule.ts';
 
 /** What a trainer trains: a model plus its data. */
@@ -25,6 +25,7 @@ export interface TrainingTarget {
 
 export interface TrainerOptions {
   steps: number;
+  optimizer: OptimizerKind;
   lr: number;
   weightDecay: number;
   beta1: number;
@@ -38,7 +39,7 @@ export interface TrainerOptions {
 }
 
 export const TRAINER_DEFAULTS: TrainerOptions = {
-  steps: 100, lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, schedule: { kind: 'constant' }, evalEvery: 0,
+  steps: 100, optimizer: 'adamw', lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, schedule: { kind: 'constant' }, evalEvery: 0,
 };
 
 export interface StepMetrics {
@@ -67,7 +68,7 @@ export class Trainer {
     private readonly gpu: Gpu,
     private readonly target: TrainingTarget,
     public options: TrainerOptions,
-    private readonly optimizer: AdamW,
+    private readonly optimizer: Optimizer,
     private readonly norms: { out: GpuTensor; passes: SumSquares[] },
     private readonly snapshots: GpuTensor[],
   ) {}
@@ -75,7 +76,7 @@ export class Trainer {
   static async create(gpu: Gpu, target: TrainingTarget, options: Partial<TrainerOptions> = {}): Promise<Trainer> {
     const o = { ...TRAINER_DEFAULTS, ...options };
     if (!(o.lr > 0) || !Number.isFinite(o.lr)) throw new RangeError(`learning rate must be a positive number, got ${o.lr}`);
-    const optimizer = await AdamW.create(gpu, target.trainable, { lr: o.lr, weightDecay: o.weightDecay, beta1: o.beta1, beta2: o.beta2, eps: o.eps });
+    const optimizer = await createOptimizer(gpu, o.optimizer, target.trainable, { lr: o.lr, weightDecay: o.weightDecay, beta1: o.beta1, beta2: o.beta2, eps: o.eps });
     const out = await createTensor(gpu, 'trainer.gradNorms', [Math.max(1, target.trainable.length)]);
     const passes: SumSquares[] = [];
     for (const [i, p] of target.trainable.entries()) {
@@ -98,10 +99,11 @@ export class Trainer {
     this.completed = step;
   }
 
-  /** A new peak learning rate from the next step on (e.g. lowered after a divergence). */
-  setLearningRate(lr: number): void {
+  /** A new peak learning rate and clipping from the next step on (e.g. after a divergence). */
+  adjust({ lr, maxGradNorm }: Pick<TrainerOptions, 'lr' | 'maxGradNorm'>): void {
     if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
-    this.options = { ...this.options, lr };
+    if (maxGradNorm !== null && !(maxGradNorm > 0)) throw new RangeError(`max grad norm must be positive or null (no clipping), got ${maxGradNorm}`);
+    this.options = { ...this.options, lr, maxGradNorm };
   }
 
   /** One training step; throws NonFiniteError (after rolling back) on a non-finite loss or gradient. */

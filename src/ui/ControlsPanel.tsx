@@ -69,7 +69,15 @@ export function ControlsPanel() {
         {number('layerFrom', 'first layer', 1, isTeacher)}
         {number('layerTo', 'last layer', 1, isTeacher)}
         {number('dropout', 'dropout', 0.05, isTeacher)}
+        <label className="control">
+          <span>optimizer</span>
+          <select aria-label="optimizer" value={s.optimizer} disabled={running} onChange={(e) => updateSettings({ optimizer: e.target.value as PlaygroundSettings['optimizer'] })}>
+            <option value="adamw">AdamW (steps of about lr)</option>
+            <option value="sgd">SGD (steps of lr × gradient)</option>
+          </select>
+        </label>
         {number('lr', 'learning rate', 0.001)}
+        {number('maxGradNorm', 'clip grad norm (0 = off)', 0.1)}
         {number('batch', 'batch size', 1, isTeacher)}
         {number('seq', 'sequence length', 1, isTeacher)}
         {number('steps', 'steps')}
