@@ -174,3 +174,53 @@ test('a learning rate of 10 (SGD, no clipping) stops at the first non-finite ste
   const last = Number(/loss ([\d.e+-]+) \(first/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
   expect(Number.isFinite(last)).toBe(true);
 });
+
+test('validation errors from the device become messages: a rejected step applies nothing, a rejected update restores the checkpoint', async ({ page }) => {
+  // Arms a real device error: the next dispatch in a pass whose label starts with __breakPass asks
+  // for 2^30 workgroups, over maxComputeWorkgroupsPerDimension, so WebGPU rejects that command buffer.
+  await page.addInitScript(() => {
+    const w = window as unknown as { __breakPass: string | null };
+    w.__breakPass = null;
+    const dispatch = GPUComputePassEncoder.prototype.dispatchWorkgroups;
+    GPUComputePassEncoder.prototype.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) {
+      if (w.__breakPass && this.label.startsWith(w.__breakPass)) {
+        w.__breakPass = null;
+        return dispatch.call(this, 2 ** 30, 1, 1);
+      }
+      return dispatch.call(this, x, y, z);
+    };
+  });
+  await page.goto('/?task=teacher&steps=100000&lr=0.01');
+  await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+  const points = async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
+  const notice = page.getByTestId('workbench-notice');
+  const breakNext = (label: string) => page.evaluate((l) => ((window as unknown as { __breakPass: string }).__breakPass = l), label);
+
+  // The forward/backward submission is rejected: the step fails inside its error scope, nothing is applied.
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(3);
+  await breakNext('teacher.step');
+  await expect(page.getByTestId('run-status')).toHaveText('paused', { timeout: 60_000 });
+  const failed = Number(/step (\d+) failed on the GPU: WebGPU rejected/.exec((await notice.textContent())!)![1]);
+  await expect(notice).toContainText('No update was applied');
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(failed - 1));
+  await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
+  await page.getByRole('button', { name: 'Step' }).click();
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(failed));
+
+  // The optimizer's submission is rejected (no scope around it): the run stops and goes back to its last checkpoint.
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(failed + 12); // past a checkpoint every 10 steps
+  await breakNext('adamw.step');
+  await expect(page.getByTestId('run-status')).toHaveText('paused', { timeout: 60_000 });
+  const text = (await notice.textContent())!;
+  const noticedAfter = Number(/The GPU reported an error during the run \(noticed after step (\d+)\)/.exec(text)![1]);
+  const restored = Number(/restored from its checkpoint at step (\d+)/.exec(text)![1]);
+  expect(restored, text).toBeGreaterThan(failed); // checkpoints: every 10 steps, and after Step or Pause
+  expect(restored, text).toBeLessThan(noticedAfter);
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(restored));
+  await page.getByRole('button', { name: 'Step' }).click();
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(restored + 1));
+  await expect(page.getByTestId('run-item')).toHaveCount(1);
+  await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
+});

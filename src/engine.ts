@@ -11,11 +11,13 @@ export interface DeviceLoss {
 }
 
 type RecoveryListener = (gpu: Gpu, loss: DeviceLoss) => Promise<void> | void;
+type ErrorListener = (message: string) => void;
 
 let gpu: Gpu | null = null;
 /** Counts devices: work started on one generation knows when its device went away. */
 let generation = 0;
 const listeners = new Set<RecoveryListener>();
+const errorListeners = new Set<ErrorListener>();
 const handled = new WeakSet<Gpu>();
 
 function publish(g: Gpu) {
@@ -42,6 +44,9 @@ function adopt(g: Gpu) {
   gpu = g;
   publish(g);
   void g.lost.then((info) => handleLoss(g, { reason: info.reason ?? 'unknown', message: info.message || 'no message' }));
+  g.device.addEventListener('uncapturederror', (event) => {
+    for (const l of errorListeners) l((event as GPUUncapturedErrorEvent).error.message);
+  });
 }
 
 /** Acquires the device once and publishes the adapter (or why there is none) to the store. */
@@ -60,6 +65,12 @@ export function currentGpu(): Gpu | null {
 
 export function deviceGeneration(): number {
   return generation;
+}
+
+/** Errors of GPU work outside any error scope (validation, out of memory), as they are reported. */
+export function onUncapturedError(listener: ErrorListener): () => void {
+  errorListeners.add(listener);
+  return () => errorListeners.delete(listener);
 }
 
 export function onDeviceRecovered(listener: RecoveryListener): () => void {

@@ -2,11 +2,11 @@
 // settings and runs. A run keeps going until its steps are done or Pause; the store is updated
 // at most every UPDATE_MS so the page stays responsive however fast the GPU steps.
 import { CONTROLS, settingsErrors, trainerSettings, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
-import { currentGpu, deviceGeneration, onDeviceRecovered } from '../engine.ts';
+import { currentGpu, deviceGeneration, onDeviceRecovered, onUncapturedError } from '../engine.ts';
 import { usePlayground } from '../store/playground-store.ts';
 import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
 import type { StepMetrics } from '../train/trainer.ts';
-import { NonFiniteError } from '../train/trainer.ts';
+import { GpuStepError, NonFiniteError } from '../train/trainer.ts';
 import { baseAndText, languageModelConfig } from './actions.ts';
 import { downloadFiles } from './files.ts';
 import { clearCheckpoint, readCheckpoint, writeCheckpoint } from './autosave.ts';
@@ -177,8 +177,19 @@ function flush(force = false) {
   if (force) persistRuns(nextRuns);
 }
 
+/** GPU errors no scope caught (the optimizer's pass, a fingerprint...), since the last step. */
+let uncaught: string[] = [];
+
+class UncaughtGpuError extends Error {}
+
+onUncapturedError((message) => {
+  if (isActive()) uncaught.push(message); // the loop stops at its next step and restores the checkpoint
+  else notify('error', `The GPU reported an error: ${message}`);
+});
+
 async function oneStep(b: Workbench): Promise<void> {
   const m = await b.step();
+  if (uncaught.length) throw new UncaughtGpuError(`The GPU reported an error during the run (noticed after step ${m.step}): ${uncaught.join('; ')}`);
   pending.push(m);
   if (m.step % CHECKPOINT_EVERY === 0) await saveCheckpoint(b);
   if (m.step % FINGERPRINT_EVERY === 0) {
@@ -190,6 +201,7 @@ async function oneStep(b: Workbench): Promise<void> {
 
 async function guardedRun(work: (b: Workbench) => Promise<void>): Promise<void> {
   const started = deviceGeneration();
+  uncaught = [];
   try {
     const b = await ensureWorkbench();
     if (b.merged) throw new Error('the adapter is merged: unmerge before training');
@@ -198,8 +210,13 @@ async function guardedRun(work: (b: Workbench) => Promise<void>): Promise<void> 
   } catch (err) {
     // A lost device fails the step in flight; the recovery below reports it and restores.
     if (deviceGeneration() !== started) return;
-    notify('error', err instanceof NonFiniteError ? err.message : (err as Error).message);
-    if (err instanceof NonFiniteError) state().set({ status: 'paused' });
+    if (err instanceof UncaughtGpuError) {
+      notify('error', `${err.message}. ${restoreCheckpoint()}`);
+      state().set({ status: bench ? 'paused' : 'idle' });
+    } else {
+      notify('error', (err as Error).message);
+      if (err instanceof NonFiniteError || err instanceof GpuStepError) state().set({ status: 'paused' });
+    }
   } finally {
     if (deviceGeneration() === started) {
       flush(true);
@@ -209,6 +226,21 @@ async function guardedRun(work: (b: Workbench) => Promise<void>): Promise<void> 
       }
     }
   }
+}
+
+/** After a GPU error the adapter may hold a half-applied update: back to the last checkpoint. */
+function restoreCheckpoint(): string {
+  flush(true);
+  const cp = checkpoint;
+  if (!bench || !cp || cp.runId !== state().currentRun) {
+    bench?.destroy();
+    bench = null;
+    builtWith = null;
+    return 'This run had no checkpoint yet: the next Train starts a new run (the chart keeps this one).';
+  }
+  bench.restore(cp.tensors, cp.step);
+  persistRuns(state().runs.map((r) => (r.id === cp.runId ? { ...r, points: r.points.filter((p) => p.step <= cp.step) } : r)));
+  return `The adapter was restored from its checkpoint at step ${cp.step}; press Train to continue.`;
 }
 
 /**
@@ -229,7 +261,7 @@ onDeviceRecovered(async (_gpu, loss) => {
     const s = state().settings;
     bench = await buildWorkbench(s);
     const { base, text } = usePlayground.getState();
-    builtWith = JSON.stringify([{ ...s, steps: 0, lr: 0 }, s.task === 'tiny-lm' ? [base?.name, text?.name, text?.tokens] : null]);
+    builtWith = buildKey(s, [base?.name, text?.name, text?.tokens]);
     const restoredStep = cp && cp.runId === state().currentRun ? cp.step : 0;
     if (cp && restoredStep > 0) bench.restore(cp.tensors, restoredStep);
     const runs = state().runs.map((r) => (r.id === state().currentRun ? { ...r, points: r.points.filter((p) => p.step <= restoredStep) } : r));

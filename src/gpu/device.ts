@@ -95,8 +95,7 @@ function summarizeAdapter(adapter: GPUAdapter, features: GPUFeatureName[]): Adap
  * a typed exception. Use around allocations and pipeline creation.
  */
 export async function withErrorScopes<T>(device: GPUDevice, what: string, make: () => T): Promise<T> {
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
+  const scopes = openErrorScopes(device, `creating ${what}`);
   let value: T | undefined;
   let thrown: unknown;
   try {
@@ -104,10 +103,26 @@ export async function withErrorScopes<T>(device: GPUDevice, what: string, make: 
   } catch (err) {
     thrown = err;
   }
-  const validationError = await device.popErrorScope();
-  const oomError = await device.popErrorScope();
-  if (oomError) throw new GpuOutOfMemoryError(`Out of GPU memory while creating ${what}: ${oomError.message}`);
-  if (validationError) throw new GpuValidationError(`WebGPU rejected ${what}: ${validationError.message}`);
+  const error = await scopes.close();
+  if (error) throw error;
   if (thrown !== undefined) throw thrown;
   return value as T;
+}
+
+/**
+ * Catches the validation and out-of-memory errors of the GPU calls made until `close()`, which
+ * resolves to the first as a typed error (or null). Scopes nest: close them in reverse order.
+ */
+export function openErrorScopes(device: GPUDevice, what: string): { close(): Promise<GpuOutOfMemoryError | GpuValidationError | null> } {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  return {
+    async close() {
+      // Both popped now (innermost first), so calls made while awaiting are outside the scopes.
+      const [validationError, oomError] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+      if (oomError) return new GpuOutOfMemoryError(`Out of GPU memory while ${what}: ${oomError.message}`);
+      if (validationError) return new GpuValidationError(`WebGPU rejected ${what}: ${validationError.message}`);
+      return null;
+    },
+  };
 }

@@ -2,7 +2,7 @@
 // It never applies an update computed from a non-finite loss or gradient, and on one it
 // restores the last parameters that gave a finite loss, then throws a NonFiniteError.
 import { createTensor, readTensor, type GpuTensor } from '../gpu/buffers.ts';
-import type { Gpu } from '../gpu/device.ts';
+import { openErrorScopes, type Gpu } from '../gpu/device.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { createSumSquares, type SumSquares } from '../gpu/kernels/reduce.ts';
 import type { TrainableParameter } from '../model/linear.ts';
@@ -61,6 +61,14 @@ export class NonFiniteError extends Error {
   }
 }
 
+/** The GPU rejected a step's forward or backward pass (validation, out of memory); no update was applied. */
+export class GpuStepError extends Error {
+  constructor(readonly step: number, readonly detail: string) {
+    super(`step ${step} failed on the GPU: ${detail}. No update was applied: the parameters are as after step ${step - 1}.`);
+    this.name = 'GpuStepError';
+  }
+}
+
 export class Trainer {
   private completed = 0;
 
@@ -110,10 +118,13 @@ export class Trainer {
   async trainStep(): Promise<StepMetrics> {
     const t = this.completed;
     const started = performance.now();
+    const scopes = openErrorScopes(this.gpu.device, `step ${t + 1}'s forward and backward passes`);
     this.target.nextBatch(t);
     this.target.forwardBackward();
     submitDispatches(this.gpu, 'trainer.norms', this.norms.passes.flatMap((p) => p.dispatches));
-    const [loss, squares] = await Promise.all([this.target.loss(), readTensor(this.gpu, this.norms.out)]);
+    const deviceError = scopes.close(); // closed before the readbacks: they are not part of the step
+    const [loss, squares, error] = await Promise.all([this.target.loss(), readTensor(this.gpu, this.norms.out), deviceError]);
+    if (error) throw new GpuStepError(t + 1, error.message);
     const gradNorms: Record<string, number> = {};
     let total = 0;
     this.target.trainable.forEach((p, i) => {
