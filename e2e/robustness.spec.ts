@@ -175,7 +175,7 @@ test('a learning rate of 10 (SGD, no clipping) stops at the first non-finite ste
   expect(Number.isFinite(last)).toBe(true);
 });
 
-test('validation errors from the device become messages: a rejected step applies nothing, a rejected update restores the checkpoint', async ({ page }) => {
+test('validation errors from the device become messages: a rejected step applies nothing; an error outside the steps restores the checkpoint', async ({ page }) => {
   // Arms a real device error: the next dispatch in a pass whose label starts with __breakPass asks
   // for 2^30 workgroups, over maxComputeWorkgroupsPerDimension, so WebGPU rejects that command buffer.
   await page.addInitScript(() => {
@@ -196,7 +196,7 @@ test('validation errors from the device become messages: a rejected step applies
   const notice = page.getByTestId('workbench-notice');
   const breakNext = (label: string) => page.evaluate((l) => ((window as unknown as { __breakPass: string }).__breakPass = l), label);
 
-  // The forward/backward submission is rejected: the step fails inside its error scope, nothing is applied.
+  // A training step's submission is rejected: it fails inside the steps' error scope, nothing is applied.
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(3);
   await breakNext('teacher.step');
@@ -208,10 +208,10 @@ test('validation errors from the device become messages: a rejected step applies
   await page.getByRole('button', { name: 'Step' }).click();
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(failed));
 
-  // The optimizer's submission is rejected (no scope around it): the run stops and goes back to its last checkpoint.
+  // The validation pass (outside the steps' scope) is rejected: the run stops and goes back to its last checkpoint.
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(failed + 12); // past a checkpoint every 10 steps
-  await breakNext('adamw.step');
+  await breakNext('teacher.eval');
   await expect(page.getByTestId('run-status')).toHaveText('paused', { timeout: 60_000 });
   const text = (await notice.textContent())!;
   const noticedAfter = Number(/The GPU reported an error during the run \(noticed after step (\d+)\)/.exec(text)![1]);

@@ -187,14 +187,16 @@ onUncapturedError((message) => {
   else notify('error', `The GPU reported an error: ${message}`);
 });
 
-async function oneStep(b: Workbench): Promise<void> {
-  const m = await b.step();
-  if (uncaught.length) throw new UncaughtGpuError(`The GPU reported an error during the run (noticed after step ${m.step}): ${uncaught.join('; ')}`);
-  pending.push(m);
-  if (m.step % CHECKPOINT_EVERY === 0) await saveCheckpoint(b);
-  if (m.step % FINGERPRINT_EVERY === 0) {
+/** Up to `limit` steps (a window of at most 10: one readback), then checkpoint and fingerprint when due. */
+async function someSteps(b: Workbench, limit: number): Promise<void> {
+  const metrics = await b.steps(limit);
+  const last = metrics.at(-1)?.step ?? b.completed;
+  if (uncaught.length) throw new UncaughtGpuError(`The GPU reported an error during the run (noticed after step ${last}): ${uncaught.join('; ')}`);
+  pending.push(...metrics);
+  if (metrics.some((m) => m.step % CHECKPOINT_EVERY === 0)) await saveCheckpoint(b);
+  if (metrics.some((m) => m.step % FINGERPRINT_EVERY === 0)) {
     const fp = state().fingerprint;
-    if (fp) state().set({ fingerprint: { ...fp, current: await b.fingerprint(), atStep: m.step } });
+    if (fp) state().set({ fingerprint: { ...fp, current: await b.fingerprint(), atStep: last } });
   }
   flush();
 }
@@ -282,7 +284,7 @@ export async function train(): Promise<void> {
   state().set({ status: 'running', notice: null });
   await guardedRun(async (b) => {
     const steps = state().settings.steps;
-    while (state().status === 'running' && b.completed < steps) await oneStep(b);
+    while (state().status === 'running' && b.completed < steps) await someSteps(b, steps - b.completed);
   });
   const stopped = state().status;
   state().set({ status: stopped === 'pausing' || stopped === 'paused' ? 'paused' : 'idle' });
@@ -295,7 +297,7 @@ export function pause(): void {
 export async function stepOnce(): Promise<void> {
   if (isActive()) return;
   state().set({ notice: null });
-  await guardedRun(async (b) => oneStep(b));
+  await guardedRun(async (b) => someSteps(b, 1));
   state().set({ status: bench ? 'paused' : 'idle' });
 }
 

@@ -36,7 +36,8 @@ export interface Workbench {
   readonly frozenNames: string[];
   readonly completed: number;
   readonly merged: boolean;
-  step(): Promise<StepMetrics>;
+  /** Up to `limit` steps queued together, their metrics read back at once (trainer.trainSteps). */
+  steps(limit: number): Promise<StepMetrics[]>;
   /** Another learning rate or clipping continues the same run. */
   adjust(o: Pick<TrainerOptions, 'lr' | 'maxGradNorm'>): void;
   /** The trainable tensors (A, B of every module) read back, for a checkpoint in memory. */
@@ -189,8 +190,8 @@ class RunControls {
     return this.merging.merged;
   }
 
-  step(): Promise<StepMetrics> {
-    return this.trainer.trainStep();
+  steps(limit: number): Promise<StepMetrics[]> {
+    return this.trainer.trainSteps(limit);
   }
 
   adjust(o: Pick<TrainerOptions, 'lr' | 'maxGradNorm'>): void {

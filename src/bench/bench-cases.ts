@@ -8,6 +8,7 @@ import { createAxpby } from '../gpu/kernels/elementwise.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import { LoRALinear } from '../lora/lora-linear.ts';
+import { createFixedGuard } from '../gpu/kernels/step-guard.ts';
 import { AdamW } from '../train/adamw.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 
@@ -205,7 +206,7 @@ export function loraTrainingStepCase(tokens: number, dim: number, rank: number):
         await createAxpby(gpu, { label: 'mse.dY-=cY*', x: target, y: layer.io.gradOutput, n: count, a: -2 / count, b: 1 }),
         ...(await createSumSquares(gpu, { label: 'mse.sum', x: layer.io.gradOutput, n: count, out: lossOut, outIndex: 0 })).dispatches,
       ];
-      const adam = await AdamW.create(gpu, layer.parameters(), { lr: 1e-3, weightDecay: 0 });
+      const adam = await AdamW.create(gpu, layer.parameters(), await createFixedGuard(gpu), { lr: 1e-3, weightDecay: 0 });
       const tw = tf.tensor2d(w, [dim, dim]);
       const x = tf.tensor2d(xData, [tokens, dim]);
       const y = tf.tensor2d(targetData, [tokens, dim]);

@@ -1,4 +1,5 @@
-// The helper kernels against their references: merge, axpby, sum of squares, fingerprint, AdamW, SGD.
+// The helper kernels against their references: merge, axpby, sum of squares, fingerprint, AdamW,
+// SGD, and the step guard that clips or skips their updates.
 import { createTensor, readTensor, writeTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { ADAMW_DEFAULTS, createAdamWUpdate } from '../gpu/kernels/adamw.ts';
@@ -7,12 +8,14 @@ import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import { createMerge } from '../gpu/kernels/merge.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import { createSgdUpdate } from '../gpu/kernels/sgd.ts';
+import { createFixedGuard, createKeepFinite, createStepGuard } from '../gpu/kernels/step-guard.ts';
 import { adamwReference } from '../reference/adamw.ts';
 import { axpbyReference, dropoutReference } from '../reference/elementwise.ts';
 import { fingerprintReference } from '../reference/fingerprint.ts';
 import { mergeReference } from '../reference/merge.ts';
 import { sumSquaresReference } from '../reference/reduce.ts';
 import { sgdReference } from '../reference/sgd.ts';
+import { stepGuardReference, type GuardState } from '../reference/step-guard.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { assertion, resultOf, type KernelCheck } from './check.ts';
 
@@ -130,12 +133,12 @@ export function helperChecks(): KernelCheck[] {
         const grads = [uniformArray(random, n), uniformArray(random, n)];
         const param = await createTensor(gpu, 'check.p', [n], p0);
         const grad = await createTensor(gpu, 'check.g', [n]);
-        const update = await createAdamWUpdate(gpu, param, grad);
+        const update = await createAdamWUpdate(gpu, param, grad, await createFixedGuard(gpu, 0.5));
         const hyper = { ...ADAMW_DEFAULTS, lr: 0.01, weightDecay: 0.1 };
         const state = { param: Float64Array.from(p0), moment1: new Float64Array(n), moment2: new Float64Array(n) };
         for (let t = 1; t <= 2; t++) {
           writeTensor(gpu, grad, grads[t - 1]);
-          update.prepare(t, hyper, 0.5);
+          update.prepare(t, hyper);
           submitDispatches(gpu, 'adamw', [update.dispatch]);
           adamwReference(state, grads[t - 1], t, hyper, 0.5);
         }
@@ -155,11 +158,11 @@ export function helperChecks(): KernelCheck[] {
         const grads = [uniformArray(random, n), uniformArray(random, n)];
         const param = await createTensor(gpu, 'check.p', [n], p0);
         const grad = await createTensor(gpu, 'check.g', [n]);
-        const update = await createSgdUpdate(gpu, param, grad);
+        const update = await createSgdUpdate(gpu, param, grad, await createFixedGuard(gpu, 0.25));
         const ref = Float64Array.from(p0);
         for (const [t, hyper] of [{ lr: 0.5, weightDecay: 0.1 }, { lr: 3, weightDecay: 0 }].entries()) {
           writeTensor(gpu, grad, grads[t]);
-          update.prepare(hyper, 0.25);
+          update.prepare(hyper);
           submitDispatches(gpu, 'sgd', [update.dispatch]);
           sgdReference(ref, grads[t], hyper, 0.25);
         }
@@ -169,5 +172,101 @@ export function helperChecks(): KernelCheck[] {
       },
     });
   }
+
+  // The guard over a sequence of steps: clipping, no clipping, a NaN gradient, an infinite loss,
+  // finite steps after them (the first bad step sticks), squares whose f32 sum would overflow.
+  for (const nParams of [1, 3, 130]) {
+    checks.push({
+      name: `step guard: clip, skip, sticky first bad step, overflow-safe norm; ring slots (nParams=${nParams})`,
+      async run(gpu) {
+        const random = seededRandom(nParams + 5);
+        const window = 4;
+        const plain = () => Float32Array.from(uniformArray(random, nParams), (v) => v * v * 4);
+        const withNaN = () => Object.assign(plain(), { [nParams - 1]: NaN });
+        const steps: { loss: number; squares: Float32Array; max: number | null }[] = [
+          { loss: 2.5, squares: plain(), max: 0.1 },
+          { loss: 1.5, squares: plain(), max: null },
+          { loss: 0.5, squares: Float32Array.from({ length: nParams }, () => 3e38), max: 1 },
+          { loss: 1, squares: withNaN(), max: 1 },
+          { loss: Infinity, squares: plain(), max: 1 },
+          { loss: 1, squares: plain(), max: 1 },
+        ];
+        const squares = await createTensor(gpu, 'check.squares', [nParams]);
+        const loss = await createTensor(gpu, 'check.loss', [1]);
+        const guard = await createStepGuard(gpu, { squares, loss, nParams, window });
+        let state: GuardState = { badStep: 0, gradScale: 1 };
+        const got: number[] = [];
+        const ref: number[] = [];
+        const ringProblems: string[] = [];
+        for (const [i, step] of steps.entries()) {
+          if (i === 5) {
+            guard.clearBadStep(); // the host rolled back: the guard forgets, as the reference does
+            state = { ...state, badStep: 0 };
+          }
+          writeTensor(gpu, squares, step.squares);
+          writeTensor(gpu, loss, new Float32Array([step.loss]));
+          guard.prepare(i + 1, i % window, step.max);
+          submitDispatches(gpu, 'guard', [guard.dispatch]);
+          const reading = await guard.read(window);
+          state = stepGuardReference(state, i + 1, Math.fround(step.loss), step.squares, step.max);
+          got.push(reading.badStep, reading.gradScale);
+          ref.push(state.badStep, state.gradScale);
+          const slot = i % window;
+          if (!Object.is(reading.losses[slot], Math.fround(step.loss))) ringProblems.push(`step ${i + 1}: ring loss ${reading.losses[slot]}`);
+          if (!reading.squares[slot].every((v, j) => Object.is(v, step.squares[j]))) ringProblems.push(`step ${i + 1}: ring squares differ`);
+        }
+        guard.destroy();
+        const decisions = resultOf(this.name, { 'badStep, gradScale per step': { got, ref } });
+        return ringProblems.length ? assertion(this.name, false, ringProblems.join('; ')) : decisions;
+      },
+    });
+  }
+
+  checks.push({
+    name: 'keep-finite copies the parameter while the guard is clear, and not once it holds a bad step',
+    async run(gpu) {
+      const random = seededRandom(78);
+      const n = 1000;
+      const [first, second] = [uniformArray(random, n), uniformArray(random, n)];
+      const guard = await createFixedGuard(gpu, 1);
+      const param = await createTensor(gpu, 'check.p', [n], first);
+      const lastFinite = await createTensor(gpu, 'check.lastFinite', [n]);
+      const keep = await createKeepFinite(gpu, { guard, param, lastFinite });
+      submitDispatches(gpu, 'keep', [keep.dispatch]); // clear: copies `first`
+      writeTensor(gpu, param, second);
+      gpu.device.queue.writeBuffer(guard, 0, new Uint32Array([2])); // step 2 was non-finite
+      submitDispatches(gpu, 'keep', [keep.dispatch]); // holds: keeps `first`
+      const result = resultOf(this.name, { lastFinite: { got: await readTensor(gpu, lastFinite), ref: first } });
+      keep.destroy();
+      guard.destroy();
+      return result;
+    },
+  });
+
+  checks.push({
+    name: 'AdamW and SGD change nothing while the guard holds a bad step',
+    async run(gpu) {
+      const random = seededRandom(77);
+      const n = 130;
+      const p0 = uniformArray(random, n);
+      const guard = await createFixedGuard(gpu, 1);
+      gpu.device.queue.writeBuffer(guard, 0, new Uint32Array([3])); // badStep = 3
+      const grad = await createTensor(gpu, 'check.g', [n], uniformArray(random, n));
+      const pAdam = await createTensor(gpu, 'check.pAdam', [n], p0);
+      const pSgd = await createTensor(gpu, 'check.pSgd', [n], p0);
+      const adam = await createAdamWUpdate(gpu, pAdam, grad, guard);
+      const sgd = await createSgdUpdate(gpu, pSgd, grad, guard);
+      adam.prepare(1, { ...ADAMW_DEFAULTS, lr: 0.1 });
+      sgd.prepare({ lr: 0.1, weightDecay: 0.1 });
+      submitDispatches(gpu, 'skip', [adam.dispatch, sgd.dispatch]);
+      const [adamAfter, sgdAfter] = [await readTensor(gpu, pAdam), await readTensor(gpu, pSgd)];
+      const unchanged = (after: Float32Array) => after.every((v, i) => v === Math.fround(p0[i]));
+      const result = assertion(this.name, unchanged(adamAfter) && unchanged(sgdAfter), `AdamW ${unchanged(adamAfter) ? 'unchanged' : 'changed'}, SGD ${unchanged(sgdAfter) ? 'unchanged' : 'changed'}`);
+      adam.destroy();
+      sgd.destroy();
+      guard.destroy();
+      return result;
+    },
+  });
   return checks;
 }

@@ -7,6 +7,7 @@ import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { LoRALinear } from '../lora/lora-linear.ts';
 import { loraBackwardReference, loraForwardReference } from '../reference/lora-linear.ts';
+import { createFixedGuard } from '../gpu/kernels/step-guard.ts';
 import { AdamW } from '../train/adamw.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { assertion, resultOf, type KernelCheck } from './check.ts';
@@ -158,7 +159,7 @@ export function loraChecks(): KernelCheck[] {
       writeTensor(gpu, layer.io.input, uniformArray(random, tokens * inDim));
       writeTensor(gpu, layer.io.gradOutput, uniformArray(random, tokens * outDim));
       const before = { w: await fingerprintTensor(gpu, layer.weight), a: await fingerprintTensor(gpu, layer.loraA), b: await fingerprintTensor(gpu, layer.loraB) };
-      const optimizer = await AdamW.create(gpu, layer.parameters(), { lr: 1e-2 });
+      const optimizer = await AdamW.create(gpu, layer.parameters(), await createFixedGuard(gpu), { lr: 1e-2 });
       const problems: string[] = [];
       for (let step = 0; step < 2; step++) {
         submitDispatches(gpu, 'freeze.step', [...layer.forwardDispatches(), ...layer.backwardDispatches()]);

@@ -82,10 +82,13 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     let last: StepMetrics | null = null;
     try {
       while (trainer.step < trainer.options.steps && !interruptedAt) {
-        const m = await trainer.trainStep();
-        last = m;
-        if (!quiet) out(stepJson(m));
-        if (checkpointEvery > 0 && m.step % checkpointEvery === 0) await checkpoint(m);
+        // A window of steps (up to the next checkpoint) runs without waiting; its metrics come back at once.
+        const untilCheckpoint = checkpointEvery > 0 ? checkpointEvery - (trainer.step % checkpointEvery) : Infinity;
+        for (const m of await trainer.trainSteps(untilCheckpoint)) {
+          last = m;
+          if (!quiet) out(stepJson(m));
+          if (checkpointEvery > 0 && m.step % checkpointEvery === 0) await checkpoint(m);
+        }
       }
     } catch (err) {
       if (!(err instanceof NonFiniteError)) throw err;

@@ -119,8 +119,15 @@ export function formatBytes(bytes: number): string {
 
 /** to ← from on the GPU (same size). */
 export function copyTensor(gpu: Gpu, from: GpuTensor, to: GpuTensor): void {
-  if (from.numel !== to.numel) throw new RangeError(`cannot copy ${from.label} (${from.numel} values) into ${to.label} (${to.numel})`);
-  const encoder = gpu.device.createCommandEncoder({ label: `copy ${from.label}` });
-  encoder.copyBufferToBuffer(from.buffer, 0, to.buffer, 0, Math.max(4, from.numel * 4));
+  copyTensors(gpu, `copy ${from.label}`, [from], [to]);
+}
+
+/** to[i] ← from[i] on the GPU (same sizes), in one submission. */
+export function copyTensors(gpu: Gpu, label: string, from: readonly GpuTensor[], to: readonly GpuTensor[]): void {
+  const encoder = gpu.device.createCommandEncoder({ label });
+  from.forEach((f, i) => {
+    if (f.numel !== to[i].numel) throw new RangeError(`cannot copy ${f.label} (${f.numel} values) into ${to[i].label} (${to[i].numel})`);
+    encoder.copyBufferToBuffer(f.buffer, 0, to[i].buffer, 0, Math.max(4, f.numel * 4));
+  });
   gpu.device.queue.submit([encoder.finish()]);
 }

@@ -6,6 +6,7 @@ import crossEntropy from '../../shaders/cross_entropy.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import embedding from '../../shaders/embedding.wgsl?raw';
 import fingerprint from '../../shaders/fingerprint.wgsl?raw';
+import keepFinite from '../../shaders/keep_finite.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import matmulVec4 from '../../shaders/matmul_vec4.wgsl?raw';
 import merge from '../../shaders/merge.wgsl?raw';
@@ -14,11 +15,12 @@ import reduce from '../../shaders/reduce.wgsl?raw';
 import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
 import rope from '../../shaders/rope.wgsl?raw';
 import sgd from '../../shaders/sgd.wgsl?raw';
+import stepGuard from '../../shaders/step_guard.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 
 // WGSL has no includes: kernels that hash get the shared mixer prepended.
 export const SHADERS = {
-  adamw, attention, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint,
-  matmul, matmulVec4, merge, reduce, rmsnorm, rope, sgd, swiglu,
+  adamw, attention, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
+  matmul, matmulVec4, merge, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
 } as const;
 export type KernelFamily = keyof typeof SHADERS;

@@ -8,6 +8,7 @@ import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
 import { numericGradient } from '../reference/finite-difference.ts';
 import { llamaForwardReference, llamaLossReference, type ReferenceAdapter } from '../reference/llama.ts';
+import { createFixedGuard } from '../gpu/kernels/step-guard.ts';
 import { AdamW } from '../train/adamw.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { llamaParameterShapes, validateLlamaConfig, type LlamaConfig } from './config.ts';
@@ -143,7 +144,7 @@ describe('LlamaModel on the GPU (Dawn)', () => {
     const { model } = await build(config, weights, { kind: 'lora', lora: { targetModules: 'all-linear', r: 4, loraAlpha: 8 } });
     const before = new Map<string, string>();
     for (const [name, tensor] of model.weights) before.set(name, await fingerprintTensor(gpu, tensor));
-    const optimizer = await AdamW.create(gpu, model.trainable, { lr: 0.02, weightDecay: 0 });
+    const optimizer = await AdamW.create(gpu, model.trainable, await createFixedGuard(gpu), { lr: 0.02, weightDecay: 0 });
     model.forwardBackward();
     const first = await model.loss();
     for (let step = 0; step < 10; step++) {

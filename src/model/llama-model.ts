@@ -245,6 +245,16 @@ export class LlamaModel {
     submitDispatches(this.gpu, 'model.step', [...this.passes.forward.items, ...this.passes.backward.items]);
   }
 
+  /** (1) the summed loss of the last forward's rows; the mean is lossSum × lossScale(). */
+  get lossSum(): GpuTensor {
+    return this.io.lossSum;
+  }
+
+  /** 1 / the number of rows with a target in the current batch (0 if none). */
+  lossScale(): number {
+    return this.validRows > 0 ? 1 / this.validRows : 0;
+  }
+
   async loss(): Promise<number> {
     const [sum] = await readTensor(this.gpu, this.io.lossSum);
     return this.validRows > 0 ? sum / this.validRows : 0;

@@ -41,7 +41,7 @@ describe('memory estimate', () => {
       const model = await LlamaModel.create(gpu, config, weights, options);
       expect(model.allocatedBytes).toBe(estimate.model);
       if (mode.kind !== 'frozen') {
-        const target = { trainable: model.trainable, frozenNames: [], tokensPerStep: 10, nextBatch() {}, forwardBackward() {}, loss: async () => 0 };
+        const target = { trainable: model.trainable, frozenNames: [], tokensPerStep: 10, nextBatch() {}, forwardBackward() {}, lossSum: model.lossSum, lossScale: () => 1 };
         const { allocations } = await withAllocationScope(gpu, () => Trainer.create(gpu, target, optimizer ? { optimizer } : {}));
         expect(model.allocatedBytes + totalBytes(allocations)).toBe(estimate.total);
       }

@@ -8,6 +8,8 @@ import { resolveLoraTargets } from '../lora/injection.ts';
 import { headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
 import type { LlamaModelOptions } from './llama-model.ts';
 import type { OptimizerKind } from '../train/optimizer.ts';
+import { TRAINER_DEFAULTS } from '../train/trainer.ts';
+import { metricsWords } from '../gpu/kernels/step-guard.ts';
 
 export type MemoryPart = 'base weights' | 'adapters' | 'gradients' | 'optimizer' | 'activations';
 
@@ -24,6 +26,8 @@ export interface EstimateOptions extends LlamaModelOptions {
   training: boolean;
   /** AdamW (the default) keeps two moments per trainable value; SGD keeps none. */
   optimizer?: OptimizerKind;
+  /** The trainer's metrics window (its ring holds that many steps). */
+  metricsEvery?: number;
 }
 
 const bytesOf = (numel: number) => Math.max(4, numel * 4);
@@ -108,11 +112,13 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
 
   if (o.training) {
     add('activations', 'trainer.gradNorms', Math.max(1, trainableNumels.length));
+    add('activations', 'trainer.metrics', metricsWords(o.metricsEvery ?? TRAINER_DEFAULTS.metricsEvery, Math.max(1, trainableNumels.length)));
     for (const n of trainableNumels) {
       if (o.optimizer !== 'sgd') {
         add('optimizer', 'adam.m', n);
         add('optimizer', 'adam.v', n);
       }
+      add('optimizer', 'window-start copy', n);
       add('optimizer', 'last finite copy', n);
       add('activations', 'gradNorm.partials', stridedWorkgroups(n, 256, 256));
     }

@@ -114,10 +114,8 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
     forwardBackward() {
       submitDispatches(gpu, 'teacher.step', [targetPass, ...layer.forwardDispatches(), ...lossPasses, ...sum.dispatches, ...layer.backwardDispatches()]);
     },
-    async loss() {
-      const [s] = await readTensor(gpu, lossOut);
-      return (s * count) / 4;
-    },
+    lossSum: lossOut,
+    lossScale: () => count / 4,
     validationLoss: () => evaluate(validation),
     forwardProbe,
     async probe() {

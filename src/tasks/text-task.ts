@@ -49,7 +49,8 @@ export function createTextTask(model: LlamaModel, tokens: Uint32Array, seed: num
       model.setDropoutSeed(seed * 1_000_003 + step);
     },
     forwardBackward: () => model.forwardBackward(),
-    loss: () => model.loss(),
+    lossSum: model.lossSum,
+    lossScale: () => model.lossScale(),
     validationLoss: () => meanLoss(model, validationBatches),
   };
 }

@@ -40,7 +40,8 @@ export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: M
       model.setDropoutSeed(o.seed * 1_000_003 + step);
     },
     forwardBackward: () => model.forwardBackward(),
-    loss: () => model.loss(),
+    lossSum: model.lossSum,
+    lossScale: () => model.lossScale(),
     async validationLoss() {
       model.setTraining(false);
       model.setBatch(validation.ids, validation.targets);

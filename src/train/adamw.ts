@@ -1,4 +1,5 @@
 // AdamW over a list of GPU parameters; each step is one submission of per-parameter updates.
+// The gradient scale (clipping) and the skip of a non-finite step come from the guard buffer.
 import type { GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
@@ -13,21 +14,27 @@ export class AdamW {
     readonly hyper: AdamWHyper,
   ) {}
 
-  static async create(gpu: Gpu, params: { param: GpuTensor; grad: GpuTensor }[], hyper: Partial<AdamWHyper> = {}): Promise<AdamW> {
+  static async create(gpu: Gpu, params: { param: GpuTensor; grad: GpuTensor }[], guard: GPUBuffer, hyper: Partial<AdamWHyper> = {}): Promise<AdamW> {
     const updates = [];
-    for (const { param, grad } of params) updates.push(await createAdamWUpdate(gpu, param, grad));
+    for (const { param, grad } of params) updates.push(await createAdamWUpdate(gpu, param, grad, guard));
     return new AdamW(gpu, updates, { ...ADAMW_DEFAULTS, ...hyper });
   }
 
+  /** Updates applied so far: t of the bias corrections 1 − βᵗ. */
   get stepCount(): number {
     return this.t;
   }
 
-  /** One update of every parameter; gradScale < 1 applies clipping by global norm. */
-  step(gradScale = 1, lr = this.hyper.lr): void {
+  /** After the guard skipped updates (or a restore), the count of those really applied. */
+  set stepCount(t: number) {
+    this.t = t;
+  }
+
+  /** One update of every parameter (skipped on the GPU if the guard says so). */
+  step(lr = this.hyper.lr): void {
     this.t++;
     const hyper = { ...this.hyper, lr };
-    for (const u of this.updates) u.prepare(this.t, hyper, gradScale);
+    for (const u of this.updates) u.prepare(this.t, hyper);
     submitDispatches(this.gpu, `adamw.step${this.t}`, this.updates.map((u) => u.dispatch));
   }
 

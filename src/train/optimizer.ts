@@ -9,8 +9,10 @@ export const OPTIMIZERS = ['adamw', 'sgd'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
 
 export interface Optimizer {
-  /** One update of every parameter; gradScale < 1 applies clipping by global norm. */
-  step(gradScale: number, lr: number): void;
+  /** One update of every parameter, scaled (clipping) or skipped as the guard buffer says. */
+  step(lr: number): void;
+  /** Updates applied so far (AdamW's bias corrections depend on it). */
+  stepCount: number;
   destroy(): void;
 }
 
@@ -24,13 +26,14 @@ export interface OptimizerHyper {
 
 type Parameters = { param: GpuTensor; grad: GpuTensor }[];
 
-export async function createOptimizer(gpu: Gpu, kind: OptimizerKind, params: Parameters, hyper: OptimizerHyper): Promise<Optimizer> {
-  return kind === 'sgd' ? Sgd.create(gpu, params, hyper.weightDecay) : AdamW.create(gpu, params, hyper);
+/** `guard`: the step guard's header, [badStep (u32), gradScale (f32)] (gpu/kernels/step-guard.ts). */
+export async function createOptimizer(gpu: Gpu, kind: OptimizerKind, params: Parameters, guard: GPUBuffer, hyper: OptimizerHyper): Promise<Optimizer> {
+  return kind === 'sgd' ? Sgd.create(gpu, params, guard, hyper.weightDecay) : AdamW.create(gpu, params, guard, hyper);
 }
 
 /** Plain SGD (torch.optim.SGD, momentum 0): no state, so a step is as large as lr × the gradient. */
 class Sgd implements Optimizer {
-  private t = 0;
+  stepCount = 0;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -38,16 +41,16 @@ class Sgd implements Optimizer {
     private readonly weightDecay: number,
   ) {}
 
-  static async create(gpu: Gpu, params: Parameters, weightDecay: number): Promise<Sgd> {
+  static async create(gpu: Gpu, params: Parameters, guard: GPUBuffer, weightDecay: number): Promise<Sgd> {
     const updates = [];
-    for (const { param, grad } of params) updates.push(await createSgdUpdate(gpu, param, grad));
+    for (const { param, grad } of params) updates.push(await createSgdUpdate(gpu, param, grad, guard));
     return new Sgd(gpu, updates, weightDecay);
   }
 
-  step(gradScale: number, lr: number): void {
-    this.t++;
-    for (const u of this.updates) u.prepare({ lr, weightDecay: this.weightDecay }, gradScale);
-    submitDispatches(this.gpu, `sgd.step${this.t}`, this.updates.map((u) => u.dispatch));
+  step(lr: number): void {
+    this.stepCount++;
+    for (const u of this.updates) u.prepare({ lr, weightDecay: this.weightDecay });
+    submitDispatches(this.gpu, `sgd.step${this.stepCount}`, this.updates.map((u) => u.dispatch));
   }
 
   destroy(): void {
