@@ -2,7 +2,8 @@
 // one pass (one workgroup per row):
 //   loss_t   = logsumexp(z_t) − z_t[y_t]                  (0 for ignored rows, y_t = kIgnore)
 //   dz_t     = (softmax(z_t) − onehot(y_t)) · gradScale    (gradScale = 1 / #valid rows)
-// The mean is Σ loss_t / #valid, summed afterwards by reduce.wgsl.
+// The mean is Σ loss_t / #valid, summed afterwards by reduce.wgsl. mainRow computes the same with
+// one invocation per row, for small vocabularies (a loop costs less than the reductions' barriers).
 
 struct Params {
   rows: u32,
@@ -56,4 +57,25 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   if (lid == 0u) {
     rowLoss[row] = select(log(total) + rowMax - logits[base + min(targetId, params.vocab - 1u)], 0.0, ignored);
   }
+}
+
+const kRowsPerWorkgroup = 64u;
+
+@compute @workgroup_size(kRowsPerWorkgroup)
+fn mainRow(@builtin(global_invocation_id) id: vec3u) {
+  let row = id.x;
+  if (row >= params.rows) { return; }
+  let base = row * params.vocab;
+  let targetId = targets[row];
+  let ignored = targetId == kIgnore;
+  var rowMax = -3.0e38;
+  for (var j = 0u; j < params.vocab; j++) { rowMax = max(rowMax, logits[base + j]); }
+  var total = 0.0;
+  for (var j = 0u; j < params.vocab; j++) { total += exp(logits[base + j] - rowMax); }
+  let scale = select(params.gradScale, 0.0, ignored);
+  for (var j = 0u; j < params.vocab; j++) {
+    let p = exp(logits[base + j] - rowMax) / total;
+    dLogits[base + j] = (p - select(0.0, 1.0, j == targetId)) * scale;
+  }
+  rowLoss[row] = select(log(total) + rowMax - logits[base + min(targetId, params.vocab - 1u)], 0.0, ignored);
 }

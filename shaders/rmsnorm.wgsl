@@ -2,6 +2,8 @@
 //   forward   r = 1/√(mean(x²) + eps) ;  y = x·r·w              (HF LlamaRMSNorm)
 //   backward  x̂ = x·r ;  dx = r·(dy·w − x̂·mean(dy·w·x̂))       one workgroup per row
 //             dw = Σ_rows dy·x̂                                  one invocation per column
+// forwardRow / backwardInputRow compute the same with one invocation per row, for short rows
+// (a loop over 256 values costs less than a workgroup reduction's barriers).
 // x, y, dy, dx are (rows, dim); w, dw are (dim); rstd keeps r per row for the backward.
 
 struct Params {
@@ -67,4 +69,32 @@ fn backwardWeight(@builtin(global_invocation_id) id: vec3u) {
     sum = fma(dy[row * params.dim + j], x[row * params.dim + j] * rstd[row], sum);
   }
   out[j] = sum;
+}
+
+const kRowsPerWorkgroup = 64u;
+
+@compute @workgroup_size(kRowsPerWorkgroup)
+fn forwardRow(@builtin(global_invocation_id) id: vec3u) {
+  let row = id.x;
+  if (row >= params.rows) { return; }
+  let base = row * params.dim;
+  var sum = 0.0;
+  for (var j = 0u; j < params.dim; j++) { sum = fma(x[base + j], x[base + j], sum); }
+  let r = inverseSqrt(sum / f32(params.dim) + params.eps);
+  for (var j = 0u; j < params.dim; j++) { out[base + j] = x[base + j] * r * weight[j]; }
+  rstd[row] = r;
+}
+
+@compute @workgroup_size(kRowsPerWorkgroup)
+fn backwardInputRow(@builtin(global_invocation_id) id: vec3u) {
+  let row = id.x;
+  if (row >= params.rows) { return; }
+  let base = row * params.dim;
+  let r = rstd[row];
+  var dot = 0.0;  // Σ dy·w·x̂
+  for (var j = 0u; j < params.dim; j++) { dot += dy[base + j] * weight[j] * x[base + j] * r; }
+  let mean = dot / f32(params.dim);
+  for (var j = 0u; j < params.dim; j++) {
+    out[base + j] = r * (dy[base + j] * weight[j] - x[base + j] * r * mean);
+  }
 }

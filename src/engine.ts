@@ -3,6 +3,7 @@
 // parts of the page that hold GPU work, so they can rebuild and restore their last checkpoint.
 import { acquireGpu, type Gpu } from './gpu/device.ts';
 import { WebGpuUnavailableError } from './gpu/errors.ts';
+import { calibrateSubmissions } from './gpu/submission-budget.ts';
 import { useGpuStore } from './store/gpu-store.ts';
 
 export interface DeviceLoss {
@@ -33,6 +34,7 @@ async function handleLoss(lostGpu: Gpu, loss: DeviceLoss): Promise<void> {
   setStatus({ state: 'unavailable', reason: 'error', message: `The GPU device was lost (${loss.reason}: ${loss.message}); acquiring a new one…` });
   try {
     const fresh = await acquireGpu();
+    await calibrateSubmissions(fresh);
     adopt(fresh);
     for (const l of listeners) await l(fresh, loss);
   } catch (err) {
@@ -52,7 +54,9 @@ function adopt(g: Gpu) {
 /** Acquires the device once and publishes the adapter (or why there is none) to the store. */
 export async function startEngine(): Promise<void> {
   try {
-    adopt(await acquireGpu());
+    const g = await acquireGpu();
+    await calibrateSubmissions(g);
+    adopt(g);
   } catch (err) {
     const reason = err instanceof WebGpuUnavailableError ? err.reason : 'error';
     useGpuStore.getState().setStatus({ state: 'unavailable', reason, message: (err as Error).message });

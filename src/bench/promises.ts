@@ -105,9 +105,38 @@ async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: n
   const calls = await countDeviceCalls(gpu, async () => {
     for (let done = 0; done < 100; ) done += (await trainer.trainSteps(100 - done)).length;
   });
+  const submissions = await submissionTimes(gpu, () => target.forwardBackward());
   const bytes = totalBytes(allocations);
   for (const a of allocations) a.buffer.destroy();
-  return { stepMs, encodeMs: median(encodeTimes), bytes, calls, dispatchesPerStep: model.dispatchCount };
+  return {
+    stepMs, encodeMs: median(encodeTimes), bytes, calls, dispatchesPerStep: model.dispatchCount,
+    forwardBackwardSubmissions: { count: submissions.length, longestMs: Math.max(...submissions), budgetGflop: gpu.submissionFlops / 1e9 },
+  };
+}
+
+/**
+ * Each submission `work` makes, timed alone: the command buffers are held, then submitted one
+ * at a time and waited for. (Buffer writes made by `work` have already reached the queue.)
+ */
+export async function submissionTimes(gpu: Gpu, work: () => void): Promise<number[]> {
+  const queue = gpu.device.queue;
+  const submit = queue.submit.bind(queue);
+  const held: GPUCommandBuffer[][] = [];
+  queue.submit = (buffers: Iterable<GPUCommandBuffer>) => void held.push([...buffers]);
+  try {
+    work();
+  } finally {
+    queue.submit = submit;
+  }
+  await queue.onSubmittedWorkDone();
+  const times: number[] = [];
+  for (const buffers of held) {
+    const started = performance.now();
+    submit(buffers);
+    await queue.onSubmittedWorkDone();
+    times.push(performance.now() - started);
+  }
+  return times;
 }
 
 async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {

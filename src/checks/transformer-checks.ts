@@ -14,7 +14,7 @@ const zeros = (gpu: Gpu, label: string, n: number) => createTensor(gpu, label, [
 export function transformerChecks(): KernelCheck[] {
   const checks: KernelCheck[] = [];
 
-  for (const [rows, dim] of [[1, 1], [3, 17], [17, 130], [5, 257]]) {
+  for (const [rows, dim] of [[1, 1], [3, 17], [17, 130], [70, 64], [5, 257]]) { // dim ≤ 256: one invocation per row; 257: a workgroup per row
     checks.push({
       name: `RMSNorm forward/backward rows=${rows} dim=${dim}`,
       async run(gpu) {
@@ -143,7 +143,7 @@ export function transformerChecks(): KernelCheck[] {
     });
   }
 
-  for (const [rows, vocab, ignored] of [[1, 1, 0], [17, 33, 3], [65, 256, 0], [4, 1000, 1]]) {
+  for (const [rows, vocab, ignored] of [[1, 1, 0], [17, 33, 3], [65, 256, 0], [4, 1000, 1]]) { // vocab ≤ 512: one invocation per row; 1000: a workgroup per row
     checks.push({
       name: `cross-entropy rows=${rows} vocab=${vocab} ignored=${ignored}`,
       async run(gpu) {

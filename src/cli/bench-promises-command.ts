@@ -42,6 +42,10 @@ export async function benchPromisesCommand(args: ParsedArgs, out: (line: string)
     out(`step: LoRA ${b.lora_r8_all_linear.stepMs.toFixed(1)} ms, full ${b.full.stepMs.toFixed(1)} ms; GPU bytes: LoRA ${b.lora_r8_all_linear.bytes.toLocaleString('en-US')}, full ${b.full.bytes.toLocaleString('en-US')}`);
     out(`forward: base ${result.forward_ms.base.toFixed(2)} ms, unmerged ${result.forward_ms.unmerged.toFixed(2)} ms, merged ${result.forward_ms.merged.toFixed(2)} ms`);
     out(`step loop over 100 LoRA steps: ${b.lora_r8_all_linear.calls.pipelines} pipelines, ${b.lora_r8_all_linear.calls.bindGroups} bind groups created, ${b.lora_r8_all_linear.calls.maps} readback buffers; encoding one step ${b.lora_r8_all_linear.encodeMs.toFixed(2)} ms (${b.lora_r8_all_linear.dispatchesPerStep} dispatches)`);
+    for (const [name, run] of [['LoRA', b.lora_r8_all_linear], ['full', b.full]] as const) {
+      const s = run.forwardBackwardSubmissions;
+      out(`${name} forward + backward: ${s.count} submissions of ≤ ${s.budgetGflop.toFixed(3)} GFLOP (estimated), the longest ${s.longestMs.toFixed(1)} ms`);
+    }
     out(`wrote ${file}`);
     return 0;
   } finally {

@@ -36,6 +36,11 @@ export interface Gpu {
   pipelines: PipelineCache;
   /** Resolves when the device is lost (destroyed or reset by the browser). */
   lost: Promise<GPUDeviceLostInfo>;
+  /**
+   * Estimated floating-point operations one submission may hold (submitDispatches splits longer
+   * work); Infinity until calibrateSubmissions has measured the device.
+   */
+  submissionFlops: number;
 }
 
 export interface AcquireOptions {
@@ -72,6 +77,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
     features: new Set(requiredFeatures),
     pipelines: new PipelineCache(device),
     lost: device.lost,
+    submissionFlops: Infinity,
   };
 }
 

@@ -5,6 +5,8 @@ import type { KernelFamily } from './shaders.ts';
 
 export interface Dispatch {
   readonly label: string;
+  /** Estimated floating-point operations: how submitDispatches sizes submissions. */
+  readonly flops: number;
   encode(pass: GPUComputePassEncoder): void;
 }
 
@@ -19,6 +21,8 @@ export interface DispatchSpec {
    */
   bindings: (GPUBuffer | null)[];
   workgroups: readonly [number, number?, number?];
+  /** Estimated floating-point operations (matmul: 2·M·N·K); by default 8 per invocation of 256-wide workgroups. */
+  flops?: number;
 }
 
 export async function createDispatch(gpu: Gpu, spec: DispatchSpec): Promise<Dispatch> {
@@ -37,6 +41,7 @@ export async function createDispatch(gpu: Gpu, spec: DispatchSpec): Promise<Disp
   }
   return {
     label: spec.label,
+    flops: spec.flops ?? x * y * z * 256 * 8,
     encode(pass) {
       if (x === 0 || y === 0 || z === 0) return;
       pass.setPipeline(pipeline);
@@ -46,11 +51,35 @@ export async function createDispatch(gpu: Gpu, spec: DispatchSpec): Promise<Disp
   };
 }
 
-/** Encodes `dispatches` in order into one compute pass and submits it. */
+/**
+ * Encodes `dispatches` in order and submits them: one compute pass per submission, a new
+ * submission whenever the next dispatch would take the current one past gpu.submissionFlops, so
+ * no single submission runs long enough for a browser to reset the device as hung.
+ */
 export function submitDispatches(gpu: Gpu, label: string, dispatches: readonly Dispatch[]): void {
-  const encoder = gpu.device.createCommandEncoder({ label });
-  const pass = encoder.beginComputePass({ label });
-  for (const d of dispatches) d.encode(pass);
-  pass.end();
-  gpu.device.queue.submit([encoder.finish()]);
+  for (const chunk of splitByFlops(dispatches, gpu.submissionFlops)) {
+    const encoder = gpu.device.createCommandEncoder({ label });
+    const pass = encoder.beginComputePass({ label });
+    for (const d of chunk) d.encode(pass);
+    pass.end();
+    gpu.device.queue.submit([encoder.finish()]);
+  }
+}
+
+/** Consecutive runs of dispatches whose flops stay within `budget` (a larger dispatch goes alone). */
+export function splitByFlops<T extends { flops: number }>(items: readonly T[], budget: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let sum = 0;
+  for (const item of items) {
+    if (current.length > 0 && sum + item.flops > budget) {
+      chunks.push(current);
+      current = [];
+      sum = 0;
+    }
+    current.push(item);
+    sum += item.flops;
+  }
+  if (current.length > 0 || chunks.length === 0) chunks.push(current);
+  return chunks;
 }

@@ -1,6 +1,7 @@
 // WebGPU in Node through Dawn (npm `webgpu`). The Vulkan environment must be set before the
 // process starts (scripts/gpu-env.mjs does it for tests, bench and CLI).
 import { acquireGpu, type Gpu } from './device.ts';
+import { calibrateSubmissions } from './submission-budget.ts';
 
 // Dawn's instance must outlive every device made from it: if it is garbage-collected the
 // process crashes, so it is kept here for the life of the process.
@@ -12,7 +13,9 @@ export async function acquireNodeGpu(): Promise<Gpu> {
     Object.assign(globalThis, globals);
     dawnInstance = create([]) as unknown as GPU;
   }
-  return acquireGpu({ gpu: dawnInstance });
+  const gpu = await acquireGpu({ gpu: dawnInstance });
+  await calibrateSubmissions(gpu);
+  return gpu;
 }
 
 /** Dawn keeps Node alive while a device exists: destroy it when done. */

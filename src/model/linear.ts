@@ -61,8 +61,15 @@ export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelL
       io,
     );
     // Encoded through the layer each time, so a merge (base matmul only) takes effect at once.
-    const forward: Dispatch = { label: `${s.path}.forward`, encode: (pass) => layer.forwardDispatches().forEach((d) => d.encode(pass)) };
-    const backward: Dispatch = { label: `${s.path}.backward`, encode: (pass) => layer.backwardDispatches().forEach((d) => d.encode(pass)) };
+    const composite = (label: string, parts: () => Dispatch[]): Dispatch => ({
+      label,
+      get flops() {
+        return parts().reduce((sum, d) => sum + d.flops, 0);
+      },
+      encode: (pass) => parts().forEach((d) => d.encode(pass)),
+    });
+    const forward = composite(`${s.path}.forward`, () => layer.forwardDispatches());
+    const backward = composite(`${s.path}.backward`, () => layer.backwardDispatches());
     return {
       path: s.path, mode: 'lora', weight: layer.weight, gradWeight: null, lora: layer,
       forward: [forward],

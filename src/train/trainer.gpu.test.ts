@@ -49,4 +49,26 @@ describe('trainer windows', () => {
     expect(Number.isFinite(windowed.validation)).toBe(true); // the restored parameters give a finite loss
     expect(windowed.completed).toBe(stoppedAt - 1);
   });
+
+  it('splitting every dispatch into its own submission changes nothing', async () => {
+    const options = { steps: 12, lr: 0.01 };
+    const whole = await train(options);
+    const submit = gpu.device.queue.submit.bind(gpu.device.queue);
+    let submissions = 0;
+    gpu.device.queue.submit = (buffers) => {
+      submissions++;
+      submit(buffers);
+    };
+    const budget = gpu.submissionFlops;
+    gpu.submissionFlops = 1; // every dispatch goes alone
+    try {
+      const split = await train(options);
+      expect(comparable(split.metrics)).toEqual(comparable(whole.metrics));
+      expect(split.params).toEqual(whole.params);
+      expect(submissions).toBeGreaterThan(12 * 10); // a teacher step alone has more than 10 dispatches
+    } finally {
+      gpu.submissionFlops = budget;
+      gpu.device.queue.submit = submit;
+    }
+  });
 });

@@ -101,6 +101,7 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
     constants,
     bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer],
     workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
+    flops: 2 * m * n * k,
   });
 }
 

@@ -29,13 +29,26 @@ export interface RmsNormSpec {
   rstd: GpuTensor; // (rows), written forward
 }
 
+/**
+ * Rows up to this long are reduced by one invocation each (forwardRow, mainRow) instead of a
+ * workgroup per row: a short loop costs less than a workgroup reduction's barriers, which are
+ * what dominates a small model's step on SwiftShader (~50 ms each for 512 rows of 64).
+ */
+export const ROW_PER_INVOCATION_MAX = { rmsnorm: 256, crossEntropy: 512 };
+const ROWS_PER_WORKGROUP = 64;
+
+/** The entry point and workgroup count for `rows` rows of `length` values. */
+function rowPlan(entry: string, rows: number, length: number, max: number) {
+  return length <= max ? { entryPoint: `${entry}Row`, workgroups: [Math.ceil(rows / ROWS_PER_WORKGROUP)] as const } : { entryPoint: entry, workgroups: [rows] as const };
+}
+
 export async function createRmsNormForward(gpu: Gpu, s: RmsNormSpec): Promise<Dispatch> {
   expectNumel(s.label, 'x', s.x, s.rows * s.dim);
   const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.dim), f32(s.eps)]);
   return createDispatch(gpu, {
-    family: 'rmsnorm', entryPoint: 'forward', label: s.label,
+    family: 'rmsnorm', label: s.label,
+    ...rowPlan('forward', s.rows, s.dim, ROW_PER_INVOCATION_MAX.rmsnorm),
     bindings: [params, s.x.buffer, s.weight.buffer, null, s.y.buffer, s.rstd.buffer],
-    workgroups: [s.rows],
   });
 }
 
@@ -47,9 +60,9 @@ export async function createRmsNormBackward(
   const params = createParams(gpu, `${s.label}.backward.params`, [u32(s.rows), u32(s.dim), f32(s.eps)]);
   const dispatches = [
     await createDispatch(gpu, {
-      family: 'rmsnorm', entryPoint: 'backwardInput', label: `${s.label}.dx`,
+      family: 'rmsnorm', label: `${s.label}.dx`,
+      ...rowPlan('backwardInput', s.rows, s.dim, ROW_PER_INVOCATION_MAX.rmsnorm),
       bindings: [params, s.x.buffer, s.weight.buffer, s.dy.buffer, s.dx.buffer, s.rstd.buffer],
-      workgroups: [s.rows],
     }),
   ];
   if (s.dWeight) {
@@ -169,6 +182,11 @@ function attentionParams(gpu: Gpu, s: AttentionSpec): GPUBuffer {
   return createParams(gpu, `${s.label}.params`, [u32(s.batch), u32(s.seq), u32(s.heads), u32(s.kvHeads), u32(s.headDim), f32(1 / Math.sqrt(s.headDim))]);
 }
 
+/** Q·Kᵀ and P·V over every head: 2 · 2·B·H·T²·D (causal masking is not subtracted). */
+function attentionFlops(s: AttentionSpec): number {
+  return 4 * s.batch * s.heads * s.seq * s.seq * s.headDim;
+}
+
 export async function createAttentionForward(gpu: Gpu, s: AttentionSpec): Promise<Dispatch> {
   expectNumel(s.label, 'probs', s.probs, s.batch * s.heads * s.seq * s.seq);
   const params = attentionParams(gpu, s);
@@ -176,6 +194,7 @@ export async function createAttentionForward(gpu: Gpu, s: AttentionSpec): Promis
     family: 'attention', entryPoint: 'forward', label: s.label,
     bindings: [params, s.q.buffer, s.k.buffer, s.v.buffer, null, s.probs.buffer, null, s.out.buffer],
     workgroups: [Math.ceil((s.batch * s.heads * s.seq) / 64)],
+    flops: attentionFlops(s),
   });
 }
 
@@ -189,11 +208,13 @@ export async function createAttentionBackward(
       family: 'attention', entryPoint: 'backwardQuery', label: `${s.label}.dq`,
       bindings: [params, null, s.k.buffer, s.v.buffer, s.dOut.buffer, s.probs.buffer, s.dScores.buffer, s.dq.buffer],
       workgroups: [Math.ceil((s.batch * s.heads * s.seq) / 64)],
+      flops: attentionFlops(s),
     }),
     await createDispatch(gpu, {
       family: 'attention', entryPoint: 'backwardKeyValue', label: `${s.label}.dkv`,
       bindings: [params, s.q.buffer, null, null, s.dOut.buffer, s.probs.buffer, s.dScores.buffer, null, s.dk.buffer, s.dv.buffer],
       workgroups: [Math.ceil((s.batch * s.kvHeads * s.seq) / 64)],
+      flops: attentionFlops(s),
     }),
   ];
 }
@@ -216,9 +237,9 @@ export async function createCrossEntropy(
     gpu.device.queue.writeBuffer(params, 8, new Float32Array([validRows > 0 ? 1 / validRows : 0]));
   setValidRows(s.validRows);
   const dispatch = await createDispatch(gpu, {
-    family: 'crossEntropy', entryPoint: 'main', label: s.label,
+    family: 'crossEntropy', label: s.label,
+    ...rowPlan('main', s.rows, s.vocab, ROW_PER_INVOCATION_MAX.crossEntropy),
     bindings: [params, s.logits.buffer, s.targets, s.rowLoss.buffer, s.dLogits.buffer],
-    workgroups: [s.rows],
   });
   return { dispatch, setValidRows };
 }

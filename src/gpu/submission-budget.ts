@@ -1,0 +1,45 @@
+// How much work one queue submission may hold. Browsers reset a device whose work seems hung
+// (a few seconds at most, less on some systems), and a long submission also delays everything
+// else on the GPU, so submitDispatches splits work into submissions of about SUBMISSION_TARGET_MS.
+// The budget comes from timing a matmul on this device, grown until the timing is long enough to
+// trust (a fast GPU finishes 256³ in microseconds, under the latency of the measurement).
+import { createTensor } from './buffers.ts';
+import type { Gpu } from './device.ts';
+import { createMatmul } from './kernels/matmul.ts';
+
+/** Half of the ~100 ms a submission should stay under: the estimate is rough (matmuls are a device's best case). */
+export const SUBMISSION_TARGET_MS = 50;
+
+/** Measures the device's matmul rate and sets gpu.submissionFlops; returns the measurement. */
+export async function calibrateSubmissions(gpu: Gpu, targetMs = SUBMISSION_TARGET_MS): Promise<{ size: number; ms: number; flopsPerMs: number }> {
+  let size = 128;
+  let ms = 0;
+  while (ms < 10 && size < 2048) {
+    size *= 2;
+    ms = await timeMatmul(gpu, size);
+  }
+  const flopsPerMs = (2 * size ** 3) / ms;
+  gpu.submissionFlops = flopsPerMs * targetMs;
+  return { size, ms, flopsPerMs };
+}
+
+/** The second of two runs of a size³ matmul, from submission to completion. */
+async function timeMatmul(gpu: Gpu, size: number): Promise<number> {
+  const tensors = [];
+  for (const name of ['a', 'b', 'c']) tensors.push(await createTensor(gpu, `calibrate.${name}`, [size, size]));
+  const [a, b, c] = tensors;
+  const matmul = await createMatmul(gpu, { label: 'calibrate', a, b, c, m: size, n: size, k: size, transB: true });
+  let ms = 0;
+  for (let run = 0; run < 2; run++) {
+    const encoder = gpu.device.createCommandEncoder({ label: 'calibrate' });
+    const pass = encoder.beginComputePass();
+    matmul.encode(pass);
+    pass.end();
+    const started = performance.now();
+    gpu.device.queue.submit([encoder.finish()]);
+    await gpu.device.queue.onSubmittedWorkDone();
+    ms = performance.now() - started;
+  }
+  for (const t of tensors) t.buffer.destroy();
+  return Math.max(ms, 1e-3);
+}
