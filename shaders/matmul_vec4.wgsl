@@ -5,6 +5,8 @@
 //   nt: Y  = X·Wᵀ   A (M, K),  B (N, K)   needs K % 4 == 0
 //   nn: dX = dY·W   A (M, K),  B (K, N)   needs K % 4 == 0 and N % 4 == 0
 //   tn: dW = dYᵀ·X  A (K, M),  B (K, N)   needs M % 4 == 0 and N % 4 == 0
+//   ntLowRank: Y = X·Wᵀ + s·H·Bᵀ, nt plus a rank-r term in the same pass (LoRA's unmerged
+//              forward in one dispatch): H (M, r), B (N, r), needs K % 4 == 0 and r % 4 == 0
 // Rows (and nt's columns) past the edge are clamped to the last one: computed, never written.
 
 struct Params {
@@ -13,12 +15,16 @@ struct Params {
   k: u32,
   alpha: f32,
   beta: f32,  // 0 overwrites C (C is never read)
+  r: u32,              // ntLowRank only: the rank of the added term
+  lowRankScale: f32,   // ntLowRank only: s
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;  // (M, N)
+@group(0) @binding(4) var<storage, read> lowA: array<vec4f>;   // ntLowRank: H (M, r)
+@group(0) @binding(5) var<storage, read> lowB: array<vec4f>;   // ntLowRank: B (N, r)
 
 override kWgX: u32 = 8;  // invocations along N (4 columns each)
 override kWgY: u32 = 8;  // invocations along M (4 rows each)
@@ -31,18 +37,15 @@ fn store(row0: u32, col0: u32, acc: array<vec4f, 4>) {
       let col = col0 + j;
       if (col >= params.n) { break; }
       let index = row * params.n + col;
-      var value = params.alpha * acc[r][j];
+      var value = acc[r][j];  // alpha is applied by the caller
       if (params.beta != 0.0) { value = fma(params.beta, c[index], value); }
       c[index] = value;
     }
   }
 }
 
-@compute @workgroup_size(kWgX, kWgY)
-fn nt(@builtin(global_invocation_id) id: vec3u) {
-  let row0 = id.y * 4u;
-  let col0 = id.x * 4u;
-  if (row0 >= params.m || col0 >= params.n) { return; }
+// The 4×4 block of A·Bᵀ at (row0, col0), both read along K.
+fn ntBlock(row0: u32, col0: u32) -> array<vec4f, 4> {
   let kq = params.k / 4u;
   var aRow: array<u32, 4>;  // vec4 offset of each row of A
   var bRow: array<u32, 4>;  // vec4 offset of each row of B (= column of C)
@@ -61,6 +64,44 @@ fn nt(@builtin(global_invocation_id) id: vec3u) {
       acc[r] += vec4f(dot(av, b0), dot(av, b1), dot(av, b2), dot(av, b3));
     }
   }
+  return acc;
+}
+
+@compute @workgroup_size(kWgX, kWgY)
+fn nt(@builtin(global_invocation_id) id: vec3u) {
+  let row0 = id.y * 4u;
+  let col0 = id.x * 4u;
+  if (row0 >= params.m || col0 >= params.n) { return; }
+  var acc = ntBlock(row0, col0);
+  for (var r = 0u; r < 4u; r++) { acc[r] *= params.alpha; }
+  store(row0, col0, acc);
+}
+
+@compute @workgroup_size(kWgX, kWgY)
+fn ntLowRank(@builtin(global_invocation_id) id: vec3u) {
+  let row0 = id.y * 4u;
+  let col0 = id.x * 4u;
+  if (row0 >= params.m || col0 >= params.n) { return; }
+  var acc = ntBlock(row0, col0);
+  let rq = params.r / 4u;
+  var hRow: array<u32, 4>;
+  var bRow: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) {
+    hRow[i] = min(row0 + i, params.m - 1u) * rq;
+    bRow[i] = min(col0 + i, params.n - 1u) * rq;
+  }
+  var low: array<vec4f, 4>;
+  for (var q = 0u; q < rq; q++) {
+    let b0 = lowB[bRow[0] + q];
+    let b1 = lowB[bRow[1] + q];
+    let b2 = lowB[bRow[2] + q];
+    let b3 = lowB[bRow[3] + q];
+    for (var r = 0u; r < 4u; r++) {
+      let hv = lowA[hRow[r] + q];
+      low[r] += vec4f(dot(hv, b0), dot(hv, b1), dot(hv, b2), dot(hv, b3));
+    }
+  }
+  for (var r = 0u; r < 4u; r++) { acc[r] = params.alpha * acc[r] + params.lowRankScale * low[r]; }
   store(row0, col0, acc);
 }
 
@@ -84,6 +125,7 @@ fn nn(@builtin(global_invocation_id) id: vec3u) {
       acc[r] += av.x * b0 + av.y * b1 + av.z * b2 + av.w * b3;
     }
   }
+  for (var r = 0u; r < 4u; r++) { acc[r] *= params.alpha; }
   store(row0, id.x * 4u, acc);
 }
 
@@ -101,5 +143,6 @@ fn tn(@builtin(global_invocation_id) id: vec3u) {
     acc[2] += aCol.z * bRow;
     acc[3] += aCol.w * bRow;
   }
+  for (var r = 0u; r < 4u; r++) { acc[r] *= params.alpha; }
   store(id.y * 4u, id.x * 4u, acc);
 }

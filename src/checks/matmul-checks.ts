@@ -52,5 +52,25 @@ export function matmulChecks(): KernelCheck[] {
       }
     }
   });
+  // Y = α·X·Wᵀ + s·H·Bᵀ in one dispatch (LoRA's fused unmerged forward), ragged M and N.
+  for (const [m, n, k, r, alpha] of [[1, 1, 4, 4, 1], [17, 33, 20, 4, 1], [130, 65, 64, 8, 0.5], [5, 130, 132, 12, 1]]) {
+    const name = `matmul Y=XWt+sHBt vec4 M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha}` : ''}`;
+    checks.push({
+      name,
+      async run(gpu) {
+        const random = seededRandom(m * 31 + r);
+        const [x, w, h, bLow] = [uniformArray(random, m * k), uniformArray(random, n * k), uniformArray(random, m * r), uniformArray(random, n * r)];
+        const scale = 1.75;
+        const t = { x: await createTensor(gpu, 'check.X', [m * k], x), w: await createTensor(gpu, 'check.W', [n * k], w), h: await createTensor(gpu, 'check.H', [m * r], h), b: await createTensor(gpu, 'check.B', [n * r], bLow), y: await createTensor(gpu, 'check.Y', [m * n]) };
+        const dispatch = await createMatmul(gpu, { label: 'check.fused', a: t.x, b: t.w, c: t.y, m, n, k, transB: true, alpha, lowRank: { h: t.h, b: t.b, r, scale } });
+        submitDispatches(gpu, name, [dispatch]);
+        const got = await readTensor(gpu, t.y);
+        for (const tensor of Object.values(t)) tensor.buffer.destroy();
+        const base = matmulReference({ a: x, b: w, m, n, k, transB: true, alpha });
+        const low = matmulReference({ a: h, b: bLow, m, n, k: r, transB: true, alpha: scale });
+        return resultOf(name, { Y: { got, ref: base.map((v, i) => v + low[i]) } });
+      },
+    });
+  }
   return checks;
 }

@@ -9,7 +9,7 @@ import { copyTensor, createTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createDropout, type DropoutPass } from '../gpu/kernels/elementwise.ts';
-import { createMatmul } from '../gpu/kernels/matmul.ts';
+import { createMatmul, lowRankFusable } from '../gpu/kernels/matmul.ts';
 import { createMerge } from '../gpu/kernels/merge.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { kaimingUniformBound, loraParameterCount, loraScaling, validateLoRAShape } from './lora-math.ts';
@@ -93,8 +93,12 @@ export class LoRALinear {
       createMatmul(gpu, { label: `${label}.${name}`, ...spec });
 
     const baseForward = await mm('Y=XWt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true });
-    const addLoRA = await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 });
-    const forwardBase = [baseForward, await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), addLoRA];
+    // Unmerged forward: H = X·Aᵀ, then Y = X·Wᵀ + s·H·Bᵀ in one dispatch where the shapes allow, else in two.
+    const fused = lowRankFusable(inDim, rank);
+    const baseAndLoRA = fused
+      ? [await mm('Y=XWt+sHBt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true, lowRank: { h: hidden, b: loraB, r: rank, scale: scaling } })]
+      : [baseForward, await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 })];
+    const forwardBase = [await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), ...baseAndLoRA];
     const dB = await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling });
     const dH = await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling });
     const dXbase = await mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0 });
@@ -108,7 +112,7 @@ export class LoRALinear {
       const dropX = await createDropout(gpu, { label: `${label}.dropout`, x, y: xDrop, n, p: full.dropout, accumulate: false });
       const dropGrad = await createDropout(gpu, { label: `${label}.dropout.bw`, x: gradXDrop, y: dx, n, p: full.dropout, accumulate: true });
       dropoutPasses.push(dropX, dropGrad);
-      forwardTrain = [baseForward, dropX.dispatch, await mm('H=X~At', { c: hidden, a: xDrop, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), addLoRA];
+      forwardTrain = [dropX.dispatch, await mm('H=X~At', { c: hidden, a: xDrop, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), ...baseAndLoRA];
       backward = [
         dB, dH,
         await mm('dA=dHtX~', { c: gradA, a: gradHidden, b: xDrop, m: rank, n: inDim, k: tokens, transA: true }),

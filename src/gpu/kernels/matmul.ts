@@ -17,6 +17,16 @@ export interface MatmulSpec {
   transB?: boolean;
   alpha?: number;
   beta?: number;
+  /**
+   * Adds s·H·Bᵀ in the same pass (LoRA's unmerged forward in one dispatch): H (M, r), B (N, r).
+   * Only for X·Wᵀ (transB, not transA) with K and r multiples of 4: see lowRankFusable.
+   */
+  lowRank?: { h: GpuTensor; b: GpuTensor; r: number; scale: number };
+}
+
+/** Whether Y = X·Wᵀ (K = in) can take a rank-r term in the same dispatch. */
+export function lowRankFusable(k: number, r: number): boolean {
+  return k % 4 === 0 && r % 4 === 0;
 }
 
 export type MatmulVariant = 'auto' | 'scalar' | 'vec4';
@@ -85,23 +95,31 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
   expectNumel(spec.label, 'B', spec.b, k * n);
   expectNumel(spec.label, 'C', spec.c, m * n);
 
+  const low = spec.lowRank;
+  if (low) {
+    if (transA || !transB || !lowRankFusable(k, low.r) || variant === 'scalar') throw new ShapeError(`${spec.label}: a fused low-rank term needs Y = X·Wᵀ with K and r multiples of 4; got K=${k} r=${low.r}`);
+    expectNumel(spec.label, 'H', low.h, m * low.r);
+    expectNumel(spec.label, 'B', low.b, n * low.r);
+  }
   const plan = planMatmul(spec, variant);
-  const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 20);
-  const data = new ArrayBuffer(20);
+  const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
+  const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);
   new Float32Array(data, 12, 2).set([alpha, beta]);
+  new Uint32Array(data, 20, 1)[0] = low?.r ?? 0;
+  new Float32Array(data, 24, 1)[0] = low?.scale ?? 0;
   gpu.device.queue.writeBuffer(uniforms, 0, data);
 
   const constants: Record<string, number | boolean> = { kWgX: plan.wgX, kWgY: plan.wgY };
   if (plan.family === 'matmul') Object.assign(constants, { kTransA: transA, kTransB: transB });
   return createDispatch(gpu, {
     family: plan.family,
-    entryPoint: plan.entryPoint,
+    entryPoint: low ? 'ntLowRank' : plan.entryPoint,
     label: spec.label,
     constants,
-    bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer],
+    bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer, ...(low ? [low.h.buffer, low.b.buffer] : [])],
     workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
-    flops: 2 * m * n * k,
+    flops: 2 * m * n * (k + (low?.r ?? 0)),
   });
 }
 
