@@ -1,14 +1,14 @@
 // How much work one queue submission may hold. Browsers reset a device whose work seems hung
 // (a few seconds at most, less on some systems), and a long submission also delays everything
-// else on the GPU, so submitDispatches splits work into submissions of about SUBMISSION_TARGET_MS.
+// else on the GPU, so submitDispatches splits work into submissions estimated at SUBMISSION_TARGET_MS.
 // The budget comes from timing a matmul on this device, grown until the timing is long enough to
 // trust (a fast GPU finishes 256³ in microseconds, under the latency of the measurement).
 import { createTensor } from './buffers.ts';
 import type { Gpu } from './device.ts';
 import { createMatmul } from './kernels/matmul.ts';
 
-/** Half of the ~100 ms a submission should stay under: the estimate is rough (matmuls are a device's best case). */
-export const SUBMISSION_TARGET_MS = 50;
+/** A third of the ~100 ms a submission should stay under: the estimate is rough (a matmul is a device's best case; norms, attention and small matmuls run at a fraction of its rate). */
+export const SUBMISSION_TARGET_MS = 30;
 
 /** Measures the device's matmul rate and sets gpu.submissionFlops; returns the measurement. */
 export async function calibrateSubmissions(gpu: Gpu, targetMs = SUBMISSION_TARGET_MS): Promise<{ size: number; ms: number; flopsPerMs: number }> {
