@@ -97,7 +97,7 @@ export function transformerChecks(): KernelCheck[] {
         const dTable = await zeros(gpu, 'dTable', vocab * dim);
         submitDispatches(gpu, this.name, [
           await ops.createEmbeddingForward(gpu, { label: 'check.embed', ids, table: t.table, out, tokens, dim, vocab }),
-          await ops.createEmbeddingBackward(gpu, { label: 'check.embed.bw', ids, dOut: t.dOut, dTable, tokens, dim, vocab }),
+          await ops.createEmbeddingBackward(gpu, { label: 'check.embed.bw', grouped: await createU32Buffer(gpu, 'grouped', ops.groupByToken(idsArray, vocab)), dOut: t.dOut, dTable, tokens, dim, vocab }),
         ]);
         return resultOf(this.name, {
           out: { got: await readTensor(gpu, out), ref: ref.embeddingForwardReference(idsArray, table, dim) },

@@ -44,7 +44,7 @@ export class LlamaModel {
     /** Every parameter tensor by HF name (for lora layers: the frozen base weight). */
     readonly weights: Map<string, GpuTensor>,
     readonly trainable: TrainableParameter[],
-    private readonly io: { ids: GPUBuffer; targets: GPUBuffer; logits: GpuTensor; lossSum: GpuTensor },
+    private readonly io: { ids: GPUBuffer; grouped: GPUBuffer | null; targets: GPUBuffer; logits: GpuTensor; lossSum: GpuTensor },
     private readonly setValidRows: (n: number) => void,
     private readonly passes: { forward: DispatchList; backward: DispatchList },
   ) {}
@@ -105,6 +105,7 @@ export class LlamaModel {
     const targets = await createU32Buffer(gpu, 'targets', new Uint32Array(T).fill(IGNORE_TARGET));
     const embed = await param('model.embed_tokens.weight', [V, d]);
     const embedGrad = await gradFor('model.embed_tokens.weight', embed);
+    let grouped: GPUBuffer | null = null; // the batch grouped by token, for the embedding's gradient
     const ropeTables = await ops.createRopeTables(gpu, seq, hd, config.rope_theta);
 
     // Backward scratch shared by all layers (the backward visits them one at a time).
@@ -213,10 +214,11 @@ export class LlamaModel {
     for (let l = backwardBlocks.length - 1; l >= 0; l--) bwd.add(backwardBlocks[l]);
     if (embedGrad) {
       const dTable = tied ? await t('dEmbed.tmp', [V, d]) : embedGrad;
-      bwd.add(await ops.createEmbeddingBackward(gpu, { label: 'embed.bw', ids, dOut: g.resid, dTable, tokens: T, dim: d, vocab: V }));
+      grouped = await createU32Buffer(gpu, 'ids.grouped', ops.groupByToken(new Uint32Array(T), V));
+      bwd.add(await ops.createEmbeddingBackward(gpu, { label: 'embed.bw', grouped, dOut: g.resid, dTable, tokens: T, dim: d, vocab: V }));
       if (tied) bwd.add(await addInto('embed.dW+=', dTable, embedGrad));
     }
-    return new LlamaModel(gpu, config, options, linears, weights, trainable, { ids, targets, logits, lossSum }, ce.setValidRows, { forward: fwd, backward: bwd });
+    return new LlamaModel(gpu, config, options, linears, weights, trainable, { ids, grouped, targets, logits, lossSum }, ce.setValidRows, { forward: fwd, backward: bwd });
   }
 
   /** Writes the next batch: ids and targets (batch·seq each); IGNORE_TARGET skips a position. */
@@ -231,6 +233,7 @@ export class LlamaModel {
       valid++;
     }
     this.gpu.device.queue.writeBuffer(this.io.ids, 0, ids.buffer, ids.byteOffset, ids.byteLength);
+    if (this.io.grouped) this.gpu.device.queue.writeBuffer(this.io.grouped, 0, ops.groupByToken(ids, this.config.vocab_size));
     this.gpu.device.queue.writeBuffer(this.io.targets, 0, targets.buffer, targets.byteOffset, targets.byteLength);
     this.setValidRows(valid);
     this.validRows = valid;

@@ -107,6 +107,7 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   add('activations', 'lossSum', 1);
   if (!config.tie_word_embeddings) weight('lm_head.weight', V * d);
   else if (full) add('activations', 'dEmbed.tmp', V * d);
+  if (full) add('activations', 'ids.grouped', V + 1 + T);
   add('activations', 'loss.sum.partials', stridedWorkgroups(T, 256, 256));
   const model = Object.values(parts).reduce((a, b) => a + b, 0);
 

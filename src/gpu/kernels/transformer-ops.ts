@@ -146,15 +146,30 @@ export async function createEmbeddingForward(
   });
 }
 
+/**
+ * The batch grouped by token, for the embedding backward: (vocab + 1) run starts, then the
+ * positions sorted by token (ascending within one). A counting sort: O(tokens + vocab).
+ */
+export function groupByToken(ids: Uint32Array, vocab: number): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(vocab + 1 + ids.length);
+  for (const id of ids) out[id + 1]++;
+  for (let v = 0; v < vocab; v++) out[v + 1] += out[v];
+  const next = out.slice(0, vocab);
+  ids.forEach((id, t) => (out[vocab + 1 + next[id]++] = t));
+  return out;
+}
+
+/** dTable from dOut; `grouped` holds groupByToken of the batch's ids ((vocab + 1 + tokens) u32). */
 export async function createEmbeddingBackward(
   gpu: Gpu,
-  s: { label: string; ids: GPUBuffer; dOut: GpuTensor; dTable: GpuTensor; tokens: number; dim: number; vocab: number },
+  s: { label: string; grouped: GPUBuffer; dOut: GpuTensor; dTable: GpuTensor; tokens: number; dim: number; vocab: number },
 ): Promise<Dispatch> {
   const params = createParams(gpu, `${s.label}.params`, [u32(s.tokens), u32(s.dim), u32(s.vocab)]);
   return createDispatch(gpu, {
     family: 'embedding', entryPoint: 'backward', label: s.label,
-    bindings: [params, s.ids, s.dOut.buffer, s.dTable.buffer],
+    bindings: [params, s.grouped, s.dOut.buffer, s.dTable.buffer],
     workgroups: [Math.ceil(s.dim / 64), s.vocab],
+    flops: s.tokens * s.dim + s.vocab * s.dim,
   });
 }
 
