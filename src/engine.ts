@@ -15,6 +15,8 @@ type RecoveryListener = (gpu: Gpu, loss: DeviceLoss) => Promise<void> | void;
 type ErrorListener = (message: string) => void;
 
 let gpu: Gpu | null = null;
+/** Settles when the device being acquired (at start, or after a loss) is ready or has failed. */
+let acquiring: Promise<unknown> = Promise.resolve();
 /** Counts devices: work started on one generation knows when its device went away. */
 let generation = 0;
 const listeners = new Set<RecoveryListener>();
@@ -32,13 +34,18 @@ async function handleLoss(lostGpu: Gpu, loss: DeviceLoss): Promise<void> {
   generation++;
   const { setStatus } = useGpuStore.getState();
   setStatus({ state: 'unavailable', reason: 'error', message: `The GPU device was lost (${loss.reason}: ${loss.message}); acquiring a new one…` });
+  let recovered: (() => void) | undefined;
+  acquiring = new Promise<void>((resolve) => (recovered = resolve));
   try {
     const fresh = await acquireGpu();
     await calibrateSubmissions(fresh);
     adopt(fresh);
+    recovered?.();
     for (const l of listeners) await l(fresh, loss);
   } catch (err) {
     setStatus({ state: 'unavailable', reason: 'error', message: `The GPU device was lost (${loss.reason}) and no new one could be acquired: ${(err as Error).message}. Reload the page; saved adapters and runs are kept.` });
+  } finally {
+    recovered?.();
   }
 }
 
@@ -52,7 +59,13 @@ function adopt(g: Gpu) {
 }
 
 /** Acquires the device once and publishes the adapter (or why there is none) to the store. */
-export async function startEngine(): Promise<void> {
+export function startEngine(): Promise<void> {
+  const started = start();
+  acquiring = started;
+  return started;
+}
+
+async function start(): Promise<void> {
   try {
     const g = await acquireGpu();
     await calibrateSubmissions(g);
@@ -64,6 +77,12 @@ export async function startEngine(): Promise<void> {
 }
 
 export function currentGpu(): Gpu | null {
+  return gpu;
+}
+
+/** The device once the one being acquired (at start, after a loss) is ready; null if there is none. */
+export async function readyGpu(): Promise<Gpu | null> {
+  await acquiring;
   return gpu;
 }
 

@@ -4,7 +4,7 @@
 import { combineAdapters, type CombinationType } from '../adapters/combine.ts';
 import { checkAdapterName } from '../adapters/names.ts';
 import { checkTextSize, parseTextFile, tokenizeDocuments } from '../data/text-dataset.ts';
-import { currentGpu, onDeviceRecovered } from '../engine.ts';
+import { onDeviceRecovered, readyGpu } from '../engine.ts';
 import { loadModelFolder, type ReadFile } from '../io/model-folder.ts';
 import { adapterFolderFiles, parseAdapter, type ParsedAdapter } from '../io/peft.ts';
 import { usePlayground, type LibraryItem } from '../store/playground-store.ts';
@@ -49,7 +49,7 @@ export async function refreshLibrary(): Promise<void> {
 }
 
 async function openModel(name: string, read: ReadFile): Promise<void> {
-  const gpu = currentGpu();
+  const gpu = await readyGpu();
   if (!gpu) throw new Error('no GPU: the page could not get a WebGPU device (see the GPU panel)');
   const folder = await loadModelFolder(read, (m) => store().set({ busy: m }));
   if (!folder.tokenizer) throw new Error('the model folder has no tokenizer.json: pick it together with config.json and the weights');

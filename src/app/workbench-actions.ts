@@ -2,7 +2,7 @@
 // settings and runs. A run keeps going until its steps are done or Pause; the store is updated
 // at most every UPDATE_MS so the page stays responsive however fast the GPU steps.
 import { CONTROLS, settingsErrors, trainerSettings, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
-import { currentGpu, deviceGeneration, onDeviceRecovered, onUncapturedError } from '../engine.ts';
+import { deviceGeneration, onDeviceRecovered, onUncapturedError, readyGpu } from '../engine.ts';
 import { usePlayground } from '../store/playground-store.ts';
 import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
 import type { StepMetrics } from '../train/trainer.ts';
@@ -66,7 +66,7 @@ function persistRuns(runs: RunRecord[]) {
 }
 
 async function buildWorkbench(s: PlaygroundSettings): Promise<Workbench> {
-  const gpu = currentGpu();
+  const gpu = await readyGpu();
   if (!gpu) throw new Error('no GPU: this page could not get a WebGPU device (see the GPU panel)');
   if (s.task === 'teacher') return createTeacherWorkbench(gpu, s);
   const { base, tokens } = await baseAndText();
@@ -143,7 +143,7 @@ async function ensureWorkbench(): Promise<Workbench> {
   }
   const errors = Object.values(settingsErrors(s, settingsContext(s)));
   if (errors.length) throw new Error(`fix the settings first: ${errors.join('; ')}`);
-  const gpu = currentGpu();
+  const gpu = await readyGpu();
   if (!gpu) throw new Error('no GPU: this page could not get a WebGPU device (see the GPU panel)');
   bench?.destroy();
   bench = null;
