@@ -7,6 +7,8 @@
 //   tn: dW = dYᵀ·X  A (K, M),  B (K, N)   needs M % 4 == 0 and N % 4 == 0
 //   ntLowRank: Y = X·Wᵀ + s·H·Bᵀ, nt plus a rank-r term in the same pass (LoRA's unmerged
 //              forward in one dispatch): H (M, r), B (N, r), needs K % 4 == 0 and r % 4 == 0
+//   nnLowRank: dX = dY·W + s·dH·A, nn plus a rank-r term (LoRA's dX in one dispatch):
+//              dH (M, r), A (r, N), needs K, N and r % 4 == 0
 // Rows (and nt's columns) past the edge are clamped to the last one: computed, never written.
 
 struct Params {
@@ -23,8 +25,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;  // (M, N)
-@group(0) @binding(4) var<storage, read> lowA: array<vec4f>;   // ntLowRank: H (M, r)
-@group(0) @binding(5) var<storage, read> lowB: array<vec4f>;   // ntLowRank: B (N, r)
+@group(0) @binding(4) var<storage, read> lowA: array<vec4f>;   // H (M, r) or dH (M, r)
+@group(0) @binding(5) var<storage, read> lowB: array<vec4f>;   // ntLowRank: B (N, r); nnLowRank: A (r, N)
 
 override kWgX: u32 = 8;  // invocations along N (4 columns each)
 override kWgY: u32 = 8;  // invocations along M (4 rows each)
@@ -139,6 +141,45 @@ fn nn(@builtin(global_invocation_id) id: vec3u) {
     }
   }
   for (var r = 0u; r < 4u; r++) { acc[r] *= params.alpha; }
+  store(row0, id.x * 4u, acc);
+}
+
+@compute @workgroup_size(kWgX, kWgY)
+fn nnLowRank(@builtin(global_invocation_id) id: vec3u) {
+  let row0 = id.y * 4u;
+  if (row0 >= params.m || id.x * 4u >= params.n) { return; }
+  let kq = params.k / 4u;
+  let nq = params.n / 4u;
+  var aRow: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) { aRow[i] = min(row0 + i, params.m - 1u) * kq; }
+  var acc: array<vec4f, 4>;
+  for (var q = 0u; q < kq; q++) {
+    let k0 = q * 4u;
+    let b0 = b[k0 * nq + id.x];
+    let b1 = b[(k0 + 1u) * nq + id.x];
+    let b2 = b[(k0 + 2u) * nq + id.x];
+    let b3 = b[(k0 + 3u) * nq + id.x];
+    for (var r = 0u; r < 4u; r++) {
+      let av = a[aRow[r] + q];
+      acc[r] += av.x * b0 + av.y * b1 + av.z * b2 + av.w * b3;
+    }
+  }
+  let rq = params.r / 4u;
+  var hRow: array<u32, 4>;
+  for (var i = 0u; i < 4u; i++) { hRow[i] = min(row0 + i, params.m - 1u) * rq; }
+  var low: array<vec4f, 4>;
+  for (var q = 0u; q < rq; q++) {
+    let k0 = q * 4u;
+    let b0 = lowB[k0 * nq + id.x];
+    let b1 = lowB[(k0 + 1u) * nq + id.x];
+    let b2 = lowB[(k0 + 2u) * nq + id.x];
+    let b3 = lowB[(k0 + 3u) * nq + id.x];
+    for (var r = 0u; r < 4u; r++) {
+      let hv = lowA[hRow[r] + q];
+      low[r] += hv.x * b0 + hv.y * b1 + hv.z * b2 + hv.w * b3;
+    }
+  }
+  for (var r = 0u; r < 4u; r++) { acc[r] = params.alpha * acc[r] + params.lowRankScale * low[r]; }
   store(row0, id.x * 4u, acc);
 }
 

@@ -52,22 +52,28 @@ export function matmulChecks(): KernelCheck[] {
       }
     }
   });
-  // Y = α·X·Wᵀ + s·H·Bᵀ in one dispatch (LoRA's fused unmerged forward), ragged M and N.
-  for (const [m, n, k, r, alpha] of [[1, 1, 4, 4, 1], [17, 33, 20, 4, 1], [130, 65, 64, 8, 0.5], [5, 130, 132, 12, 1]]) {
-    const name = `matmul Y=XWt+sHBt vec4 M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha}` : ''}`;
+  // Y = α·X·Wᵀ + s·H·Bᵀ (LoRA's fused unmerged forward) and dX = α·dY·W + s·dH·A (its fused dX)
+  // in one dispatch each; ragged M (and N where the layout allows), with accumulation into C.
+  const fusedCases: [number, number, number, number, number, boolean][] = [
+    [1, 1, 4, 4, 1, true], [17, 33, 20, 4, 1, true], [130, 65, 64, 8, 0.5, true], [5, 130, 132, 12, 1, true],
+    [1, 4, 4, 4, 1, false], [17, 36, 20, 4, 1, false], [130, 64, 64, 8, 0.5, false], [5, 132, 132, 12, 1, false],
+  ];
+  for (const [m, n, k, r, alpha, transB] of fusedCases) {
+    const beta = m === 130 ? 1 : 0;
+    const name = `matmul ${transB ? 'Y=XWt+sHBt' : 'dX=dYW+sdHA'} vec4 M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha} β=1` : ''}`;
     checks.push({
       name,
       async run(gpu) {
         const random = seededRandom(m * 31 + r);
-        const [x, w, h, bLow] = [uniformArray(random, m * k), uniformArray(random, n * k), uniformArray(random, m * r), uniformArray(random, n * r)];
+        const [x, w, h, bLow, y0] = [uniformArray(random, m * k), uniformArray(random, n * k), uniformArray(random, m * r), uniformArray(random, n * r), uniformArray(random, m * n)];
         const scale = 1.75;
-        const t = { x: await createTensor(gpu, 'check.X', [m * k], x), w: await createTensor(gpu, 'check.W', [n * k], w), h: await createTensor(gpu, 'check.H', [m * r], h), b: await createTensor(gpu, 'check.B', [n * r], bLow), y: await createTensor(gpu, 'check.Y', [m * n]) };
-        const dispatch = await createMatmul(gpu, { label: 'check.fused', a: t.x, b: t.w, c: t.y, m, n, k, transB: true, alpha, lowRank: { h: t.h, b: t.b, r, scale } });
+        const t = { x: await createTensor(gpu, 'check.X', [m * k], x), w: await createTensor(gpu, 'check.W', [n * k], w), h: await createTensor(gpu, 'check.H', [m * r], h), b: await createTensor(gpu, 'check.B', [n * r], bLow), y: await createTensor(gpu, 'check.Y', [m * n], y0) };
+        const dispatch = await createMatmul(gpu, { label: 'check.fused', a: t.x, b: t.w, c: t.y, m, n, k, transB, alpha, beta, lowRank: { h: t.h, b: t.b, r, scale } });
         submitDispatches(gpu, name, [dispatch]);
         const got = await readTensor(gpu, t.y);
         for (const tensor of Object.values(t)) tensor.buffer.destroy();
-        const base = matmulReference({ a: x, b: w, m, n, k, transB: true, alpha });
-        const low = matmulReference({ a: h, b: bLow, m, n, k: r, transB: true, alpha: scale });
+        const base = matmulReference({ a: x, b: w, c: y0, m, n, k, transB, alpha, beta });
+        const low = matmulReference({ a: h, b: bLow, m, n, k: r, transB, alpha: scale });
         return resultOf(name, { Y: { got, ref: base.map((v, i) => v + low[i]) } });
       },
     });

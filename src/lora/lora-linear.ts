@@ -94,7 +94,7 @@ export class LoRALinear {
 
     const baseForward = await mm('Y=XWt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true });
     // Unmerged forward: H = X·Aᵀ, then Y = X·Wᵀ + s·H·Bᵀ in one dispatch where the shapes allow, else in two.
-    const fused = lowRankFusable(inDim, rank);
+    const fused = lowRankFusable({ k: inDim, n: outDim, r: rank, transB: true });
     const baseAndLoRA = fused
       ? [await mm('Y=XWt+sHBt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true, lowRank: { h: hidden, b: loraB, r: rank, scale: scaling } })]
       : [baseForward, await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 })];
@@ -102,6 +102,10 @@ export class LoRALinear {
     const dB = await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling });
     const dH = await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling });
     const dXbase = await mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0 });
+    // dX = dY·W + dH·A in one dispatch where the shapes allow (no dropout: dH·A goes to X itself).
+    const dXfused = lowRankFusable({ k: outDim, n: inDim, r: rank, transB: false })
+      ? await mm('dX=dYW+dHA', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })
+      : null;
     let forwardTrain = forwardBase;
     let backward: Dispatch[];
     const dropoutPasses: DropoutPass[] = [];
@@ -122,7 +126,7 @@ export class LoRALinear {
       backward = [
         dB, dH,
         await mm('dA=dHtX', { c: gradA, a: gradHidden, b: x, m: rank, n: inDim, k: tokens, transA: true }),
-        ...(full.needsGradInput ? [dXbase, await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })] : []),
+        ...(full.needsGradInput ? (dXfused ? [dXfused] : [dXbase, await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })]) : []),
       ];
     }
     const passes = {

@@ -18,15 +18,16 @@ export interface MatmulSpec {
   alpha?: number;
   beta?: number;
   /**
-   * Adds s·H·Bᵀ in the same pass (LoRA's unmerged forward in one dispatch): H (M, r), B (N, r).
-   * Only for X·Wᵀ (transB, not transA) with K and r multiples of 4: see lowRankFusable.
+   * Adds a rank-r term in the same pass. With transB (Y = X·Wᵀ + s·H·Bᵀ, LoRA's unmerged
+   * forward): h (M, r), b (N, r). Without (dX = dY·W + s·dH·A, LoRA's dX): h (M, r), b (r, N).
+   * Never with transA; shapes must pass lowRankFusable.
    */
   lowRank?: { h: GpuTensor; b: GpuTensor; r: number; scale: number };
 }
 
-/** Whether Y = X·Wᵀ (K = in) can take a rank-r term in the same dispatch. */
-export function lowRankFusable(k: number, r: number): boolean {
-  return k % 4 === 0 && r % 4 === 0;
+/** Whether op(A)·op(B) (no transA) can take a rank-r term in the same dispatch. */
+export function lowRankFusable(s: { k: number; n: number; r: number; transB: boolean }): boolean {
+  return s.k % 4 === 0 && s.r % 4 === 0 && (s.transB || s.n % 4 === 0);
 }
 
 export type MatmulVariant = 'auto' | 'scalar' | 'vec4';
@@ -97,7 +98,9 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
 
   const low = spec.lowRank;
   if (low) {
-    if (transA || !transB || !lowRankFusable(k, low.r) || variant === 'scalar') throw new ShapeError(`${spec.label}: a fused low-rank term needs Y = X·Wᵀ with K and r multiples of 4; got K=${k} r=${low.r}`);
+    if (transA || !lowRankFusable({ k, n, r: low.r, transB }) || variant === 'scalar') {
+      throw new ShapeError(`${spec.label}: a fused low-rank term needs no transA, K and r (and N without transB) multiples of 4; got K=${k} N=${n} r=${low.r}`);
+    }
     expectNumel(spec.label, 'H', low.h, m * low.r);
     expectNumel(spec.label, 'B', low.b, n * low.r);
   }
@@ -114,7 +117,7 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
   if (plan.family === 'matmul') Object.assign(constants, { kTransA: transA, kTransB: transB });
   return createDispatch(gpu, {
     family: plan.family,
-    entryPoint: low ? 'ntLowRank' : plan.entryPoint,
+    entryPoint: low ? `${plan.entryPoint}LowRank` : plan.entryPoint,
     label: spec.label,
     constants,
     bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer, ...(low ? [low.h.buffer, low.b.buffer] : [])],
