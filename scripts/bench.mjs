@@ -38,6 +38,7 @@ try {
     peer: '@tensorflow/tfjs-backend-webgpu (matMul; variableGrads + train.adam for the training step), same GPUDevice, same page',
     method: 'one warm-up per side, then alternating rounds; medians of wall-clock time to queue completion',
     cases: report.rows,
+    step_encoding: report.stepEncoding,
   };
   mkdirSync('bench', { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
@@ -47,7 +48,9 @@ try {
     const diff = r.max_abs_diff === null ? '' : r.max_abs_diff.toExponential(1);
     console.log(`${pad(`${r.case} ${r.shape}`, 44)}${pad(r.ours_gflops.toFixed(3), 14)}${pad(r.tfjs_gflops.toFixed(3), 14)}${pad(`${r.ratio.toFixed(2)}×`, 13)}${diff}`);
   }
-  console.log(`\nadapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}; wrote ${out}`);
+  const e = report.stepEncoding;
+  console.log(`\nencoding one LoRA training step of ${e.model} (batch ${e.batch} × ${e.seq}, ${e.dispatches} dispatches) in the page: median ${e.median_ms.toFixed(2)} ms, fastest ${e.fastest_ms.toFixed(2)} ms`);
+  console.log(`adapter: ${report.adapter.vendor} ${report.adapter.architecture} ${report.adapter.description}; wrote ${out}`);
 } finally {
   await close();
 }

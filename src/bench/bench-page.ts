@@ -4,9 +4,14 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradients of tf ops (for tf.variableGrads in the training-step case).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { acquireGpu } from '../gpu/device.ts';
+import { acquireGpu, type Gpu } from '../gpu/device.ts';
+import { calibrateSubmissions } from '../gpu/submission-budget.ts';
+import { parseLlamaCheckpoint } from '../io/hf-checkpoint.ts';
+import { LlamaModel } from '../model/llama-model.ts';
+import { TINY_BASE_NAME } from '../tasks/tiny-base.ts';
 import { loraCases, loraTrainingStepCase, skinnyLoraCases, squareMatmulCases, type BenchCase } from './bench-cases.ts';
-import { timeSideBySide } from './timing.ts';
+import { batchFor } from './promises.ts';
+import { encodingTimes, median, timeSideBySide } from './timing.ts';
 
 export interface BenchRow {
   case: string;
@@ -23,11 +28,23 @@ export interface BenchRow {
   max_abs_diff: number | null;
 }
 
+/** Main-thread time to encode one LoRA training step (forward + backward) of the bundled model here. */
+export interface StepEncoding {
+  model: string;
+  batch: number;
+  seq: number;
+  dispatches: number;
+  median_ms: number;
+  fastest_ms: number;
+  samples_ms: number[];
+}
+
 interface BenchReport {
   done: boolean;
   adapter?: Record<string, unknown>;
   userAgent: string;
   rows: BenchRow[];
+  stepEncoding?: StepEncoding;
   error?: string;
 }
 
@@ -103,7 +120,30 @@ async function run() {
     }
     tbody.append(tr);
   }
+  status.textContent = 'encoding a training step of the bundled model';
+  report.stepEncoding = await stepEncoding(gpu);
   status.textContent = `done on ${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`;
+}
+
+/** The page's own case: LoRA r = 8 on all linear layers of the bundled model, batch 16 × 32, 15 encodings. */
+async function stepEncoding(gpu: Gpu): Promise<StepEncoding> {
+  const base = `/models/${TINY_BASE_NAME}`;
+  const [configText, weightsBytes] = await Promise.all([
+    fetch(`${base}/config.json`).then((r) => r.text()),
+    fetch(`${base}/model.safetensors`).then((r) => r.arrayBuffer()),
+  ]);
+  const { config, weights } = parseLlamaCheckpoint(configText, new Uint8Array(weightsBytes));
+  await calibrateSubmissions(gpu); // the page splits submissions the same way
+  const [batch, seq] = [16, 32];
+  const model = await LlamaModel.create(gpu, config, weights, { batch, seq, mode: { kind: 'lora', lora: { targetModules: 'all-linear', r: 8, loraAlpha: 16 } } });
+  const b = batchFor(config, batch, seq, 1);
+  model.setBatch(b.ids, b.targets);
+  model.forwardBackward(); // warm-up
+  await gpu.device.queue.onSubmittedWorkDone();
+  const times = await encodingTimes(gpu.device.queue, () => model.forwardBackward(), 15);
+  const dispatches = model.dispatchCount;
+  model.destroy();
+  return { model: TINY_BASE_NAME, batch, seq, dispatches, median_ms: median(times), fastest_ms: Math.min(...times), samples_ms: times };
 }
 
 run()

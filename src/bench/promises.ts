@@ -13,8 +13,8 @@ import { createFixedGuard } from '../gpu/kernels/step-guard.ts';
 import { AdamW } from '../train/adamw.ts';
 import { Trainer } from '../train/trainer.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
+import { encodingTimes, holdSubmissions, median } from './timing.ts';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median wall time of `run` to GPU completion, after `warmup` untimed runs. */
 export async function timeMs(gpu: Gpu, run: () => void | Promise<void>, reps: number, warmup = 2): Promise<number> {
@@ -64,7 +64,8 @@ interface ModelSetup {
   seq: number;
 }
 
-function batchFor(config: LlamaConfig, batch: number, seq: number, seed: number) {
+/** A random batch of the model's vocabulary, the last position of each sequence ignored. */
+export function batchFor(config: LlamaConfig, batch: number, seq: number, seed: number) {
   const random = seededRandom(seed);
   const ids = Uint32Array.from({ length: batch * seq }, () => Math.floor(random() * config.vocab_size));
   const targets = Uint32Array.from({ length: batch * seq }, (_, i) => ((i + 1) % seq === 0 ? IGNORE_TARGET : ids[i + 1]));
@@ -94,25 +95,8 @@ async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: n
   // A window of 10 steps is queued without waiting and read back once (as the page and CLI train).
   const window = trainer.options.metricsEvery;
   const stepMs = (await timeMs(gpu, async () => void (await trainer.trainSteps(window)), Math.max(1, Math.ceil(steps / 2)), 1)) / window;
-  // Encoding cost of one step on the CPU: building the command buffers. They are submitted
-  // after the clock stops: on SwiftShader the GPU is these same two cores, and work started by
-  // an early submission would slow the encoding of the rest (no real GPU does that).
-  const encodeTimes: number[] = [];
-  for (let i = 0; i < 15; i++) {
-    const queue = gpu.device.queue;
-    const submit = queue.submit.bind(queue);
-    const held: GPUCommandBuffer[][] = [];
-    queue.submit = (buffers: Iterable<GPUCommandBuffer>) => void held.push([...buffers]);
-    const t0 = performance.now();
-    try {
-      target.forwardBackward();
-    } finally {
-      queue.submit = submit;
-    }
-    encodeTimes.push(performance.now() - t0);
-    for (const buffers of held) submit(buffers);
-    await queue.onSubmittedWorkDone();
-  }
+  // Encoding cost of one step on the CPU: building the command buffers.
+  const encodeTimes = await encodingTimes(gpu.device.queue, () => target.forwardBackward(), 15);
   const calls = await countDeviceCalls(gpu, async () => {
     for (let done = 0; done < 100; ) done += (await trainer.trainSteps(100 - done)).length;
   });
@@ -131,19 +115,12 @@ async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: n
  */
 export async function submissionTimes(gpu: Gpu, work: () => void): Promise<number[]> {
   const queue = gpu.device.queue;
-  const submit = queue.submit.bind(queue);
-  const held: GPUCommandBuffer[][] = [];
-  queue.submit = (buffers: Iterable<GPUCommandBuffer>) => void held.push([...buffers]);
-  try {
-    work();
-  } finally {
-    queue.submit = submit;
-  }
+  const held = holdSubmissions(queue, work);
   await queue.onSubmittedWorkDone();
   const times: number[] = [];
   for (const buffers of held) {
     const started = performance.now();
-    submit(buffers);
+    queue.submit(buffers);
     await queue.onSubmittedWorkDone();
     times.push(performance.now() - started);
   }

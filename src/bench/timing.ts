@@ -35,3 +35,36 @@ export async function timeSideBySide(
   }
   return { oursMs: median(oursAll), peerMs: median(peerAll), oursAll, peerAll };
 }
+
+/**
+ * Runs `work` with queue.submit held back: returns the command buffers of each submission it
+ * made, in order, for the caller to submit (and time) as it likes. Buffer writes `work` makes
+ * still reach the queue at once.
+ */
+export function holdSubmissions(queue: GPUQueue, work: () => void): GPUCommandBuffer[][] {
+  const submit = queue.submit;
+  const held: GPUCommandBuffer[][] = [];
+  queue.submit = (buffers: Iterable<GPUCommandBuffer>) => void held.push([...buffers]);
+  try {
+    work();
+  } finally {
+    queue.submit = submit;
+  }
+  return held;
+}
+
+/**
+ * Main-thread time to encode `work`'s command buffers, `reps` times: the submissions are held
+ * until the clock stops (on a CPU "GPU" the work they start would slow the encoding of the rest).
+ */
+export async function encodingTimes(queue: GPUQueue, work: () => void, reps: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const started = performance.now();
+    const held = holdSubmissions(queue, work);
+    times.push(performance.now() - started);
+    for (const buffers of held) queue.submit(buffers);
+    await queue.onSubmittedWorkDone();
+  }
+  return times;
+}
