@@ -101,11 +101,12 @@ export class LoRALinear {
     const forwardBase = [await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), ...baseAndLoRA];
     const dB = await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling });
     const dH = await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling });
-    const dXbase = await mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0 });
-    // dX = dY·W + dH·A in one dispatch where the shapes allow (no dropout: dH·A goes to X itself).
-    const dXfused = lowRankFusable({ k: outDim, n: inDim, r: rank, transB: false })
-      ? await mm('dX=dYW+dHA', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: full.accumulateGradInput ? 1 : 0, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })
-      : null;
+    const dXbeta = full.accumulateGradInput ? 1 : 0;
+    const dXbase = () => mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta });
+    // dX = dY·W + dH·A in one dispatch where the shapes allow (without dropout, dH·A goes to X itself).
+    const dXwithLoRA = async () => lowRankFusable({ k: outDim, n: inDim, r: rank, transB: false })
+      ? [await mm('dX=dYW+dHA', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })]
+      : [await dXbase(), await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })];
     let forwardTrain = forwardBase;
     let backward: Dispatch[];
     const dropoutPasses: DropoutPass[] = [];
@@ -120,13 +121,13 @@ export class LoRALinear {
       backward = [
         dB, dH,
         await mm('dA=dHtX~', { c: gradA, a: gradHidden, b: xDrop, m: rank, n: inDim, k: tokens, transA: true }),
-        ...(full.needsGradInput ? [dXbase, await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }), dropGrad.dispatch] : []),
+        ...(full.needsGradInput ? [await dXbase(), await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }), dropGrad.dispatch] : []),
       ];
     } else {
       backward = [
         dB, dH,
         await mm('dA=dHtX', { c: gradA, a: gradHidden, b: x, m: rank, n: inDim, k: tokens, transA: true }),
-        ...(full.needsGradInput ? (dXfused ? [dXfused] : [dXbase, await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })]) : []),
+        ...(full.needsGradInput ? await dXwithLoRA() : []),
       ];
     }
     const passes = {
