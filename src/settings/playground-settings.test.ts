@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, settingsErrors, settingsFromQuery, settingsToQuery } from './playground-settings.ts';
+import { DEFAULT_SETTINGS, settingsErrors, settingsFromQuery, settingsToQuery, trainerSettings } from './playground-settings.ts';
 
 const ctx = { maxRank: 64, layers: 2, context: 64 };
 
 describe('page settings', () => {
   it('round trip through the URL', () => {
-    const s = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, rank: 16, alpha: 32, targets: ['q_proj' as const, 'v_proj' as const], rslora: true, lr: 0.005 };
+    const s = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, rank: 16, alpha: 32, targets: ['q_proj' as const, 'v_proj' as const], rslora: true, lr: 0.005, optimizer: 'sgd' as const, maxGradNorm: 0 };
     expect(settingsFromQuery(settingsToQuery(s))).toEqual({ settings: s, problems: [] });
   });
 
@@ -19,6 +19,16 @@ describe('page settings', () => {
       "alpha must be a number ≥ 1 and ≤ 128, got 'abc'",
       "targets 'qkv' must be all-linear or names from q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj",
     ]);
+  });
+
+  it('a bad optimizer or clipping value in a link is named and left at its default; clipping 0 means none', () => {
+    const { settings, problems } = settingsFromQuery('optimizer=adam&maxGradNorm=-1&lr=10');
+    expect(settings.optimizer).toBe('adamw');
+    expect(settings.maxGradNorm).toBe(DEFAULT_SETTINGS.maxGradNorm);
+    expect(settings.lr).toBe(10);
+    expect(problems).toEqual(["optimizer 'adam' is not one of adamw, sgd", 'max-grad-norm must be ≥ 0 and ≤ 1000, got -1']);
+    expect(trainerSettings({ ...settings, maxGradNorm: 0 }).maxGradNorm).toBeNull();
+    expect(settingsErrors({ ...DEFAULT_SETTINGS, maxGradNorm: -2 }, ctx).maxGradNorm).toBe('max-grad-norm must be ≥ 0 and ≤ 1000, got -2');
   });
 
   it('names every invalid field with its reason', () => {
