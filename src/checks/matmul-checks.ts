@@ -1,13 +1,14 @@
 // matmul against matmulReference in all layouts, both implementations, on ragged shapes.
 import { createTensor, readTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
-import { createMatmul, planMatmul, type MatmulVariant } from '../gpu/kernels/matmul.ts';
+import { block8Supports, createMatmul, planMatmul, type MatmulVariant } from '../gpu/kernels/matmul.ts';
 import { matmulReference } from '../reference/matmul.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { resultOf, type KernelCheck } from './check.ts';
 
 // (M, N, K): every awkward size appears in every position; the aligned ones exercise the vec4
-// path and the skinny ones (a LoRA rank as M or N) the narrow workgroups.
+// path and the skinny ones (a LoRA rank as M or N) the narrow workgroups. The block-8 kernel runs
+// every shape of the layouts it computes, tiny ones included (its blocks clamp at the edges).
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 3, 17], [3, 17, 33], [17, 33, 65], [33, 65, 130], [65, 130, 1], [130, 1, 3],
   [130, 130, 130], [64, 64, 64], [4, 128, 8], [128, 4, 64], [8, 12, 132], [132, 68, 20], [12, 8, 256],
@@ -25,7 +26,9 @@ export function matmulChecks(): KernelCheck[] {
   SHAPES.forEach(([m, n, k], shapeIndex) => {
     for (const layout of LAYOUTS) {
       const spec = { m, n, k, transA: layout.transA, transB: layout.transB };
-      const variants: MatmulVariant[] = planMatmul(spec).family === 'matmulVec4' ? ['scalar', 'vec4'] : ['scalar'];
+      const variants: MatmulVariant[] = ['scalar'];
+      if (vec4Fits(spec)) variants.push('vec4');
+      if (block8Supports(spec)) variants.push('block8');
       for (const variant of variants) {
         // Every third shape also checks alpha and accumulation into C (beta = 1).
         const accumulate = shapeIndex % 3 === 0;
@@ -58,25 +61,38 @@ export function matmulChecks(): KernelCheck[] {
     [1, 1, 4, 4, 1, true], [17, 33, 20, 4, 1, true], [130, 65, 64, 8, 0.5, true], [5, 130, 132, 12, 1, true],
     [1, 4, 4, 4, 1, false], [17, 36, 20, 4, 1, false], [130, 64, 64, 8, 0.5, false], [5, 132, 132, 12, 1, false],
   ];
+  // The block-8 kernel takes dX's rank-r term on any shape: ragged N, K and r too.
+  fusedCases.push([3, 33, 17, 3, 1, false], [130, 67, 65, 5, 0.5, false]);
   for (const [m, n, k, r, alpha, transB] of fusedCases) {
     const beta = m === 130 ? 1 : 0;
-    const name = `matmul ${transB ? 'Y=XWt+sHBt' : 'dX=dYW+sdHA'} vec4 M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha} β=1` : ''}`;
-    checks.push({
-      name,
-      async run(gpu) {
-        const random = seededRandom(m * 31 + r);
-        const [x, w, h, bLow, y0] = [uniformArray(random, m * k), uniformArray(random, n * k), uniformArray(random, m * r), uniformArray(random, n * r), uniformArray(random, m * n)];
-        const scale = 1.75;
-        const t = { x: await createTensor(gpu, 'check.X', [m * k], x), w: await createTensor(gpu, 'check.W', [n * k], w), h: await createTensor(gpu, 'check.H', [m * r], h), b: await createTensor(gpu, 'check.B', [n * r], bLow), y: await createTensor(gpu, 'check.Y', [m * n], y0) };
-        const dispatch = await createMatmul(gpu, { label: 'check.fused', a: t.x, b: t.w, c: t.y, m, n, k, transB, alpha, beta, lowRank: { h: t.h, b: t.b, r, scale } });
-        submitDispatches(gpu, name, [dispatch]);
-        const got = await readTensor(gpu, t.y);
-        for (const tensor of Object.values(t)) tensor.buffer.destroy();
-        const base = matmulReference({ a: x, b: w, c: y0, m, n, k, transB, alpha, beta });
-        const low = matmulReference({ a: h, b: bLow, m, n, k: r, transB, alpha: scale });
-        return resultOf(name, { Y: { got, ref: base.map((v, i) => v + low[i]) } });
-      },
-    });
+    const aligned = k % 4 === 0 && r % 4 === 0 && (transB || n % 4 === 0);
+    for (const variant of [...(aligned ? ['vec4' as const] : []), ...(transB ? [] : ['block8' as const])]) {
+      const name = `matmul ${transB ? 'Y=XWt+sHBt' : 'dX=dYW+sdHA'} ${variant} M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha} β=1` : ''}`;
+      checks.push({
+        name,
+        async run(gpu) {
+          const random = seededRandom(m * 31 + r);
+          const [x, w, h, bLow, y0] = [uniformArray(random, m * k), uniformArray(random, n * k), uniformArray(random, m * r), uniformArray(random, n * r), uniformArray(random, m * n)];
+          const scale = 1.75;
+          const t = { x: await createTensor(gpu, 'check.X', [m * k], x), w: await createTensor(gpu, 'check.W', [n * k], w), h: await createTensor(gpu, 'check.H', [m * r], h), b: await createTensor(gpu, 'check.B', [n * r], bLow), y: await createTensor(gpu, 'check.Y', [m * n], y0) };
+          const dispatch = await createMatmul(gpu, { label: 'check.fused', a: t.x, b: t.w, c: t.y, m, n, k, transB, alpha, beta, lowRank: { h: t.h, b: t.b, r, scale } }, variant);
+          submitDispatches(gpu, name, [dispatch]);
+          const got = await readTensor(gpu, t.y);
+          for (const tensor of Object.values(t)) tensor.buffer.destroy();
+          const base = matmulReference({ a: x, b: w, c: y0, m, n, k, transB, alpha, beta });
+          const low = matmulReference({ a: h, b: bLow, m, n, k: r, transB, alpha: scale });
+          return resultOf(name, { Y: { got, ref: base.map((v, i) => v + low[i]) } });
+        },
+      });
+    }
   }
   return checks;
+}
+
+function vec4Fits(spec: Parameters<typeof planMatmul>[0]): boolean {
+  try {
+    return planMatmul(spec, 'vec4').family === 'matmulVec4';
+  } catch {
+    return false;
+  }
 }

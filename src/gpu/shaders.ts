@@ -1,5 +1,7 @@
 // WGSL sources by kernel family. Vite (and vitest) inline them with `?raw`; the Node CLI gets
-// the same through bin/wgsl-loader.mjs.
+// the same through bin/wgsl-loader.mjs. The block-8 matmul is written out by a generator (its
+// 8×8 block unrolled), so its source comes from TypeScript.
+import { MATMUL_BLOCK8_WGSL } from './kernels/matmul-block8-source.ts';
 import adamw from '../../shaders/adamw.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
 import crossEntropy from '../../shaders/cross_entropy.wgsl?raw';
@@ -21,6 +23,6 @@ import swiglu from '../../shaders/swiglu.wgsl?raw';
 // WGSL has no includes: kernels that hash get the shared mixer prepended.
 export const SHADERS = {
   adamw, attention, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
-  matmul, matmulVec4, merge, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
+  matmul, matmulVec4, matmulBlock8: MATMUL_BLOCK8_WGSL, merge, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
 } as const;
 export type KernelFamily = keyof typeof SHADERS;

@@ -1,0 +1,120 @@
+// WGSL source of the block-8 matmul (family 'matmulBlock8'), written out by this generator because
+// WGSL has neither templates nor loop unrolling. C = alpha · op(A) · op(B) + beta · C for the
+// layouts whose B is read along its rows, any shape (no alignment needed):
+//   nn: dX = dY·W   A (M, K),  B (K, N)
+//   tn: dW = dYᵀ·X  A (K, M),  B (K, N)
+//   nnLowRank: dX = dY·W + s·dH·A, nn plus a rank-r term (LoRA's dX in one dispatch): dH (M, r), A (r, N)
+// Each invocation computes an 8×8 block of C: 8 consecutive rows, and 8 columns strided by the
+// workgroup's width (col0 + j·kWgX). Neighbouring invocations therefore read neighbouring floats
+// of B (one vector load on SwiftShader's 4-wide lanes, a coalesced load on a GPU) and the same
+// float of A (one broadcast), and every value loaded is used 8 times. The 64 accumulators are 16
+// named vec4s and k is unrolled by 4: on SwiftShader an array indexed in a loop, or a block passed
+// through a pointer, stays in memory and runs 2–3× slower (measured while writing this).
+// Rows and columns past the edge are clamped to the last one: computed, never written.
+
+const ROWS = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** One step of k: acc[i] += op(A)[row i, p] · op(B)[p, block's columns], for the 8 rows. */
+function kStep(p: string, aAt: (row: number, p: string) => string, bName = 'b', bScale = ''): string {
+  const cols = (h: number) => [0, 1, 2, 3].map((j) => `${bName}[o + c${4 * h + j}]`).join(', ');
+  const lines = [
+    `    { let o = (${p}) * n;`,
+    `      let bLo = ${bScale}vec4f(${cols(0)});`,
+    `      let bHi = ${bScale}vec4f(${cols(1)});`,
+  ];
+  for (const i of ROWS) {
+    lines.push(`      { let x = vec4f(${aAt(i, p)}); lo${i} = fma(x, bLo, lo${i}); hi${i} = fma(x, bHi, hi${i}); }`);
+  }
+  lines.push('    }');
+  return lines.join('\n');
+}
+
+function entryPoint(name: string, layout: 'nn' | 'tn', lowRank: boolean): string {
+  // op(A)[row i, p]: nn reads row i of A (M, K) (aRow{i} = its offset), tn column i of A (K, M).
+  const aAt = layout === 'nn' ? (i: number, p: string) => `a[aRow${i} + ${p}]` : (i: number, p: string) => `a[(${p}) * m + r${i}]`;
+  const rowSetup = ROWS.map((i) =>
+    layout === 'nn' ? `  let aRow${i} = min(row0 + ${i}u, m - 1u) * k;` : `  let r${i} = min(row0 + ${i}u, m - 1u);`,
+  );
+  const lowRankLoop = lowRank
+    ? [
+        '  // + s·dH·A: r more steps of the same outer product, from the low-rank pair.',
+        '  let r = params.r;',
+        ...ROWS.map((i) => `  let hRow${i} = min(row0 + ${i}u, m - 1u) * r;`),
+        '  for (var q = 0u; q < r; q++) {',
+        kStep('q', (i, q) => `lowA[hRow${i} + ${q}]`, 'lowB', 'params.lowRankScale * '),
+        '  }',
+      ]
+    : [];
+  return [
+    '@compute @workgroup_size(kWgX, kWgY)',
+    `fn ${name}(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {`,
+    '  let m = params.m;',
+    '  let n = params.n;',
+    '  let k = params.k;',
+    '  let row0 = (wid.y * kWgY + lid.y) * 8u;',
+    '  let col0 = wid.x * kWgX * 8u + lid.x;',
+    '  if (row0 >= m || col0 >= n) { return; }',
+    ...ROWS.map((j) => `  let c${j} = min(col0 + ${j}u * kWgX, n - 1u);`),
+    ...rowSetup,
+    ...ROWS.map((i) => `  var lo${i} = vec4f(); var hi${i} = vec4f();`),
+    '  var p = 0u;',
+    '  for (; p + 4u <= k; p += 4u) {',
+    ...[0, 1, 2, 3].map((u) => kStep(`p + ${u}u`, aAt)),
+    '  }',
+    '  for (; p < k; p++) {',
+    kStep('p', aAt),
+    '  }',
+    ...ROWS.map((i) => `  lo${i} *= params.alpha; hi${i} *= params.alpha;`),
+    ...lowRankLoop,
+    ...ROWS.map((i) => `  storeRow(row0 + ${i}u, col0, lo${i}, hi${i});`),
+    '}',
+  ].join('\n');
+}
+
+const HEADER = `
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  alpha: f32,
+  beta: f32,  // 0 overwrites C (C is never read)
+  r: u32,              // nnLowRank only: the rank of the added term
+  lowRankScale: f32,   // nnLowRank only: s
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;     // nn: (M, K); tn: (K, M)
+@group(0) @binding(2) var<storage, read> b: array<f32>;     // (K, N)
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;  // (M, N)
+@group(0) @binding(4) var<storage, read> lowA: array<f32>;  // dH (M, r)
+@group(0) @binding(5) var<storage, read> lowB: array<f32>;  // A (r, N)
+
+override kWgX: u32 = 8;  // invocations along N (8 strided columns each)
+override kWgY: u32 = 8;  // invocations along M (8 rows each)
+
+// Row \`row\` of the block: columns col0 + j·kWgX, j = 0..3 in lo and 4..7 in hi.
+fn storeRow(row: u32, col0: u32, lo: vec4f, hi: vec4f) {
+  if (row >= params.m) { return; }
+  let values = array<f32, 8>(lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+  for (var j = 0u; j < 8u; j++) {
+    let col = col0 + j * kWgX;
+    if (col >= params.n) { return; }
+    let index = row * params.n + col;
+    var value = values[j];
+    if (params.beta != 0.0) { value = fma(params.beta, c[index], value); }
+    c[index] = value;
+  }
+}
+`;
+
+export const MATMUL_BLOCK8_WGSL = [
+  `// matmul block-8: generated by src/gpu/kernels/matmul-block8-source.ts (see there for the layout).`,
+  HEADER,
+  entryPoint('nn', 'nn', false),
+  entryPoint('nnLowRank', 'nn', true),
+  entryPoint('tn', 'tn', false),
+  '',
+].join('\n');
+
+/** How many rows and columns of C one invocation computes. */
+export const BLOCK8 = 8;
