@@ -28,13 +28,16 @@ lines.push(`LoRA's promises — \`lora-playground bench-promises\` (part of \`np
 lines.push('');
 lines.push('| ratio | measured | goal | what it means |');
 lines.push('| --- | ---: | --- | --- |');
+const bytes = (n) => `${n.toLocaleString('en-US')} B`;
+const withoutCopies = promises.without_rollback_copies;
+const copies = (run) => `${bytes(run.rollbackBytes)} of it the trainer's two rollback copies`;
 const meaning = {
   step_time_lora_over_full: 'a LoRA training step of the whole model against full fine-tuning',
-  gpu_bytes_lora_over_full: `GPU bytes for training: LoRA ${b.lora_r8_all_linear.bytes.toLocaleString('en-US')} B, full ${b.full.bytes.toLocaleString('en-US')} B (activations dominate this tiny model)`,
+  gpu_bytes_lora_over_full: `GPU bytes for training: LoRA ${bytes(b.lora_r8_all_linear.bytes)}, full ${bytes(b.full.bytes)} (${copies(b.full)}); without the copies (what PyTorch + AdamW holds) ${withoutCopies.gpu_bytes_lora_over_full.toFixed(3)}. Activations dominate this tiny model`,
   forward_merged_over_base: 'inference after merging costs what the base costs',
   forward_unmerged_over_base: 'inference with the adapter unmerged',
   teacher_step_time_lora_over_full: 'one d×d layer: LoRA step against full step',
-  teacher_gpu_bytes_lora_over_full: `one d×d layer: LoRA ${promises.teacher.lora.bytes.toLocaleString('en-US')} B, full ${promises.teacher.full.bytes.toLocaleString('en-US')} B`,
+  teacher_gpu_bytes_lora_over_full: `one d×d layer, trained by the same Trainer: LoRA ${bytes(promises.teacher.lora.bytes)}, full ${bytes(promises.teacher.full.bytes)} (${copies(promises.teacher.full)}); without the copies ${withoutCopies.teacher_gpu_bytes_lora_over_full.toFixed(3)}`,
 };
 for (const [name, r] of Object.entries(promises.ratios)) {
   const limit = Number(r.goal.replace(/[^\d.]/g, ''));

@@ -38,7 +38,13 @@ export interface LoRALinearIO {
   input: GpuTensor; // X  (N, in)
   output: GpuTensor; // Y  (N, out)
   gradOutput: GpuTensor; // dY (N, out)
-  gradInput: GpuTensor; // dX (N, in)
+  gradInput: GpuTensor | null; // dX (N, in); null when nothing needs it (needsGradInput false)
+}
+
+/** dX's buffer, for a layer whose backward computes it. */
+export function gradInputOf(io: LoRALinearIO, label: string): GpuTensor {
+  if (!io.gradInput) throw new Error(`${label}: dX is computed, so the layer needs a gradInput buffer`);
+  return io.gradInput;
 }
 
 export class LoRALinear {
@@ -86,9 +92,11 @@ export class LoRALinear {
       input: io?.input ?? (await createTensor(gpu, `${label}.X`, [tokens, inDim])),
       output: io?.output ?? (await createTensor(gpu, `${label}.Y`, [tokens, outDim])),
       gradOutput: io?.gradOutput ?? (await createTensor(gpu, `${label}.dY`, [tokens, outDim])),
-      gradInput: io?.gradInput ?? (await createTensor(gpu, `${label}.dX`, [tokens, inDim])),
+      // Not allocated when the input is data: nothing reads dX then.
+      gradInput: io?.gradInput ?? (full.needsGradInput ? await createTensor(gpu, `${label}.dX`, [tokens, inDim]) : null),
     };
-    const { input: x, output: y, gradOutput: dy, gradInput: dx } = allIo;
+    const { input: x, output: y, gradOutput: dy } = allIo;
+    const dx = () => gradInputOf(allIo, label);
     const mm = (name: string, spec: Omit<Parameters<typeof createMatmul>[1], 'label'>) =>
       createMatmul(gpu, { label: `${label}.${name}`, ...spec });
 
@@ -102,26 +110,31 @@ export class LoRALinear {
     const dB = await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling });
     const dH = await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling });
     const dXbeta = full.accumulateGradInput ? 1 : 0;
-    const dXbase = () => mm('dX=dYW', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta });
+    const dXbase = () => mm('dX=dYW', { c: dx(), a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta });
     // dX = dY·W + dH·A in one dispatch where the shapes allow (without dropout, dH·A goes to X itself).
     const dXwithLoRA = async () => lowRankFusable({ m: tokens, k: outDim, n: inDim, r: rank, transB: false })
-      ? [await mm('dX=dYW+dHA', { c: dx, a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })]
-      : [await dXbase(), await mm('dX+=dHA', { c: dx, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })];
+      ? [await mm('dX=dYW+dHA', { c: dx(), a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })]
+      : [await dXbase(), await mm('dX+=dHA', { c: dx(), a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })];
     let forwardTrain = forwardBase;
     let backward: Dispatch[];
     const dropoutPasses: DropoutPass[] = [];
     if (full.dropout > 0) {
       const xDrop = await createTensor(gpu, `${label}.Xdrop`, [tokens, inDim]); // X̃ (N, in)
-      const gradXDrop = await createTensor(gpu, `${label}.dXdrop`, [tokens, inDim]); // dH·A before the mask (N, in)
       const n = tokens * inDim;
       const dropX = await createDropout(gpu, { label: `${label}.dropout`, x, y: xDrop, n, p: full.dropout, accumulate: false });
-      const dropGrad = await createDropout(gpu, { label: `${label}.dropout.bw`, x: gradXDrop, y: dx, n, p: full.dropout, accumulate: true });
-      dropoutPasses.push(dropX, dropGrad);
+      dropoutPasses.push(dropX);
+      // dX gains dropout(dH·A) with the forward's mask: dH·A goes to dXdrop (N, in) first.
+      const gradInputPasses = async () => {
+        const gradXDrop = await createTensor(gpu, `${label}.dXdrop`, [tokens, inDim]);
+        const dropGrad = await createDropout(gpu, { label: `${label}.dropout.bw`, x: gradXDrop, y: dx(), n, p: full.dropout, accumulate: true });
+        dropoutPasses.push(dropGrad);
+        return [await dXbase(), await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }), dropGrad.dispatch];
+      };
       forwardTrain = [dropX.dispatch, await mm('H=X~At', { c: hidden, a: xDrop, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), ...baseAndLoRA];
       backward = [
         dB, dH,
         await mm('dA=dHtX~', { c: gradA, a: gradHidden, b: xDrop, m: rank, n: inDim, k: tokens, transA: true }),
-        ...(full.needsGradInput ? [await dXbase(), await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }), dropGrad.dispatch] : []),
+        ...(full.needsGradInput ? await gradInputPasses() : []),
       ];
     } else {
       backward = [

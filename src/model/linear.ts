@@ -6,7 +6,7 @@ import { createTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/dispatch.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
-import { LoRALinear, type LoRALinearIO } from '../lora/lora-linear.ts';
+import { gradInputOf, LoRALinear, type LoRALinearIO } from '../lora/lora-linear.ts';
 
 export type LinearMode = 'frozen' | 'full' | 'lora';
 
@@ -84,7 +84,7 @@ export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelL
   const gradWeight = s.mode === 'full' ? await createTensor(gpu, `${s.path}.weight.grad`, [outDim, inDim]) : null;
   const forward = [await createMatmul(gpu, { label: `${s.path}.Y=XWt`, c: io.output, a: io.input, b: weight, m: tokens, n: outDim, k: inDim, transB: true })];
   const backward = s.needsGradInput === false ? [] : [
-    await createMatmul(gpu, { label: `${s.path}.dX=dYW`, c: io.gradInput, a: io.gradOutput, b: weight, m: tokens, n: inDim, k: outDim, beta: s.accumulateGradInput ? 1 : 0 }),
+    await createMatmul(gpu, { label: `${s.path}.dX=dYW`, c: gradInputOf(io, s.path), a: io.gradOutput, b: weight, m: tokens, n: inDim, k: outDim, beta: s.accumulateGradInput ? 1 : 0 }),
   ];
   if (gradWeight) {
     backward.push(await createMatmul(gpu, { label: `${s.path}.dW=dYtX`, c: gradWeight, a: io.gradOutput, b: io.input, m: outDim, n: inDim, k: tokens, transA: true }));

@@ -93,7 +93,9 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
       add('activations', `${path}.dH`, T * r);
       if ((settings.dropout ?? 0) > 0) {
         add('activations', `${path}.Xdrop`, T * inDim);
-        add('activations', `${path}.dXdrop`, T * inDim);
+        // Layer 0's q/k/v compute no dX when the embedding is frozen (as LlamaModel builds them).
+        const computesGradInput = l > 0 || !['q_proj', 'k_proj', 'v_proj'].includes(module);
+        if (computesGradInput) add('activations', `${path}.dXdrop`, T * inDim);
       }
       trainableNumels.push(r * inDim, outDim * r);
     }

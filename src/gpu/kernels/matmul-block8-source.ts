@@ -1,8 +1,9 @@
 // WGSL source of the block-8 matmul (family 'matmulBlock8'), written out by this generator because
-// WGSL has neither templates nor loop unrolling. C = alpha · op(A) · op(B) + beta · C for the
-// layouts whose B is read along its rows, any shape (no alignment needed):
+// WGSL has neither templates nor loop unrolling. C = alpha · op(A) · op(B) + beta · C, any shape
+// (no alignment needed):
 //   nn: dX = dY·W   A (M, K),  B (K, N)
 //   tn: dW = dYᵀ·X  A (K, M),  B (K, N)
+//   nt: Y  = X·Wᵀ   A (M, K),  B (N, K), through workgroup memory (see ntEntryPoint)
 //   nnLowRank: dX = dY·W + s·dH·A, nn plus a rank-r term (LoRA's dX in one dispatch): dH (M, r), A (r, N)
 // Each invocation computes an 8×8 block of C: 8 consecutive rows, and 8 columns strided by the
 // workgroup's width (col0 + j·kWgX). Neighbouring invocations therefore read neighbouring floats
@@ -14,11 +15,14 @@
 
 const ROWS = [0, 1, 2, 3, 4, 5, 6, 7];
 
-/** One step of k: acc[i] += op(A)[row i, p] · op(B)[p, block's columns], for the 8 rows. */
-function kStep(p: string, aAt: (row: number, p: string) => string, bName = 'b', bScale = ''): string {
-  const cols = (h: number) => [0, 1, 2, 3].map((j) => `${bName}[o + c${4 * h + j}]`).join(', ');
+/**
+ * One step of k: acc[i] += op(A)[row i, p] · op(B)[p, block's columns], for the 8 rows. op(B)'s
+ * row p starts at `rowStart(p)` in `bName`; `col(j)` is the block's column j within that row.
+ */
+function kStep(p: string, aAt: (row: number, p: string) => string, bName = 'b', bScale = '', rowStart = (q: string) => `(${q}) * n`, col = (j: number) => `c${j}`): string {
+  const cols = (h: number) => [0, 1, 2, 3].map((j) => `${bName}[o + ${col(4 * h + j)}]`).join(', ');
   const lines = [
-    `    { let o = (${p}) * n;`,
+    `    { let o = ${rowStart(p)};`,
     `      let bLo = ${bScale}vec4f(${cols(0)});`,
     `      let bHi = ${bScale}vec4f(${cols(1)});`,
   ];
@@ -71,6 +75,50 @@ function entryPoint(name: string, layout: 'nn' | 'tn', lowRank: boolean): string
   ].join('\n');
 }
 
+/**
+ * nt: Y = X·Wᵀ, A (M, K), B (N, K). B's rows are the block's columns, so neighbouring invocations
+ * would read floats K apart. Each workgroup (8×8, fixed) first copies its 64 rows of B, kTileK
+ * values of k at a time, into workgroup memory transposed (neighbouring invocations read
+ * neighbouring k), then runs the same 8×8 blocks from there. The two barriers per tile cost more
+ * than they save on small shapes, so the planner keeps this for large ones.
+ */
+function ntEntryPoint(): string {
+  const fromTile = (p: string) => kStep(p, (i, q) => `a[aRow${i} + k0 + ${q}]`, 'tileB', '', (q) => `(${q}) * 64u + lid.x`, (j) => `${j * 8}u`);
+  return [
+    '@compute @workgroup_size(8, 8)',
+    'fn nt(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {',
+    '  let m = params.m;',
+    '  let n = params.n;',
+    '  let k = params.k;',
+    '  let row0 = (wid.y * 8u + lid.y) * 8u;',
+    '  let firstRowOfB = wid.x * 64u;',
+    '  let col0 = firstRowOfB + lid.x;',
+    '  // No early return: every invocation takes part in loading the tiles and in the barriers.',
+    ...ROWS.map((i) => `  let aRow${i} = min(row0 + ${i}u, m - 1u) * k;`),
+    ...ROWS.map((i) => `  var lo${i} = vec4f(); var hi${i} = vec4f();`),
+    '  for (var k0 = 0u; k0 < k; k0 += kTileK) {',
+    '    for (var t = li; t < kTileK * 64u; t += 64u) {',
+    '      let row = t / kTileK;',
+    '      let kk = t % kTileK;',
+    '      tileB[kk * 64u + row] = b[min(firstRowOfB + row, n - 1u) * k + min(k0 + kk, k - 1u)];',
+    '    }',
+    '    workgroupBarrier();',
+    '    let steps = min(kTileK, k - k0);',
+    '    var p = 0u;',
+    '    for (; p + 4u <= steps; p += 4u) {',
+    ...[0, 1, 2, 3].map((u) => fromTile(`p + ${u}u`)),
+    '    }',
+    '    for (; p < steps; p++) {',
+    fromTile('p'),
+    '    }',
+    '    workgroupBarrier();',
+    '  }',
+    ...ROWS.map((i) => `  lo${i} *= params.alpha; hi${i} *= params.alpha;`),
+    ...ROWS.map((i) => `  storeRow(row0 + ${i}u, col0, lo${i}, hi${i});`),
+    '}',
+  ].join('\n');
+}
+
 const HEADER = `
 struct Params {
   m: u32,
@@ -89,8 +137,11 @@ struct Params {
 @group(0) @binding(4) var<storage, read> lowA: array<f32>;  // dH (M, r)
 @group(0) @binding(5) var<storage, read> lowB: array<f32>;  // A (r, N)
 
-override kWgX: u32 = 8;  // invocations along N (8 strided columns each)
-override kWgY: u32 = 8;  // invocations along M (8 rows each)
+override kWgX: u32 = 8;  // invocations along N (8 strided columns each); nt: 8
+override kWgY: u32 = 8;  // invocations along M (8 rows each); nt: 8
+
+const kTileK = 64u;  // nt: values of k per tile of B in workgroup memory
+var<workgroup> tileB: array<f32, 4096>;  // nt: (kTileK, 64), the workgroup's 64 rows of B transposed
 
 // Row \`row\` of the block: columns col0 + j·kWgX, j = 0..3 in lo and 4..7 in hi.
 fn storeRow(row: u32, col0: u32, lo: vec4f, hi: vec4f) {
@@ -113,6 +164,7 @@ export const MATMUL_BLOCK8_WGSL = [
   entryPoint('nn', 'nn', false),
   entryPoint('nnLowRank', 'nn', true),
   entryPoint('tn', 'tn', false),
+  ntEntryPoint(),
   '',
 ].join('\n');
 

@@ -32,8 +32,8 @@ export interface MatmulSpec {
  * without transB) are multiples of 4.
  */
 export function lowRankFusable(s: { m: number; k: number; n: number; r: number; transB: boolean }, variant: MatmulVariant = 'auto'): boolean {
-  if (variant === 'scalar') return false;
-  if (planMatmul(s, variant).family === 'matmulBlock8') return true;
+  if (variant === 'scalar' || (variant === 'block8' && s.transB)) return false;
+  if (!s.transB && planMatmul(s, variant).family === 'matmulBlock8') return true;
   return s.k % 4 === 0 && s.r % 4 === 0 && (s.transB || s.n % 4 === 0);
 }
 
@@ -60,9 +60,9 @@ function vec4EntryPoint(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB
   return null;
 }
 
-/** Whether the block-8 kernel computes this layout (it reads B along its rows: no transB). */
-export function block8Supports(s: Pick<MatmulSpec, 'transB'>): boolean {
-  return !s.transB;
+/** Whether the block-8 kernel computes this layout (nn, tn, and nt without transA). */
+export function block8Supports(s: Pick<MatmulSpec, 'transA' | 'transB'>): boolean {
+  return !(s.transA && s.transB);
 }
 
 /**
@@ -71,11 +71,16 @@ export function block8Supports(s: Pick<MatmulSpec, 'transB'>): boolean {
  * On SwiftShader it runs dY·W and dYᵀ·X 2–2.5× faster than the vec4 kernel from 256³ up, and
  * about 2× faster on the bundled model's shapes (M = 512 tokens, N and K of 32–176).
  */
-function block8Chosen(s: Pick<MatmulSpec, 'm' | 'n' | 'transB'>): boolean {
-  return block8Supports(s) && s.n >= 32 && s.m >= 8;
+function block8Chosen(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>): boolean {
+  if (!block8Supports(s)) return false;
+  // nt stages B through workgroup memory: its barriers pay off from 256 on each side (2.8 against
+  // 1.5 GFLOP/s at 1024³, slower than the vec4 kernel at 512×64×64).
+  if (s.transB) return s.m >= 256 && s.n >= 256 && s.k >= 256;
+  return s.n >= 32 && s.m >= 8;
 }
 
-function planBlock8(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA'>): MatmulPlan {
+function planBlock8(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB'>): MatmulPlan {
+  if (spec.transB) return { family: 'matmulBlock8', entryPoint: 'nt', wgX: 8, wgY: 8, tileN: 64, tileM: 64 };
   // Columns are strided by the workgroup's width, so it stays at least 4 wide (SwiftShader's lanes).
   const wgX = spec.n >= 64 ? 8 : 4;
   const wgY = Math.min(8, nextPow2(Math.ceil(spec.m / 8)));
@@ -88,7 +93,7 @@ function planBlock8(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA'>): MatmulPlan {
  * the long side instead, keeping the same number of invocations.
  */
 export function planMatmul(spec: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>, variant: MatmulVariant = 'auto'): MatmulPlan {
-  if (variant === 'block8' && !block8Supports(spec)) throw new ShapeError('matmul block8 computes no transB layout');
+  if (variant === 'block8' && !block8Supports(spec)) throw new ShapeError('matmul block8 computes no layout with both transA and transB');
   if (variant === 'block8' || (variant === 'auto' && block8Chosen(spec))) return planBlock8(spec);
   const entry = variant === 'scalar' ? null : vec4EntryPoint(spec);
   if (variant === 'vec4' && !entry) {
@@ -135,7 +140,8 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
     expectNumel(spec.label, 'H', low.h, m * low.r);
     expectNumel(spec.label, 'B', low.b, n * low.r);
   }
-  const plan = planMatmul(spec, variant);
+  // The fused forward (Y = X·Wᵀ + s·H·Bᵀ) exists in the vec4 kernel only.
+  const plan = planMatmul(spec, low && transB ? 'vec4' : variant);
   const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
   const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);
