@@ -27,13 +27,15 @@ export interface MatmulSpec {
 }
 
 /**
- * Whether op(A)·op(B) (no transA) can take a rank-r term in the same dispatch: the block-8 kernel
- * takes one on any shape it is chosen for (dX = dY·W), the vec4 kernel where K and r (and N
- * without transB) are multiples of 4.
+ * Whether op(A)·op(B) (no transA) can take a rank-r term in the same dispatch of the kernel it
+ * runs in: the block-8 kernel takes one for dX = dY·W on any shape, none for X·Wᵀ (a large X·Wᵀ
+ * then runs unfused, its base product in the faster block-8 kernel); the vec4 kernel where K and
+ * r (and N without transB) are multiples of 4.
  */
 export function lowRankFusable(s: { m: number; k: number; n: number; r: number; transB: boolean }, variant: MatmulVariant = 'auto'): boolean {
-  if (variant === 'scalar' || (variant === 'block8' && s.transB)) return false;
-  if (!s.transB && planMatmul(s, variant).family === 'matmulBlock8') return true;
+  if (variant === 'scalar') return false;
+  const family = planMatmul(s, variant).family;
+  if (family === 'matmulBlock8') return !s.transB;
   return s.k % 4 === 0 && s.r % 4 === 0 && (s.transB || s.n % 4 === 0);
 }
 
@@ -140,8 +142,7 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
     expectNumel(spec.label, 'H', low.h, m * low.r);
     expectNumel(spec.label, 'B', low.b, n * low.r);
   }
-  // The fused forward (Y = X·Wᵀ + s·H·Bᵀ) exists in the vec4 kernel only.
-  const plan = planMatmul(spec, low && transB ? 'vec4' : variant);
+  const plan = planMatmul(spec, variant);
   const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
   const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);
