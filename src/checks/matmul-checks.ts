@@ -1,7 +1,7 @@
 // matmul against matmulReference in all layouts, both implementations, on ragged shapes.
 import { createTensor, readTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
-import { block8Supports, createMatmul, planMatmul, type MatmulVariant } from '../gpu/kernels/matmul.ts';
+import { block8Supports, createMatmul, vec4Supports, type MatmulVariant } from '../gpu/kernels/matmul.ts';
 import { matmulReference } from '../reference/matmul.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { resultOf, type KernelCheck } from './check.ts';
@@ -27,7 +27,7 @@ export function matmulChecks(): KernelCheck[] {
     for (const layout of LAYOUTS) {
       const spec = { m, n, k, transA: layout.transA, transB: layout.transB };
       const variants: MatmulVariant[] = ['scalar'];
-      if (vec4Fits(spec)) variants.push('vec4');
+      if (vec4Supports(spec)) variants.push('vec4');
       if (block8Supports(spec)) variants.push('block8');
       for (const variant of variants) {
         // Every third shape also checks alpha and accumulation into C (beta = 1).
@@ -87,12 +87,4 @@ export function matmulChecks(): KernelCheck[] {
     }
   }
   return checks;
-}
-
-function vec4Fits(spec: Parameters<typeof planMatmul>[0]): boolean {
-  try {
-    return planMatmul(spec, 'vec4').family === 'matmulVec4';
-  } catch {
-    return false;
-  }
 }

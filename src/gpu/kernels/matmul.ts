@@ -1,6 +1,7 @@
 // matmul: C = alpha · op(A) · op(B) + beta · C. Three implementations of the same contract:
 // the block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes wide enough for its
-// 8×8 blocks; shaders/matmul_vec4.wgsl when the shapes allow vec4 loads; shaders/matmul.wgsl otherwise.
+// 8×8 blocks, and for X·Wᵀ from 256 on each side; shaders/matmul_vec4.wgsl when the shapes allow
+// vec4 loads; shaders/matmul.wgsl otherwise.
 import { createUniformBuffer, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
@@ -60,6 +61,11 @@ function vec4EntryPoint(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB
   if (!transA && !transB && k % 4 === 0 && n % 4 === 0) return 'nn';
   if (transA && !transB && m % 4 === 0 && n % 4 === 0) return 'tn';
   return null;
+}
+
+/** Whether the vec4 kernel computes this shape (its contiguous dimensions are multiples of 4). */
+export function vec4Supports(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>): boolean {
+  return vec4EntryPoint(s) !== null;
 }
 
 /** Whether the block-8 kernel computes this layout (nn, tn, and nt without transA). */
