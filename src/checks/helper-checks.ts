@@ -20,6 +20,8 @@ import { seededRandom, uniformArray } from '../util/random.ts';
 import { assertion, resultOf, type KernelCheck } from './check.ts';
 
 const LENGTHS = [1, 3, 17, 33, 65, 130, 1000, 70_001];
+/** The sum's edges: one workgroup exactly full, one value over (two passes), more workgroups than its cap. */
+const REDUCE_LENGTHS = [4096, 4097, 300_007];
 
 export function helperChecks(): KernelCheck[] {
   const checks: KernelCheck[] = [];
@@ -40,6 +42,22 @@ export function helperChecks(): KernelCheck[] {
     });
   }
 
+  for (const n of [...LENGTHS, ...REDUCE_LENGTHS]) {
+    checks.push({
+      name: `sum of squares n=${n}`,
+      async run(gpu) {
+        const x = uniformArray(seededRandom(n + 1), n);
+        const tx = await createTensor(gpu, 'check.x', [n], x);
+        const out = await createTensor(gpu, 'check.norms', [3]);
+        const reduce = await createSumSquares(gpu, { label: 'check.sumsq', x: tx, n, out, outIndex: 2 });
+        submitDispatches(gpu, this.name, reduce.dispatches);
+        const got = await readTensor(gpu, out);
+        reduce.destroy();
+        return resultOf(this.name, { 'Σx²': { got: [got[2], got[0], got[1]], ref: [sumSquaresReference(x), 0, 0] } });
+      },
+    });
+  }
+
   for (const n of LENGTHS) {
     checks.push({
       name: `axpby y=0.75x-2y and y=3x (b=0) n=${n}`,
@@ -56,20 +74,6 @@ export function helperChecks(): KernelCheck[] {
           'a·x+b·y': { got: first, ref: axpbyReference(x, y, 0.75, -2) },
           'a·x': { got: await readTensor(gpu, ty), ref: axpbyReference(x, y, 3, 0) },
         });
-      },
-    });
-
-    checks.push({
-      name: `sum of squares n=${n}`,
-      async run(gpu) {
-        const x = uniformArray(seededRandom(n + 1), n);
-        const tx = await createTensor(gpu, 'check.x', [n], x);
-        const out = await createTensor(gpu, 'check.norms', [3]);
-        const reduce = await createSumSquares(gpu, { label: 'check.sumsq', x: tx, n, out, outIndex: 2 });
-        submitDispatches(gpu, this.name, reduce.dispatches);
-        const got = await readTensor(gpu, out);
-        reduce.destroy();
-        return resultOf(this.name, { 'Σx²': { got: [got[2], got[0], got[1]], ref: [sumSquaresReference(x), 0, 0] } });
       },
     });
 

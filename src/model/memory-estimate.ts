@@ -1,7 +1,7 @@
 // How many GPU bytes a training run will hold, computed from the config alone, before anything is
 // allocated: every storage buffer LlamaModel.create and the Trainer make, grouped for the user.
 // The test compares this with the bytes actually allocated, buffer for buffer.
-import { stridedWorkgroups } from '../gpu/kernels/elementwise.ts';
+import { reduceWorkgroups } from '../gpu/kernels/reduce.ts';
 import { formatBytes } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { resolveLoraTargets } from '../lora/injection.ts';
@@ -110,7 +110,10 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   if (!config.tie_word_embeddings) weight('lm_head.weight', V * d);
   else if (full) add('activations', 'dEmbed.tmp', V * d);
   if (full) add('activations', 'ids.grouped', V + 1 + T);
-  add('activations', 'loss.sum.partials', stridedWorkgroups(T, 256, 256));
+  const partials = (label: string, n: number) => {
+    if (reduceWorkgroups(n) > 1) add('activations', label, reduceWorkgroups(n)); // a one-workgroup sum has none
+  };
+  partials('loss.sum.partials', T);
   const model = Object.values(parts).reduce((a, b) => a + b, 0);
 
   if (o.training) {
@@ -123,7 +126,7 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
       }
       add('optimizer', 'window-start copy', n);
       add('optimizer', 'last finite copy', n);
-      add('activations', 'gradNorm.partials', stridedWorkgroups(n, 256, 256));
+      partials('gradNorm.partials', n);
     }
   }
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
