@@ -29,7 +29,7 @@ export async function benchPromisesCommand(args: ParsedArgs, out: (line: string)
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model, platform: process.platform },
       adapter: gpu.adapter,
       runtime: 'Node + Dawn (npm webgpu)',
-      method: 'medians of wall time to queue completion after 2 warm-up runs; forward variants alternated over 3 rounds',
+      method: 'medians of wall time to queue completion after warm-up runs; training steps in windows of 10; the three forward variants built once and timed in turn, rotating which goes first, 3 × steps rounds',
       ...result,
     };
     mkdirSync(dirname(file), { recursive: true });
@@ -37,8 +37,9 @@ export async function benchPromisesCommand(args: ParsedArgs, out: (line: string)
     const b = result.base_model;
     const pad = (s: string, n: number) => s.padEnd(n);
     out(`bundled base (byte-caps), batch ${batch} × seq ${seq}; teacher layer d = ${result.teacher.d}, ${result.teacher.tokens} rows`);
-    out(`${pad('ratio', 44)}${pad('measured', 12)}goal`);
-    for (const [name, r] of Object.entries(result.ratios)) out(`${pad(name, 44)}${pad(r.value.toFixed(3), 12)}${r.goal}`);
+    out(`${pad('ratio', 44)}${pad('measured', 12)}${pad('goal', 10)}arithmetic (FLOPs; bytes without activations)`);
+    const arithmetic: Record<string, number> = result.arithmetic;
+    for (const [name, r] of Object.entries(result.ratios)) out(`${pad(name, 44)}${pad(r.value.toFixed(3), 12)}${pad(r.goal, 10)}${arithmetic[name].toFixed(3)}`);
     for (const [name, value] of Object.entries(result.without_rollback_copies)) out(`${pad(`${name} (no rollback copies)`, 44)}${value.toFixed(3)}`);
     out(`step: LoRA ${b.lora_r8_all_linear.stepMs.toFixed(1)} ms, full ${b.full.stepMs.toFixed(1)} ms; GPU bytes: LoRA ${b.lora_r8_all_linear.bytes.toLocaleString('en-US')}, full ${b.full.bytes.toLocaleString('en-US')}`);
     out(`forward: base ${result.forward_ms.base.toFixed(2)} ms, unmerged ${result.forward_ms.unmerged.toFixed(2)} ms, merged ${result.forward_ms.merged.toFixed(2)} ms`);

@@ -267,6 +267,16 @@ export class LlamaModel {
     return readTensor(this.gpu, this.io.logits);
   }
 
+  /** Estimated floating-point operations of one forward as it runs now (matmuls: 2·M·N·K). */
+  get forwardFlops(): number {
+    return this.passes.forward.items.reduce((total, d) => total + d.flops, 0);
+  }
+
+  /** Estimated floating-point operations of one forward + backward (needs an unmerged adapter). */
+  get stepFlops(): number {
+    return this.forwardFlops + this.passes.backward.items.reduce((total, d) => total + d.flops, 0);
+  }
+
   /** Dispatches one training step encodes (forward + backward; a LoRA layer counts as its kernels). */
   get dispatchCount(): number {
     let count = 0;
