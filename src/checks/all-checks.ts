@@ -5,6 +5,7 @@ import { loraChecks } from './lora-checks.ts';
 import { matmulChecks } from './matmul-checks.ts';
 import { transformerChecks } from './transformer-checks.ts';
 
-export function allKernelChecks(): KernelCheck[] {
-  return [...matmulChecks(), ...loraChecks(), ...helperChecks(), ...transformerChecks()];
+/** `device.quadMatmul`: whether the device runs the quad matmul, whose checks are then included. */
+export function allKernelChecks(device: { quadMatmul: boolean }): KernelCheck[] {
+  return [...matmulChecks(device.quadMatmul), ...loraChecks(), ...helperChecks(), ...transformerChecks()];
 }

@@ -7,6 +7,9 @@ import type { CheckResult } from './check.ts';
 interface KernelCheckReport {
   done: boolean;
   adapter?: string;
+  /** Whether the quad matmul runs here (and its checks are in the list). */
+  quadMatmul?: boolean;
+  features?: string[];
   results: CheckResult[];
   error?: string;
 }
@@ -35,7 +38,9 @@ function addRow(result: CheckResult) {
 async function run() {
   const gpu = await acquireGpu();
   report.adapter = `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim();
-  const checks = allKernelChecks();
+  report.quadMatmul = gpu.quadMatmul;
+  report.features = [...gpu.features];
+  const checks = allKernelChecks(gpu);
   for (const [i, check] of checks.entries()) {
     status.textContent = `${i + 1}/${checks.length}: ${check.name} (adapter: ${report.adapter})`;
     let result: CheckResult;

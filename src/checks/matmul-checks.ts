@@ -1,7 +1,8 @@
-// matmul against matmulReference in all layouts, both implementations, on ragged shapes.
+// matmul against matmulReference in all layouts, every implementation that computes each (the
+// quad one where the device runs it), on ragged shapes.
 import { createTensor, readTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
-import { block8Supports, createMatmul, vec4Supports, type MatmulVariant } from '../gpu/kernels/matmul.ts';
+import { block8Supports, createMatmul, quadSupports, vec4Supports, type MatmulVariant } from '../gpu/kernels/matmul.ts';
 import { matmulReference } from '../reference/matmul.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { resultOf, type KernelCheck } from './check.ts';
@@ -21,7 +22,8 @@ const LAYOUTS = [
   { name: 'AtBt', transA: true, transB: true },
 ];
 
-export function matmulChecks(): KernelCheck[] {
+/** `quad`: whether the device runs the quad kernel (gpu.quadMatmul); its checks join the list then. */
+export function matmulChecks(quad: boolean): KernelCheck[] {
   const checks: KernelCheck[] = [];
   SHAPES.forEach(([m, n, k], shapeIndex) => {
     for (const layout of LAYOUTS) {
@@ -29,6 +31,7 @@ export function matmulChecks(): KernelCheck[] {
       const variants: MatmulVariant[] = ['scalar'];
       if (vec4Supports(spec)) variants.push('vec4');
       if (block8Supports(spec)) variants.push('block8');
+      if (quad && quadSupports(spec)) variants.push('quad');
       for (const variant of variants) {
         // Every third shape also checks alpha and accumulation into C (beta = 1).
         const accumulate = shapeIndex % 3 === 0;
@@ -61,12 +64,13 @@ export function matmulChecks(): KernelCheck[] {
     [1, 1, 4, 4, 1, true], [17, 33, 20, 4, 1, true], [130, 65, 64, 8, 0.5, true], [5, 130, 132, 12, 1, true],
     [1, 4, 4, 4, 1, false], [17, 36, 20, 4, 1, false], [130, 64, 64, 8, 0.5, false], [5, 132, 132, 12, 1, false],
   ];
-  // The block-8 kernel takes dX's rank-r term on any shape: ragged N, K and r too.
-  fusedCases.push([3, 33, 17, 3, 1, false], [130, 67, 65, 5, 0.5, false]);
+  // The block-8 kernel takes dX's rank-r term on any shape, the quad kernel Y's: ragged N, K and r too.
+  fusedCases.push([3, 33, 17, 3, 1, false], [130, 67, 65, 5, 0.5, false], [3, 33, 17, 3, 1, true], [130, 67, 65, 5, 0.5, true], [9, 7, 1, 1, 1, true]);
   for (const [m, n, k, r, alpha, transB] of fusedCases) {
     const beta = m === 130 ? 1 : 0;
     const aligned = k % 4 === 0 && r % 4 === 0 && (transB || n % 4 === 0);
-    for (const variant of [...(aligned ? ['vec4' as const] : []), ...(transB ? [] : ['block8' as const])]) {
+    const variants: MatmulVariant[] = [...(aligned ? ['vec4' as const] : []), ...(transB ? (quad ? ['quad' as const] : []) : ['block8' as const])];
+    for (const variant of variants) {
       const name = `matmul ${transB ? 'Y=XWt+sHBt' : 'dX=dYW+sdHA'} ${variant} M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha} β=1` : ''}`;
       checks.push({
         name,

@@ -2,6 +2,7 @@
 // features the kernels can use, and wraps the device with the pipeline cache.
 import { GpuOutOfMemoryError, GpuValidationError, WebGpuUnavailableError } from './errors.ts';
 import { PipelineCache } from './pipeline-cache.ts';
+import { probeQuadLayout } from './quad-probe.ts';
 
 /** Optional features we use when present and never require. */
 export const OPTIONAL_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'] as GPUFeatureName[];
@@ -41,6 +42,8 @@ export interface Gpu {
    * work); Infinity until calibrateSubmissions has measured the device.
    */
   submissionFlops: number;
+  /** Subgroups whose quads are four consecutive local invocations: the quad matmul runs (quad-probe.ts). */
+  quadMatmul: boolean;
 }
 
 export interface AcquireOptions {
@@ -71,6 +74,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
   });
 
   const summary = summarizeAdapter(adapter, requiredFeatures);
+  const quadMatmul = await probeQuadLayout(device, requiredFeatures.includes('subgroups' as GPUFeatureName));
   return {
     device,
     adapter: summary,
@@ -78,6 +82,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
     pipelines: new PipelineCache(device),
     lost: device.lost,
     submissionFlops: Infinity,
+    quadMatmul,
   };
 }
 

@@ -1,7 +1,8 @@
-// matmul: C = alpha · op(A) · op(B) + beta · C. Three implementations of the same contract:
-// the block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes wide enough for its
-// 8×8 blocks, and for X·Wᵀ from 256 on each side; shaders/matmul_vec4.wgsl when the shapes allow
-// vec4 loads; shaders/matmul.wgsl otherwise.
+// matmul: C = alpha · op(A) · op(B) + beta · C. Four implementations of the same contract:
+// the quad kernel (matmul-quad-source.ts) for X·Wᵀ where the device's subgroups allow it; the
+// block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes wide enough for its
+// 8×8 blocks, and for X·Wᵀ from 256 on each side without the quad kernel;
+// shaders/matmul_vec4.wgsl when the shapes allow vec4 loads; shaders/matmul.wgsl otherwise.
 import { createUniformBuffer, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
@@ -29,21 +30,23 @@ export interface MatmulSpec {
 
 /**
  * Whether op(A)·op(B) (no transA) can take a rank-r term in the same dispatch of the kernel it
- * runs in: the block-8 kernel takes one for dX = dY·W on any shape, none for X·Wᵀ (a large X·Wᵀ
- * then runs unfused, its base product in the faster block-8 kernel); the vec4 kernel where K and
- * r (and N without transB) are multiples of 4.
+ * runs in: the quad kernel takes one for X·Wᵀ on any shape; the block-8 kernel one for dX = dY·W
+ * on any shape, none for X·Wᵀ (a large X·Wᵀ then runs unfused, its base product in the faster
+ * block-8 kernel); the vec4 kernel where K and r (and N without transB) are multiples of 4.
+ * `quad`: whether the device runs the quad kernel (gpu.quadMatmul).
  */
-export function lowRankFusable(s: { m: number; k: number; n: number; r: number; transB: boolean }, variant: MatmulVariant = 'auto'): boolean {
+export function lowRankFusable(s: { m: number; k: number; n: number; r: number; transB: boolean }, variant: MatmulVariant = 'auto', quad = false): boolean {
   if (variant === 'scalar') return false;
-  const family = planMatmul(s, variant).family;
+  const family = planMatmul(s, variant, quad).family;
+  if (family === 'matmulQuad') return true;
   if (family === 'matmulBlock8') return !s.transB;
   return s.k % 4 === 0 && s.r % 4 === 0 && (s.transB || s.n % 4 === 0);
 }
 
-export type MatmulVariant = 'auto' | 'scalar' | 'vec4' | 'block8';
+export type MatmulVariant = 'auto' | 'scalar' | 'vec4' | 'block8' | 'quad';
 
 export interface MatmulPlan {
-  family: 'matmul' | 'matmulVec4' | 'matmulBlock8';
+  family: 'matmul' | 'matmulVec4' | 'matmulBlock8' | 'matmulQuad';
   entryPoint: string;
   wgX: number;
   wgY: number;
@@ -66,6 +69,18 @@ function vec4EntryPoint(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB
 /** Whether the vec4 kernel computes this shape (its contiguous dimensions are multiples of 4). */
 export function vec4Supports(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>): boolean {
   return vec4EntryPoint(s) !== null;
+}
+
+/** Whether the quad kernel computes this layout (nt only; the device must also pass the probe). */
+export function quadSupports(s: Pick<MatmulSpec, 'transA' | 'transB'>): boolean {
+  return !s.transA && Boolean(s.transB);
+}
+
+/** 16 quads of 8×8 blocks: a row of them for a C only a rank wide, else 4×4. */
+function planQuad(spec: Pick<MatmulSpec, 'n'>): MatmulPlan {
+  const wgX = spec.n <= 8 ? 1 : spec.n <= 16 ? 2 : 4;
+  const wgY = 16 / wgX;
+  return { family: 'matmulQuad', entryPoint: 'nt', wgX, wgY, tileN: 8 * wgX, tileM: 8 * wgY };
 }
 
 /** Whether the block-8 kernel computes this layout (nn, tn, and nt without transA). */
@@ -96,11 +111,16 @@ function planBlock8(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB'>): Ma
 }
 
 /**
- * Chooses the kernel and workgroup shape. LoRA makes one side of C tiny (the rank r); a square
- * tile would leave most invocations idle, so the workgroup narrows to fit r and grows along
- * the long side instead, keeping the same number of invocations.
+ * Chooses the kernel and workgroup shape; `quad`: whether the device runs the quad kernel. LoRA
+ * makes one side of C tiny (the rank r); a square tile would leave most invocations idle, so the
+ * workgroup narrows to fit r and grows along the long side instead, keeping the same number of
+ * invocations.
  */
-export function planMatmul(spec: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>, variant: MatmulVariant = 'auto'): MatmulPlan {
+export function planMatmul(spec: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>, variant: MatmulVariant = 'auto', quad = false): MatmulPlan {
+  if (variant === 'quad' && (!quadSupports(spec) || !quad)) {
+    throw new ShapeError(quad ? 'matmul quad computes only X·Wᵀ (transB without transA)' : 'matmul quad needs subgroups whose quads are consecutive invocations, which this device lacks');
+  }
+  if (variant === 'quad' || (variant === 'auto' && quad && quadSupports(spec))) return planQuad(spec);
   if (variant === 'block8' && !block8Supports(spec)) throw new ShapeError('matmul block8 computes no layout with both transA and transB');
   if (variant === 'block8' || (variant === 'auto' && block8Chosen(spec))) return planBlock8(spec);
   const entry = variant === 'scalar' ? null : vec4EntryPoint(spec);
@@ -142,13 +162,13 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
 
   const low = spec.lowRank;
   if (low) {
-    if (transA || !lowRankFusable({ m, k, n, r: low.r, transB }, variant)) {
+    if (transA || !lowRankFusable({ m, k, n, r: low.r, transB }, variant, gpu.quadMatmul)) {
       throw new ShapeError(`${spec.label}: a fused low-rank term needs no transA, and K and r (and N without transB) multiples of 4 unless the block-8 kernel runs dY·W; got M=${m} K=${k} N=${n} r=${low.r}`);
     }
     expectNumel(spec.label, 'H', low.h, m * low.r);
     expectNumel(spec.label, 'B', low.b, n * low.r);
   }
-  const plan = planMatmul(spec, variant);
+  const plan = planMatmul(spec, variant, gpu.quadMatmul);
   const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
   const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);

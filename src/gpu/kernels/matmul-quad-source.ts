@@ -1,0 +1,153 @@
+// WGSL source of the quad matmul (family 'matmulQuad'), for Y = X·Wᵀ (nt) when the device has
+// subgroups and its quads are four consecutive local invocations (gpu/quad-probe.ts):
+//   nt:        C = alpha · A·Bᵀ + beta · C            A (M, K), B (N, K)
+//   ntLowRank: C = alpha · A·Bᵀ + s·H·Lᵀ + beta · C   plus LoRA's rank-r term: H (M, r), L (N, r)
+// Both operands of X·Wᵀ are contiguous along k, so the four invocations of a quad split k between
+// them: lane l takes k = l, l + 4, l + 8, … Each quad computes one 8×8 block of C; at every step
+// its four lanes read four neighbouring floats of a row of A and of B (one vector load on
+// SwiftShader's 4-wide lanes, a 16-byte load on a GPU) for 64 multiply-adds. At the end the lanes
+// add their partial blocks with two quad swaps (no workgroup memory, no barrier), each keeping a
+// quarter of the sums, and each lane writes two rows. Any shape (edges clamp, as in block-8).
+// The k-split replaced the vec4 kernel's 4×4 blocks, whose loads of B's rows were gathers; the
+// block-8 nt's staging through workgroup memory needs two barriers per tile, which cost more than
+// they save below 256 on a side (measured in Node/Dawn on SwiftShader: 512×176×64 took 11.7 ms in
+// vec4, 25 ms in block-8, 5.7 ms here).
+
+const ROWS = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** One value of k for this lane: acc[row i] += A[i, q] · B[block's 8 columns, q]. */
+function kStep(q: string, aName: string, aRow: (i: number) => string, bName: string, bRow: (j: number) => string, scale = ''): string {
+  const cols = (h: number) => [0, 1, 2, 3].map((j) => `${bName}[${bRow(4 * h + j)} + q]`).join(', ');
+  return [
+    `    { let q = ${q};`,
+    `      let bLo = ${scale}vec4f(${cols(0)});`,
+    `      let bHi = ${scale}vec4f(${cols(1)});`,
+    ...ROWS.map((i) => `      { let x = vec4f(${aName}[${aRow(i)} + q]); lo${i} = fma(x, bLo, lo${i}); hi${i} = fma(x, bHi, hi${i}); }`),
+    '    }',
+  ].join('\n');
+}
+
+/** for (p = lane; p < count; p += 4): unrolled by 2 (two of this lane's steps per iteration), then the rest. */
+function laneLoop(count: string, step: (q: string) => string): string[] {
+  return [
+    '  var p = lane;',
+    `  for (; p + 4u < ${count}; p += 8u) {`,
+    step('p'),
+    step('p + 4u'),
+    '  }',
+    `  for (; p < ${count}; p += 4u) {`,
+    step('p'),
+    '  }',
+  ];
+}
+
+/**
+ * Adds the quad's four partial blocks. Round 1 pairs lanes across quadSwapX: the even lane keeps
+ * rows 0–3 and the odd one rows 4–7, each sending the half it gives up; round 2 does the same
+ * across quadSwapY with the kept rows' halves. Lane l ends with the full sums of rows
+ * 4·(l & 1) + 2·(l >> 1) and the next one.
+ */
+function quadReduce(): string[] {
+  const lines = ['  let odd = (lane & 1u) == 1u;'];
+  for (const i of [0, 1, 2, 3]) {
+    lines.push(`  let keepLo${i} = select(lo${i}, lo${i + 4}, odd) + quadSwapX(select(lo${i + 4}, lo${i}, odd));`);
+    lines.push(`  let keepHi${i} = select(hi${i}, hi${i + 4}, odd) + quadSwapX(select(hi${i + 4}, hi${i}, odd));`);
+  }
+  lines.push('  let upper = (lane & 2u) == 2u;');
+  for (const i of [0, 1]) {
+    lines.push(`  let sumLo${i} = select(keepLo${i}, keepLo${i + 2}, upper) + quadSwapY(select(keepLo${i + 2}, keepLo${i}, upper));`);
+    lines.push(`  let sumHi${i} = select(keepHi${i}, keepHi${i + 2}, upper) + quadSwapY(select(keepHi${i + 2}, keepHi${i}, upper));`);
+  }
+  lines.push('  let row = row0 + select(0u, 4u, odd) + select(0u, 2u, upper);');
+  return lines;
+}
+
+function entryPoint(name: string, lowRank: boolean): string {
+  const aRow = (i: number) => `aRow${i}`;
+  const bRow = (j: number) => `bRow${j}`;
+  const lowRankTerm = lowRank
+    ? [
+        '  // + s·H·Lᵀ: the rank-r pair, split across the lanes the same way.',
+        '  let r = params.r;',
+        ...ROWS.map((i) => `  let hRow${i} = min(row0 + ${i}u, m - 1u) * r;`),
+        ...ROWS.map((j) => `  let lRow${j} = min(col0 + ${j}u, n - 1u) * r;`),
+        '  {',
+        ...laneLoop('r', (q) => kStep(q, 'lowA', (i) => `hRow${i}`, 'lowB', (j) => `lRow${j}`, 'params.lowRankScale * ')),
+        '  }',
+      ]
+    : [];
+  return [
+    '@compute @workgroup_size(64)',
+    `fn ${name}(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {`,
+    '  let m = params.m;',
+    '  let n = params.n;',
+    '  let k = params.k;',
+    '  let lane = sid & 3u;',
+    '  let quad = li >> 2u;  // the probe checked that a quad\'s four invocations share it',
+    '  let row0 = (wid.y * kWgY + quad / kWgX) * 8u;',
+    '  let col0 = (wid.x * kWgX + quad % kWgX) * 8u;',
+    '  // No early return: all four lanes of a quad take part in the swaps.',
+    ...ROWS.map((i) => `  let aRow${i} = min(row0 + ${i}u, m - 1u) * k;`),
+    ...ROWS.map((j) => `  let bRow${j} = min(col0 + ${j}u, n - 1u) * k;`),
+    ...ROWS.map((i) => `  var lo${i} = vec4f(); var hi${i} = vec4f();`),
+    '  {',
+    ...laneLoop('k', (q) => kStep(q, 'a', aRow, 'b', bRow)),
+    '  }',
+    ...ROWS.map((i) => `  lo${i} *= params.alpha; hi${i} *= params.alpha;`),
+    ...lowRankTerm,
+    ...quadReduce(),
+    '  storeRow(row, col0, sumLo0, sumHi0);',
+    '  storeRow(row + 1u, col0, sumLo1, sumHi1);',
+    '}',
+  ].join('\n');
+}
+
+const HEADER = `
+enable subgroups;
+
+struct Params {
+  m: u32,
+  n: u32,
+  k: u32,
+  alpha: f32,
+  beta: f32,  // 0 overwrites C (C is never read)
+  r: u32,              // ntLowRank only: the rank of the added term
+  lowRankScale: f32,   // ntLowRank only: s
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;     // (M, K)
+@group(0) @binding(2) var<storage, read> b: array<f32>;     // (N, K)
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;  // (M, N)
+@group(0) @binding(4) var<storage, read> lowA: array<f32>;  // H (M, r)
+@group(0) @binding(5) var<storage, read> lowB: array<f32>;  // L (N, r)
+
+override kWgX: u32 = 4;  // quads along N (8 columns each); kWgX · kWgY = 16
+override kWgY: u32 = 4;  // quads along M (8 rows each)
+
+// Row \`row\` of the block: columns col0 .. col0 + 3 in lo, col0 + 4 .. col0 + 7 in hi. Written
+// out column by column: a local array indexed in a loop stays in memory on SwiftShader.
+fn storeRow(row: u32, col0: u32, lo: vec4f, hi: vec4f) {
+  if (row >= params.m || col0 >= params.n) { return; }  // a block past the edge: computed, not written
+  let start = row * params.n + col0;
+  let cols = params.n - col0;
+${[0, 1, 2, 3, 4, 5, 6, 7].map((j) => `  if (${j}u < cols) { storeOne(start + ${j}u, ${j < 4 ? 'lo' : 'hi'}.${'xyzw'[j % 4]}); }`).join('\n')}
+}
+
+fn storeOne(index: u32, value: f32) {
+  var v = value;
+  if (params.beta != 0.0) { v = fma(params.beta, c[index], v); }
+  c[index] = v;
+}
+`;
+
+export const MATMUL_QUAD_WGSL = [
+  `// matmul quad: generated by src/gpu/kernels/matmul-quad-source.ts (see there for the layout).`,
+  HEADER,
+  entryPoint('nt', false),
+  entryPoint('ntLowRank', true),
+  '',
+].join('\n');
+
+/** Invocations in one workgroup of the quad kernel: 16 quads. */
+export const QUAD_WORKGROUP = 64;
