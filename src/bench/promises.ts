@@ -6,6 +6,7 @@ import { withAllocationScope, totalBytes, type Allocation } from '../gpu/allocat
 import { createTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
+import { SUBMISSION_TARGET_MS } from '../gpu/submission-budget.ts';
 import { createModelLinear } from '../model/linear.ts';
 import { initLlamaWeights, type LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
@@ -110,7 +111,7 @@ async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: n
   return {
     stepMs, encodeMs: median(encodeTimes), encodeFastestMs: Math.min(...encodeTimes), bytes, rollbackBytes, parts, calls, dispatchesPerStep: model.dispatchCount,
     stepFlops: model.stepFlops,
-    forwardBackwardSubmissions: { count: submissions.length, longestMs: Math.max(...submissions), budgetGflop: gpu.submissionFlops / 1e9 },
+    forwardBackwardSubmissions: { count: submissions.length, longestMs: Math.max(...submissions), budgetGflop: gpu.submissionFlops / 1e9, targetMs: SUBMISSION_TARGET_MS },
   };
 }
 
