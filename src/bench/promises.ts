@@ -140,7 +140,7 @@ export async function submissionTimes(gpu: Gpu, work: () => void): Promise<numbe
 
 /**
  * Forward time of the base, the unmerged LoRA model and the merged one: the three models are built
- * once, then timed one forward each in turn, rotating which goes first, for 3·reps rounds (drift
+ * once, then timed one forward each in turn, rotating which goes first, for 5·reps rounds (drift
  * hits all three alike); each one's median.
  */
 async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
@@ -163,7 +163,7 @@ async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
     return performance.now() - started;
   };
   for (const v of variants) await timeOne(v); // warm-up
-  for (let round = 0; round < 3 * reps; round++) {
+  for (let round = 0; round < 5 * reps; round++) {
     for (let i = 0; i < variants.length; i++) {
       const v = variants[(round + i) % variants.length];
       runs[v].push(await timeOne(v));

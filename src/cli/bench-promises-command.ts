@@ -29,7 +29,7 @@ export async function benchPromisesCommand(args: ParsedArgs, out: (line: string)
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model, platform: process.platform },
       adapter: gpu.adapter,
       runtime: 'Node + Dawn (npm webgpu)',
-      method: 'medians of wall time to queue completion after warm-up runs; training steps in windows of 10; the three forward variants built once and timed in turn, rotating which goes first, 3 × steps rounds',
+      method: 'medians of wall time to queue completion after warm-up runs; training steps in windows of 10; the three forward variants built once and timed in turn, rotating which goes first, 5 × steps rounds',
       ...result,
     };
     mkdirSync(dirname(file), { recursive: true });

@@ -27,18 +27,13 @@ function kStep(q: string, aName: string, aRow: (i: number) => string, bName: str
   ].join('\n');
 }
 
-/** for (p = lane; p < count; p += 4): unrolled by 2 (two of this lane's steps per iteration), then the rest. */
-function laneLoop(count: string, step: (q: string) => string): string[] {
-  return [
-    '  var p = lane;',
-    `  for (; p + 4u < ${count}; p += 8u) {`,
-    step('p'),
-    step('p + 4u'),
-    '  }',
-    `  for (; p < ${count}; p += 4u) {`,
-    step('p'),
-    '  }',
-  ];
+/**
+ * for (p = lane; p < count; p += 4). `unrolled`: two of this lane's steps per iteration first (the
+ * base product); the rank-r term runs plain (unrolled, it cost twice as much on SwiftShader).
+ */
+function laneLoop(count: string, step: (q: string) => string, unrolled: boolean): string[] {
+  const pairs = unrolled ? [`  for (; p + 4u < ${count}; p += 8u) {`, step('p'), step('p + 4u'), '  }'] : [];
+  return ['  var p = lane;', ...pairs, `  for (; p < ${count}; p += 4u) {`, step('p'), '  }'];
 }
 
 /**
@@ -72,7 +67,7 @@ function entryPoint(name: string, lowRank: boolean): string {
         ...ROWS.map((i) => `  let hRow${i} = min(row0 + ${i}u, m - 1u) * r;`),
         ...ROWS.map((j) => `  let lRow${j} = min(col0 + ${j}u, n - 1u) * r;`),
         '  {',
-        ...laneLoop('r', (q) => kStep(q, 'lowA', (i) => `hRow${i}`, 'lowB', (j) => `lRow${j}`, 'params.lowRankScale * ')),
+        ...laneLoop('r', (q) => kStep(q, 'lowA', (i) => `hRow${i}`, 'lowB', (j) => `lRow${j}`, 'params.lowRankScale * '), false),
         '  }',
       ]
     : [];
@@ -91,7 +86,7 @@ function entryPoint(name: string, lowRank: boolean): string {
     ...ROWS.map((j) => `  let bRow${j} = min(col0 + ${j}u, n - 1u) * k;`),
     ...ROWS.map((i) => `  var lo${i} = vec4f(); var hi${i} = vec4f();`),
     '  {',
-    ...laneLoop('k', (q) => kStep(q, 'a', aRow, 'b', bRow)),
+    ...laneLoop('k', (q) => kStep(q, 'a', aRow, 'b', bRow), true),
     '  }',
     ...ROWS.map((i) => `  lo${i} *= params.alpha; hi${i} *= params.alpha;`),
     ...lowRankTerm,
