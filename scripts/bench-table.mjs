@@ -45,6 +45,11 @@ for (const [name, r] of Object.entries(promises.ratios)) {
 }
 lines.push('');
 lines.push('"arithmetic" is what the work alone gives: for a time, LoRA\'s estimated FLOPs ÷ the other side\'s (matmuls 2·M·N·K, attention exact, elementwise kernels estimated); for bytes, the ratio of everything but activations (the batch, and what the forward keeps for the backward). A time ratio can only beat its FLOP ratio where LoRA\'s kernels do more FLOPs per millisecond than the ones they replace; a byte ratio only reaches its arithmetic figure at no activations.');
+if (promises.noise) {
+  const n = promises.noise.forward_base_again_over_base;
+  lines.push('');
+  lines.push(`Noise: a second base model, identical to the first and timed in the same rotation, ran at ${n.toFixed(3)}× the first; a forward ratio within ${Math.abs(n - 1).toFixed(3)} of 1 (merged ÷ base) or of its goal is not decided by one run.`);
+}
 const c = b.lora_r8_all_linear.calls;
 lines.push('');
 const perWindow = c.maps <= 10;

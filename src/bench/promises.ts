@@ -139,9 +139,10 @@ export async function submissionTimes(gpu: Gpu, work: () => void): Promise<numbe
 }
 
 /**
- * Forward time of the base, the unmerged LoRA model and the merged one: the three models are built
- * once, then timed one forward each in turn, rotating which goes first, for 5·reps rounds (drift
- * hits all three alike); each one's median.
+ * Forward time of the base, the unmerged LoRA model and the merged one, plus a second, identical
+ * base model (how far two runs of the same work differ here: the noise floor of the ratios). The
+ * models are built once, then timed one forward each in turn, rotating which goes first, for
+ * 5·reps rounds (drift hits all alike); each one's median.
  */
 async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
   const b = batchFor(m.config, m.batch, m.seq, 1);
@@ -153,9 +154,14 @@ async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
     if (merge) model.merge();
     return model;
   };
-  const models = { base: await build({ kind: 'frozen' }, false), unmerged: await build(lora, false), merged: await build(lora, true) };
+  const models = {
+    base: await build({ kind: 'frozen' }, false),
+    unmerged: await build(lora, false),
+    merged: await build(lora, true),
+    baseAgain: await build({ kind: 'frozen' }, false),
+  };
   const variants = Object.keys(models) as (keyof typeof models)[];
-  const runs = { base: [] as number[], unmerged: [] as number[], merged: [] as number[] };
+  const runs = { base: [] as number[], unmerged: [] as number[], merged: [] as number[], baseAgain: [] as number[] };
   const timeOne = async (variant: keyof typeof models) => {
     const started = performance.now();
     models[variant].forward();
@@ -171,7 +177,7 @@ async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
   }
   const flops = { base: models.base.forwardFlops, unmerged: models.unmerged.forwardFlops, merged: models.merged.forwardFlops };
   for (const model of Object.values(models)) model.destroy();
-  return { ms: { base: median(runs.base), unmerged: median(runs.unmerged), merged: median(runs.merged) }, flops };
+  return { ms: { base: median(runs.base), unmerged: median(runs.unmerged), merged: median(runs.merged), base_again: median(runs.baseAgain) }, flops };
 }
 
 /**
@@ -269,6 +275,8 @@ export async function measurePromises(gpu: Gpu, o: PromisesOptions) {
       teacher_step_time_lora_over_full: teacher.lora.flops / teacher.full.flops,
       teacher_gpu_bytes_lora_over_full: (teacher.lora.bytes - teacher.lora.dataBytes) / (teacher.full.bytes - teacher.full.dataBytes),
     },
+    // Two identical base models timed alike: how much of a forward ratio is noise on this machine.
+    noise: { forward_base_again_over_base: forward.ms.base_again / forward.ms.base },
     forward_ms: forward.ms,
     forward_flops: forward.flops,
     teacher,
