@@ -8,10 +8,10 @@ test('kernel-check page: every kernel matches its CPU reference in the browser',
   await page.waitForFunction(() => window.__kernelChecks?.done === true, undefined, { timeout: 580_000, polling: 1000 });
   const report = await page.evaluate(() => window.__kernelChecks);
   expect(report.error, 'the page could not run the checks').toBeUndefined();
-  console.log(`adapter: ${report.adapter}; ${report.results.length} checks; quad matmul ${report.quadMatmul ? 'on' : 'off'}`);
+  console.log(`adapter: ${report.adapter}; ${report.results.length} checks; quad matmul ${report.quadKernels ? 'on' : 'off'}`);
   // Where the browser has subgroups (SwiftShader does), the probe must accept its quads, so the
   // quad matmul — what X·Wᵀ runs — is among the checks.
-  expect(report.quadMatmul).toBe(report.features?.includes('subgroups'));
+  expect(report.quadKernels).toBe(report.features?.includes('subgroups'));
   const failures = report.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`);
   expect(failures).toEqual([]);
   // The same list vitest runs in Node; a page that silently skipped checks would fail here.

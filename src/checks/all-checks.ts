@@ -5,7 +5,7 @@ import { loraChecks } from './lora-checks.ts';
 import { matmulChecks } from './matmul-checks.ts';
 import { transformerChecks } from './transformer-checks.ts';
 
-/** `device.quadMatmul`: whether the device runs the quad matmul, whose checks are then included. */
-export function allKernelChecks(device: { quadMatmul: boolean }): KernelCheck[] {
-  return [...matmulChecks(device.quadMatmul), ...loraChecks(), ...helperChecks(), ...transformerChecks()];
+/** `device.quadKernels`: whether the device runs the quad matmul and attention, whose checks are then included. */
+export function allKernelChecks(device: { quadKernels: boolean }): KernelCheck[] {
+  return [...matmulChecks(device.quadKernels), ...loraChecks(), ...helperChecks(), ...transformerChecks(device.quadKernels)];
 }

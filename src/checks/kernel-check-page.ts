@@ -8,7 +8,7 @@ interface KernelCheckReport {
   done: boolean;
   adapter?: string;
   /** Whether the quad matmul runs here (and its checks are in the list). */
-  quadMatmul?: boolean;
+  quadKernels?: boolean;
   features?: string[];
   results: CheckResult[];
   error?: string;
@@ -38,7 +38,7 @@ function addRow(result: CheckResult) {
 async function run() {
   const gpu = await acquireGpu();
   report.adapter = `${gpu.adapter.vendor} ${gpu.adapter.architecture} ${gpu.adapter.description}`.trim();
-  report.quadMatmul = gpu.quadMatmul;
+  report.quadKernels = gpu.quadKernels;
   report.features = [...gpu.features];
   const checks = allKernelChecks(gpu);
   for (const [i, check] of checks.entries()) {

@@ -15,7 +15,7 @@ describe('WGSL kernels match their CPU references (Node, Dawn)', () => {
   });
 
   it('the quad matmul runs where the device has subgroups (SwiftShader does), and not without them', async () => {
-    expect(gpu.quadMatmul).toBe(gpu.features.has('subgroups'));
+    expect(gpu.quadKernels).toBe(gpu.features.has('subgroups'));
     expect(await probeQuadLayout(gpu.device, false)).toBe(false);
   });
 

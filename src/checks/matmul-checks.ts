@@ -22,7 +22,7 @@ const LAYOUTS = [
   { name: 'AtBt', transA: true, transB: true },
 ];
 
-/** `quad`: whether the device runs the quad kernel (gpu.quadMatmul); its checks join the list then. */
+/** `quad`: whether the device runs the quad kernel (gpu.quadKernels); its checks join the list then. */
 export function matmulChecks(quad: boolean): KernelCheck[] {
   const checks: KernelCheck[] = [];
   SHAPES.forEach(([m, n, k], shapeIndex) => {

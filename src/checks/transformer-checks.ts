@@ -11,7 +11,8 @@ import { resultOf, type KernelCheck } from './check.ts';
 const tensor = (gpu: Gpu, label: string, values: Float32Array) => createTensor(gpu, label, [values.length], values);
 const zeros = (gpu: Gpu, label: string, n: number) => createTensor(gpu, label, [n]);
 
-export function transformerChecks(): KernelCheck[] {
+/** `quad`: whether the device runs the quad attention (gpu.quadKernels); its checks join the list then. */
+export function transformerChecks(quad: boolean): KernelCheck[] {
   const checks: KernelCheck[] = [];
 
   for (const [rows, dim] of [[1, 1], [3, 17], [17, 130], [70, 64], [5, 257]]) { // dim ≤ 256: one invocation per row; 257: a workgroup per row
@@ -112,10 +113,18 @@ export function transformerChecks(): KernelCheck[] {
     { batch: 2, seq: 5, heads: 4, kvHeads: 2, headDim: 3 },
     { batch: 1, seq: 17, heads: 3, kvHeads: 1, headDim: 16 },
     { batch: 3, seq: 33, heads: 2, kvHeads: 2, headDim: 64 },
+    // The quad attention's edges: one lane of four used (D = 4), a partial chunk (20), all eight (128).
+    { batch: 2, seq: 5, heads: 4, kvHeads: 2, headDim: 4 },
+    { batch: 2, seq: 9, heads: 3, kvHeads: 3, headDim: 20 },
+    { batch: 1, seq: 6, heads: 2, kvHeads: 1, headDim: 128 },
   ];
-  for (const s of attentionShapes) {
+  const attentionCases = attentionShapes.flatMap((s) => [
+    { s, variant: 'naive' as const },
+    ...(quad && ops.quadAttentionSupports(s.headDim) ? [{ s, variant: 'quad' as const }] : []),
+  ]);
+  for (const { s, variant } of attentionCases) {
     checks.push({
-      name: `causal attention forward/backward B=${s.batch} S=${s.seq} H=${s.heads} KV=${s.kvHeads} D=${s.headDim}`,
+      name: `causal attention forward/backward ${variant} B=${s.batch} S=${s.seq} H=${s.heads} KV=${s.kvHeads} D=${s.headDim}`,
       async run(gpu) {
         const random = seededRandom(s.seq * 7 + s.headDim);
         const tokens = s.batch * s.seq;
@@ -128,8 +137,8 @@ export function transformerChecks(): KernelCheck[] {
         };
         const grads = { dq: await zeros(gpu, 'dq', q.length), dk: await zeros(gpu, 'dk', k.length), dv: await zeros(gpu, 'dv', v.length) };
         submitDispatches(gpu, this.name, [
-          await ops.createAttentionForward(gpu, spec),
-          ...(await ops.createAttentionBackward(gpu, { ...spec, dOut: t.dOut, dScores: await zeros(gpu, 'dS', square), ...grads })),
+          await ops.createAttentionForward(gpu, spec, variant),
+          ...(await ops.createAttentionBackward(gpu, { ...spec, dOut: t.dOut, dScores: await zeros(gpu, 'dS', square), ...grads }, variant)),
         ]);
         const fwd = ref.attentionForwardReference(q, k, v, s);
         const bwd = ref.attentionBackwardReference(q, k, v, dO, s);

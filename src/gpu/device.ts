@@ -42,8 +42,8 @@ export interface Gpu {
    * work); Infinity until calibrateSubmissions has measured the device.
    */
   submissionFlops: number;
-  /** Subgroups whose quads are four consecutive local invocations: the quad matmul runs (quad-probe.ts). */
-  quadMatmul: boolean;
+  /** Subgroups whose quads are four consecutive local invocations: the quad matmul and attention run (quad-probe.ts). */
+  quadKernels: boolean;
 }
 
 export interface AcquireOptions {
@@ -74,7 +74,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
   });
 
   const summary = summarizeAdapter(adapter, requiredFeatures);
-  const quadMatmul = await probeQuadLayout(device, requiredFeatures.includes('subgroups' as GPUFeatureName));
+  const quadKernels = await probeQuadLayout(device, requiredFeatures.includes('subgroups' as GPUFeatureName));
   return {
     device,
     adapter: summary,
@@ -82,7 +82,7 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
     pipelines: new PipelineCache(device),
     lost: device.lost,
     submissionFlops: Infinity,
-    quadMatmul,
+    quadKernels,
   };
 }
 

@@ -1,9 +1,10 @@
 // WGSL sources by kernel family. Vite (and vitest) inline them with `?raw`; the Node CLI gets
-// the same through bin/wgsl-loader.mjs. The block-8 and quad matmuls are written out by
-// generators (their 8×8 blocks unrolled), so their sources come from TypeScript. A family's module
+// the same through bin/wgsl-loader.mjs. The block-8 and quad matmuls and the quad attention are
+// written out by generators (their 8×8 blocks unrolled), so their sources come from TypeScript. A family's module
 // is compiled when first used: the quad one (which enables subgroups) only where the device has them.
 import { MATMUL_BLOCK8_WGSL } from './kernels/matmul-block8-source.ts';
 import { MATMUL_QUAD_WGSL } from './kernels/matmul-quad-source.ts';
+import { ATTENTION_QUAD_WGSL } from './kernels/attention-quad-source.ts';
 import adamw from '../../shaders/adamw.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
 import crossEntropy from '../../shaders/cross_entropy.wgsl?raw';
@@ -24,7 +25,7 @@ import swiglu from '../../shaders/swiglu.wgsl?raw';
 
 // WGSL has no includes: kernels that hash get the shared mixer prepended.
 export const SHADERS = {
-  adamw, attention, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
+  adamw, attention, attentionQuad: ATTENTION_QUAD_WGSL, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
   matmul, matmulVec4, matmulBlock8: MATMUL_BLOCK8_WGSL, matmulQuad: MATMUL_QUAD_WGSL, merge, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
 } as const;
 export type KernelFamily = keyof typeof SHADERS;

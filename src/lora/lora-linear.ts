@@ -102,7 +102,7 @@ export class LoRALinear {
 
     const baseForward = await mm('Y=XWt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true });
     // Unmerged forward: H = X·Aᵀ, then Y = X·Wᵀ + s·H·Bᵀ in one dispatch where the shapes allow, else in two.
-    const fused = lowRankFusable({ m: tokens, k: inDim, n: outDim, r: rank, transB: true }, 'auto', gpu.quadMatmul);
+    const fused = lowRankFusable({ m: tokens, k: inDim, n: outDim, r: rank, transB: true }, 'auto', gpu.quadKernels);
     const baseAndLoRA = fused
       ? [await mm('Y=XWt+sHBt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true, lowRank: { h: hidden, b: loraB, r: rank, scale: scaling } })]
       : [baseForward, await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 })];
@@ -112,7 +112,7 @@ export class LoRALinear {
     const dXbeta = full.accumulateGradInput ? 1 : 0;
     const dXbase = () => mm('dX=dYW', { c: dx(), a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta });
     // dX = dY·W + dH·A in one dispatch where the shapes allow (without dropout, dH·A goes to X itself).
-    const dXwithLoRA = async () => lowRankFusable({ m: tokens, k: outDim, n: inDim, r: rank, transB: false }, 'auto', gpu.quadMatmul)
+    const dXwithLoRA = async () => lowRankFusable({ m: tokens, k: outDim, n: inDim, r: rank, transB: false }, 'auto', gpu.quadKernels)
       ? [await mm('dX=dYW+dHA', { c: dx(), a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })]
       : [await dXbase(), await mm('dX+=dHA', { c: dx(), a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })];
     let forwardTrain = forwardBase;

@@ -33,7 +33,7 @@ export interface MatmulSpec {
  * runs in: the quad kernel takes one for X·Wᵀ on any shape; the block-8 kernel one for dX = dY·W
  * on any shape, none for X·Wᵀ (a large X·Wᵀ then runs unfused, its base product in the faster
  * block-8 kernel); the vec4 kernel where K and r (and N without transB) are multiples of 4.
- * `quad`: whether the device runs the quad kernel (gpu.quadMatmul).
+ * `quad`: whether the device runs the quad kernel (gpu.quadKernels).
  */
 export function lowRankFusable(s: { m: number; k: number; n: number; r: number; transB: boolean }, variant: MatmulVariant = 'auto', quad = false): boolean {
   if (variant === 'scalar') return false;
@@ -162,13 +162,13 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
 
   const low = spec.lowRank;
   if (low) {
-    if (transA || !lowRankFusable({ m, k, n, r: low.r, transB }, variant, gpu.quadMatmul)) {
+    if (transA || !lowRankFusable({ m, k, n, r: low.r, transB }, variant, gpu.quadKernels)) {
       throw new ShapeError(`${spec.label}: a fused low-rank term needs no transA, and K and r (and N without transB) multiples of 4 unless the block-8 kernel runs dY·W; got M=${m} K=${k} N=${n} r=${low.r}`);
     }
     expectNumel(spec.label, 'H', low.h, m * low.r);
     expectNumel(spec.label, 'B', low.b, n * low.r);
   }
-  const plan = planMatmul(spec, variant, gpu.quadMatmul);
+  const plan = planMatmul(spec, variant, gpu.quadKernels);
   const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
   const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);

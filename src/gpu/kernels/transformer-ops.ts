@@ -6,6 +6,8 @@ import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { ShapeError } from '../errors.ts';
 import { stridedWorkgroups } from './elementwise.ts';
 import { expectNumel } from './matmul.ts';
+import { QUAD_ATTENTION_MAX_HEAD_DIM } from './attention-quad-source.ts';
+import type { PipelineConstants } from '../pipeline-cache.ts';
 import { ropeTables } from '../../reference/transformer-ops.ts';
 
 const u32 = (v: number) => ['u32', v] as ['u32', number];
@@ -191,6 +193,25 @@ export interface AttentionSpec {
 
 export const MAX_HEAD_DIM = 128;
 
+/** 'naive': shaders/attention.wgsl; 'quad': attention-quad-source.ts; 'auto': quad where it runs. */
+export type AttentionVariant = 'auto' | 'naive' | 'quad';
+
+/** Whether the quad attention computes this head dimension (a multiple of 4, up to its maximum). */
+export function quadAttentionSupports(headDim: number): boolean {
+  return headDim % 4 === 0 && headDim <= QUAD_ATTENTION_MAX_HEAD_DIM;
+}
+
+/** The family, workgroups (for `rows` rows) and constants of the chosen attention kernel. */
+function attentionPlan(gpu: Gpu, s: AttentionSpec, variant: AttentionVariant, rows: number): { family: 'attention' | 'attentionQuad'; workgroups: readonly [number]; constants: PipelineConstants } {
+  const quadRuns = gpu.quadKernels && quadAttentionSupports(s.headDim);
+  if (variant === 'quad' && !quadRuns) {
+    throw new ShapeError(`${s.label}: the quad attention needs subgroup quads of consecutive invocations and a head dimension that is a multiple of 4 up to ${QUAD_ATTENTION_MAX_HEAD_DIM} (got ${s.headDim}${gpu.quadKernels ? '' : '; this device has no such quads'})`);
+  }
+  if (variant === 'naive' || !quadRuns) return { family: 'attention', workgroups: [Math.ceil(rows / 64)], constants: {} };
+  // 16 rows a workgroup (a quad each); kChunks chunks of 16 dimensions.
+  return { family: 'attentionQuad', workgroups: [Math.ceil(rows / 16)], constants: { kChunks: Math.ceil(s.headDim / 16) } };
+}
+
 function attentionParams(gpu: Gpu, s: AttentionSpec): GPUBuffer {
   if (s.headDim > MAX_HEAD_DIM) throw new ShapeError(`${s.label}: head dimension ${s.headDim} is over the supported ${MAX_HEAD_DIM}`);
   if (s.heads % s.kvHeads !== 0) throw new ShapeError(`${s.label}: ${s.heads} heads do not divide into ${s.kvHeads} key/value groups`);
@@ -202,13 +223,14 @@ function attentionFlops(s: AttentionSpec): number {
   return 4 * s.batch * s.heads * s.seq * s.seq * s.headDim;
 }
 
-export async function createAttentionForward(gpu: Gpu, s: AttentionSpec): Promise<Dispatch> {
+export async function createAttentionForward(gpu: Gpu, s: AttentionSpec, variant: AttentionVariant = 'auto'): Promise<Dispatch> {
   expectNumel(s.label, 'probs', s.probs, s.batch * s.heads * s.seq * s.seq);
   const params = attentionParams(gpu, s);
+  const plan = attentionPlan(gpu, s, variant, s.batch * s.heads * s.seq);
   return createDispatch(gpu, {
-    family: 'attention', entryPoint: 'forward', label: s.label,
+    family: plan.family, entryPoint: 'forward', label: s.label, constants: plan.constants,
     bindings: [params, s.q.buffer, s.k.buffer, s.v.buffer, null, s.probs.buffer, null, s.out.buffer],
-    workgroups: [Math.ceil((s.batch * s.heads * s.seq) / 64)],
+    workgroups: plan.workgroups,
     flops: attentionFlops(s),
   });
 }
@@ -216,19 +238,22 @@ export async function createAttentionForward(gpu: Gpu, s: AttentionSpec): Promis
 export async function createAttentionBackward(
   gpu: Gpu,
   s: AttentionSpec & { dOut: GpuTensor; dScores: GpuTensor; dq: GpuTensor; dk: GpuTensor; dv: GpuTensor },
+  variant: AttentionVariant = 'auto',
 ): Promise<Dispatch[]> {
   const params = attentionParams(gpu, s);
+  const queries = attentionPlan(gpu, s, variant, s.batch * s.heads * s.seq);
+  const keys = attentionPlan(gpu, s, variant, s.batch * s.kvHeads * s.seq);
   return [
     await createDispatch(gpu, {
-      family: 'attention', entryPoint: 'backwardQuery', label: `${s.label}.dq`,
+      family: queries.family, entryPoint: 'backwardQuery', label: `${s.label}.dq`, constants: queries.constants,
       bindings: [params, null, s.k.buffer, s.v.buffer, s.dOut.buffer, s.probs.buffer, s.dScores.buffer, s.dq.buffer],
-      workgroups: [Math.ceil((s.batch * s.heads * s.seq) / 64)],
+      workgroups: queries.workgroups,
       flops: attentionFlops(s),
     }),
     await createDispatch(gpu, {
-      family: 'attention', entryPoint: 'backwardKeyValue', label: `${s.label}.dkv`,
+      family: keys.family, entryPoint: 'backwardKeyValue', label: `${s.label}.dkv`, constants: keys.constants,
       bindings: [params, s.q.buffer, null, null, s.dOut.buffer, s.probs.buffer, s.dScores.buffer, null, s.dk.buffer, s.dv.buffer],
-      workgroups: [Math.ceil((s.batch * s.kvHeads * s.seq) / 64)],
+      workgroups: keys.workgroups,
       flops: attentionFlops(s),
     }),
   ];
