@@ -8,9 +8,9 @@ test('kernel-check page: every kernel matches its CPU reference in the browser',
   await page.waitForFunction(() => window.__kernelChecks?.done === true, undefined, { timeout: 580_000, polling: 1000 });
   const report = await page.evaluate(() => window.__kernelChecks);
   expect(report.error, 'the page could not run the checks').toBeUndefined();
-  console.log(`adapter: ${report.adapter}; ${report.results.length} checks; quad matmul ${report.quadKernels ? 'on' : 'off'}`);
+  console.log(`adapter: ${report.adapter}; ${report.results.length} checks; quad kernels ${report.quadKernels ? 'on' : 'off'}`);
   // Where the browser has subgroups (SwiftShader does), the probe must accept its quads, so the
-  // quad matmul — what X·Wᵀ runs — is among the checks.
+  // quad kernels — what X·Wᵀ and attention run — are among the checks.
   expect(report.quadKernels).toBe(report.features?.includes('subgroups'));
   const failures = report.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`);
   expect(failures).toEqual([]);
