@@ -48,7 +48,7 @@ lines.push('"arithmetic" is what the work alone gives: for a time, LoRA\'s estim
 if (promises.noise) {
   const n = promises.noise.forward_base_again_over_base;
   lines.push('');
-  lines.push(`Noise: a second base model, identical to the first and timed in the same rotation, ran at ${n.toFixed(3)}× the first; a forward ratio within ${Math.abs(n - 1).toFixed(3)} of 1 (merged ÷ base) or of its goal is not decided by one run.`);
+  lines.push(`Noise: the base model is built twice and both are timed in the same rotation as the others (the forward ratios use their samples together); the second ran at ${n.toFixed(3)}× the first, so a forward ratio within ${Math.abs(n - 1).toFixed(3)} of its goal is not decided by one run.`);
 }
 const c = b.lora_r8_all_linear.calls;
 lines.push('');

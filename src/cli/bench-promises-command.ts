@@ -42,7 +42,7 @@ export async function benchPromisesCommand(args: ParsedArgs, out: (line: string)
     for (const [name, r] of Object.entries(result.ratios)) out(`${pad(name, 44)}${pad(r.value.toFixed(3), 12)}${pad(r.goal, 10)}${arithmetic[name].toFixed(3)}`);
     for (const [name, value] of Object.entries(result.without_rollback_copies)) out(`${pad(`${name} (no rollback copies)`, 44)}${value.toFixed(3)}`);
     out(`step: LoRA ${b.lora_r8_all_linear.stepMs.toFixed(1)} ms, full ${b.full.stepMs.toFixed(1)} ms; GPU bytes: LoRA ${b.lora_r8_all_linear.bytes.toLocaleString('en-US')}, full ${b.full.bytes.toLocaleString('en-US')}`);
-    out(`forward: base ${result.forward_ms.base.toFixed(2)} ms, unmerged ${result.forward_ms.unmerged.toFixed(2)} ms, merged ${result.forward_ms.merged.toFixed(2)} ms; a second base model ${result.forward_ms.base_again.toFixed(2)} ms (noise: ${result.noise.forward_base_again_over_base.toFixed(3)})`);
+    out(`forward: base ${result.forward_ms.base.toFixed(2)} ms, unmerged ${result.forward_ms.unmerged.toFixed(2)} ms, merged ${result.forward_ms.merged.toFixed(2)} ms; base built twice: ${result.forward_ms.base_first.toFixed(2)} and ${result.forward_ms.base_second.toFixed(2)} ms (noise: ${result.noise.forward_base_again_over_base.toFixed(3)})`);
     out(`step loop over 100 LoRA steps: ${b.lora_r8_all_linear.calls.pipelines} pipelines, ${b.lora_r8_all_linear.calls.bindGroups} bind groups created, ${b.lora_r8_all_linear.calls.maps} readback buffers; encoding one step ${b.lora_r8_all_linear.encodeMs.toFixed(2)} ms (${b.lora_r8_all_linear.dispatchesPerStep} dispatches)`);
     for (const [name, run] of [['LoRA', b.lora_r8_all_linear], ['full', b.full]] as const) {
       const s = run.forwardBackwardSubmissions;
