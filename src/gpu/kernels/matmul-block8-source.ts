@@ -119,16 +119,19 @@ function ntEntryPoint(): string {
   ].join('\n');
 }
 
-const HEADER = `
-struct Params {
+/** The uniforms of the block-8 and quad matmuls: the same contract as shaders/matmul_vec4.wgsl. */
+export const MATMUL_PARAMS_WGSL = `struct Params {
   m: u32,
   n: u32,
   k: u32,
   alpha: f32,
   beta: f32,  // 0 overwrites C (C is never read)
-  r: u32,              // nnLowRank only: the rank of the added term
-  lowRankScale: f32,   // nnLowRank only: s
-}
+  r: u32,              // the fused (…LowRank) entry points only: the rank of the added term
+  lowRankScale: f32,   // the fused entry points only: s
+}`;
+
+const HEADER = `
+${MATMUL_PARAMS_WGSL}
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;     // nn: (M, K); tn: (K, M)

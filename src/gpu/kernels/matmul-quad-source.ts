@@ -13,6 +13,8 @@
 // they save below 256 on a side (measured in Node/Dawn on SwiftShader: 512×176×64 took 11.7 ms in
 // vec4, 25 ms in block-8, 5.7 ms here).
 
+import { MATMUL_PARAMS_WGSL } from './matmul-block8-source.ts';
+
 const ROWS = [0, 1, 2, 3, 4, 5, 6, 7];
 
 /** One value of k for this lane: acc[row i] += A[i, q] · B[block's 8 columns, q]. */
@@ -100,15 +102,7 @@ function entryPoint(name: string, lowRank: boolean): string {
 const HEADER = `
 enable subgroups;
 
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  alpha: f32,
-  beta: f32,  // 0 overwrites C (C is never read)
-  r: u32,              // ntLowRank only: the rank of the added term
-  lowRankScale: f32,   // ntLowRank only: s
-}
+${MATMUL_PARAMS_WGSL}
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;     // (M, K)
