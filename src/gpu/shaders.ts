@@ -4,9 +4,10 @@
 // is compiled when first used: the quad one (which enables subgroups) only where the device has them.
 import { MATMUL_BLOCK8_WGSL } from './kernels/matmul-block8-source.ts';
 import { MATMUL_QUAD_WGSL } from './kernels/matmul-quad-source.ts';
-import { ATTENTION_QUAD_WGSL } from './kernels/attention-quad-source.ts';
+import { attentionQuadWgsl } from './kernels/attention-quad-source.ts';
 import adamw from '../../shaders/adamw.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
+import attentionCommon from '../../shaders/attention_common.wgsl?raw';
 import crossEntropy from '../../shaders/cross_entropy.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import embedding from '../../shaders/embedding.wgsl?raw';
@@ -23,9 +24,10 @@ import sgd from '../../shaders/sgd.wgsl?raw';
 import stepGuard from '../../shaders/step_guard.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 
-// WGSL has no includes: kernels that hash get the shared mixer prepended.
+// WGSL has no includes: kernels that hash get the shared mixer prepended, the attention kernels
+// their shared uniforms and bindings.
 export const SHADERS = {
-  adamw, attention, attentionQuad: ATTENTION_QUAD_WGSL, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
+  adamw, attention: attentionCommon + attention, attentionQuad: attentionQuadWgsl(attentionCommon), crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
   matmul, matmulVec4, matmulBlock8: MATMUL_BLOCK8_WGSL, matmulQuad: MATMUL_QUAD_WGSL, merge, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
 } as const;
 export type KernelFamily = keyof typeof SHADERS;
