@@ -1,11 +1,11 @@
-// The helper kernels against their references: merge, axpby, sum of squares, fingerprint, AdamW,
+// The helper kernels against their references: merge and fold, axpby, sum of squares, fingerprint, AdamW,
 // SGD, and the step guard that clips or skips their updates.
 import { createTensor, readTensor, writeTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { ADAMW_DEFAULTS, createAdamWUpdate } from '../gpu/kernels/adamw.ts';
 import { createAxpby, createDropout } from '../gpu/kernels/elementwise.ts';
 import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
-import { createMerge } from '../gpu/kernels/merge.ts';
+import { createFold, createMerge } from '../gpu/kernels/merge.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import { createSgdUpdate } from '../gpu/kernels/sgd.ts';
 import { createFixedGuard, createKeepFinite, createStepGuard } from '../gpu/kernels/step-guard.ts';
@@ -38,6 +38,31 @@ export function helperChecks(): KernelCheck[] {
         const loraB = await createTensor(gpu, 'check.B', [outDim, rank], b);
         submitDispatches(gpu, name, [await createMerge(gpu, { label: 'check.merge', weight, loraA, loraB, outDim, inDim, rank, scale })]);
         return resultOf(name, { W: { got: await readTensor(gpu, weight), ref: mergeReference(w, b, a, outDim, inDim, rank, scale) } });
+      },
+    });
+    // fold writes W + s·B·A elsewhere: the same values merge leaves in W, bit for bit, and W untouched.
+    const foldName = `fold W'=W+${scale}·B·A out=${outDim} in=${inDim} r=${rank}`;
+    checks.push({
+      name: foldName,
+      async run(gpu) {
+        const random = seededRandom(outDim * 7 + rank);
+        const [w, a, b] = [uniformArray(random, outDim * inDim), uniformArray(random, rank * inDim), uniformArray(random, outDim * rank)];
+        const weight = await createTensor(gpu, 'check.W', [outDim, inDim], w);
+        const loraA = await createTensor(gpu, 'check.A', [rank, inDim], a);
+        const loraB = await createTensor(gpu, 'check.B', [outDim, rank], b);
+        const folded = await createTensor(gpu, "check.W'", [outDim * inDim + 5]); // a shared scratch may be larger
+        const spec = { label: 'check.fold', weight, loraA, loraB, outDim, inDim, rank, scale };
+        submitDispatches(gpu, foldName, [await createFold(gpu, { ...spec, folded })]);
+        const foldedValues = (await readTensor(gpu, folded)).subarray(0, outDim * inDim);
+        const untouched = await readTensor(gpu, weight);
+        submitDispatches(gpu, foldName, [await createMerge(gpu, spec)]);
+        const mergedValues = await readTensor(gpu, weight);
+        const result = resultOf(foldName, { "W'": { got: foldedValues, ref: mergeReference(w, b, a, outDim, inDim, rank, scale) } });
+        const problems = [
+          untouched.some((v, j) => v !== w[j]) ? 'fold wrote into W' : '',
+          foldedValues.some((v, j) => v !== mergedValues[j]) ? "W' differs from what the in-place merge leaves in W" : '',
+        ].filter(Boolean);
+        return problems.length === 0 ? result : { ...result, ok: false, detail: `${problems.join('; ')}; ${result.detail}` };
       },
     });
   }

@@ -1,4 +1,4 @@
-// merge / unmerge: W ← W ± s · B · A in place (shaders/merge.wgsl).
+// merge / unmerge: W ← W ± s · B · A in place; fold: W' = W + s · B · A (shaders/merge.wgsl).
 import { createUniformBuffer, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
@@ -17,6 +17,20 @@ export interface MergeSpec {
 }
 
 export async function createMerge(gpu: Gpu, spec: MergeSpec): Promise<Dispatch> {
+  return mergeDispatch(gpu, spec, 'main', [spec.weight.buffer, null, null]);
+}
+
+/**
+ * W' = W + scale · B · A into `folded` (at least out·in values), W untouched: the unmerged
+ * forward's folded path. Bit-identical to what `createMerge` leaves in W.
+ */
+export async function createFold(gpu: Gpu, spec: MergeSpec & { folded: GpuTensor }): Promise<Dispatch> {
+  expectNumel(spec.label, "W'", spec.folded, spec.outDim * spec.inDim);
+  return mergeDispatch(gpu, spec, 'fold', [null, spec.weight.buffer, spec.folded.buffer]);
+}
+
+/** `weightBindings`: bindings 3–5, W in place (main) or W and W' (fold). */
+async function mergeDispatch(gpu: Gpu, spec: MergeSpec, entryPoint: 'main' | 'fold', weightBindings: (GPUBuffer | null)[]): Promise<Dispatch> {
   const { outDim, inDim, rank } = spec;
   expectNumel(spec.label, 'W', spec.weight, outDim * inDim);
   expectNumel(spec.label, 'A', spec.loraA, rank * inDim);
@@ -28,10 +42,11 @@ export async function createMerge(gpu: Gpu, spec: MergeSpec): Promise<Dispatch> 
   gpu.device.queue.writeBuffer(uniforms, 0, data);
   return createDispatch(gpu, {
     family: 'merge',
-    entryPoint: 'main',
+    entryPoint,
     label: spec.label,
-    constants: { kWgX: 16, kWgY: 16 },
-    bindings: [uniforms, spec.loraB.buffer, spec.loraA.buffer, spec.weight.buffer],
-    workgroups: [Math.ceil(inDim / 16), Math.ceil(outDim / 16)],
+    constants: { kWgX: 8, kWgY: 8 },
+    bindings: [uniforms, spec.loraB.buffer, spec.loraA.buffer, ...weightBindings],
+    workgroups: [Math.ceil(inDim / 32), Math.ceil(outDim / 32)], // 8×8 invocations of 4×4 values
+    flops: 2 * outDim * inDim * rank,
   });
 }
