@@ -6,13 +6,15 @@ import { submitDispatches } from '../gpu/dispatch.ts';
 import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { gradInputOf, LoRALinear } from '../lora/lora-linear.ts';
+import { foldsAdapter } from '../lora/lora-math.ts';
 import { loraBackwardReference, loraForwardReference } from '../reference/lora-linear.ts';
 import { createFixedGuard } from '../gpu/kernels/step-guard.ts';
 import { AdamW } from '../train/adamw.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { assertion, resultOf, type KernelCheck } from './check.ts';
 
-// (tokens N, in, out, r): ragged sizes, ranks 1..64, aligned shapes for the vec4 path.
+// (tokens N, in, out, r): ragged sizes, ranks 1..64, aligned shapes for the vec4 path; both
+// forward paths in training and in evaluation (foldsAdapter: N ≥ 2·in folds in training).
 const LAYERS: [number, number, number, number][] = [
   [1, 3, 3, 1], [3, 17, 33, 2], [17, 65, 33, 8], [33, 130, 65, 16], [65, 33, 130, 33],
   [130, 65, 130, 64], [17, 64, 64, 64], [64, 128, 64, 8], [128, 64, 128, 4], [5, 1, 7, 1],
@@ -66,21 +68,31 @@ export function loraChecks(): KernelCheck[] {
   };
   const checks: KernelCheck[] = LAYERS.map((shape, i) => {
     const useRslora = i % 4 === 3;
-    const name = `LoRALinear N=${shape[0]} in=${shape[1]} out=${shape[2]} r=${shape[3]}${useRslora ? ' rsLoRA' : ''}`;
+    const [tokens, inDim, outDim] = shape;
+    const path = (mode: 'training' | 'evaluation') => (foldsAdapter(tokens, inDim, outDim, mode) ? 'folded' : 'low-rank');
+    const name = `LoRALinear N=${tokens} in=${inDim} out=${outDim} r=${shape[3]}${useRslora ? ' rsLoRA' : ''} (training ${path('training')}, evaluation ${path('evaluation')})`;
     return {
       name,
       async run(gpu) {
         const f = await filledLayer(gpu, shape, useRslora, 7 + i);
         f.layer.forward();
+        const trainY = await readTensor(gpu, f.layer.io.output);
         f.layer.backward();
-        const ref = loraBackwardReference(referenceLayer(f), f.x, f.dy, shape[0]);
-        const fwd = loraForwardReference(referenceLayer(f), f.x, shape[0]);
-        return resultOf(name, {
-          Y: { got: await readTensor(gpu, f.layer.io.output), ref: fwd.y },
+        const ref = loraBackwardReference(referenceLayer(f), f.x, f.dy, tokens);
+        const fwd = loraForwardReference(referenceLayer(f), f.x, tokens);
+        const parts = {
+          'Y (train)': { got: trainY, ref: fwd.y },
           dA: { got: await readTensor(gpu, f.layer.gradA), ref: ref.dA },
           dB: { got: await readTensor(gpu, f.layer.gradB), ref: ref.dB },
           dX: { got: await readTensor(gpu, gradInputOf(f.layer.io, 'check')), ref: ref.dx },
-        });
+        };
+        f.layer.training = false;
+        f.layer.forward();
+        const result = resultOf(name, { ...parts, 'Y (eval)': { got: await readTensor(gpu, f.layer.io.output), ref: fwd.y } });
+        const ran = f.layer.forwardPath;
+        return ran.training === path('training') && ran.evaluation === path('evaluation')
+          ? result
+          : { ...result, ok: false, detail: `the layer ran training ${ran.training}, evaluation ${ran.evaluation}; ${result.detail}` };
       },
     };
   });
@@ -115,11 +127,11 @@ export function loraChecks(): KernelCheck[] {
     },
   });
 
-  checks.push({
-    name: 'LoRALinear at init (B = 0) outputs exactly the base X·Wᵀ',
+  // (N, in, out): the low-rank path, and the folded one (W' = W + s·0·A = W).
+  for (const [tokens, inDim, outDim] of [[17, 65, 33], [130, 33, 65]]) checks.push({
+    name: `LoRALinear at init (B = 0) outputs exactly the base X·Wᵀ, N=${tokens} in=${inDim} out=${outDim} (${foldsAdapter(tokens, inDim, outDim, 'training') ? 'folded' : 'low-rank'})`,
     async run(gpu) {
       const random = seededRandom(3);
-      const [tokens, inDim, outDim] = [17, 65, 33];
       const layer = await LoRALinear.create(gpu, { inFeatures: inDim, outFeatures: outDim, rank: 8, alpha: 16, tokens }, uniformArray(random, outDim * inDim));
       writeTensor(gpu, layer.io.input, uniformArray(random, tokens * inDim));
       layer.forward();
@@ -130,6 +142,22 @@ export function loraChecks(): KernelCheck[] {
       const baseValues = await readTensor(gpu, baseOut);
       const differing = adapted.findIndex((v, j) => v !== baseValues[j]);
       return assertion(this.name, differing === -1, differing === -1 ? `${adapted.length} outputs bit-identical` : `differs at ${differing}`);
+    },
+  });
+
+  checks.push({
+    name: 'LoRALinear refuses a backward after an evaluation forward that folded (it computes no H)',
+    async run(gpu) {
+      const f = await filledLayer(gpu, [130, 65, 130, 4], false, 13);
+      f.layer.training = false;
+      f.layer.forward();
+      let message = '';
+      try {
+        f.layer.backward();
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      return assertion(this.name, message.includes('training mode'), message ? `threw: ${message}` : 'backward ran on a stale H');
     },
   });
 

@@ -1,7 +1,8 @@
 // Which linear layers get a LoRA, with what rank and alpha: PEFT's target_modules,
 // layers_to_transform, rank_pattern and alpha_pattern, resolved to module paths.
-import { LINEAR_MODULES, linearPath, type LinearModule, type LlamaConfig } from '../model/config.ts';
+import { LINEAR_MODULES, linearPath, llamaParameterShapes, type LinearModule, type LlamaConfig } from '../model/config.ts';
 import type { LoraSettings } from '../model/linear.ts';
+import { foldsAdapter } from './lora-math.ts';
 
 export interface LoraInjectionConfig {
   /** Module names such as ['q_proj', 'v_proj'], or 'all-linear' (every linear layer but lm_head). */
@@ -76,4 +77,18 @@ export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig
     }
   }
   return targets;
+}
+
+/**
+ * Values of the one scratch W' that a model's LoRA layers share for their folded forward (they
+ * run one at a time): the largest out·in among the layers that fold; 0 when none does.
+ */
+export function foldedWeightNumel(config: LlamaConfig, targets: ReadonlyMap<string, LoraSettings>, tokens: number): number {
+  const shapes = llamaParameterShapes(config);
+  let numel = 0;
+  for (const path of targets.keys()) {
+    const [outDim, inDim] = shapes.get(`${path}.weight`) ?? [0, 0];
+    if (foldsAdapter(tokens, inDim, outDim, 'evaluation')) numel = Math.max(numel, outDim * inDim);
+  }
+  return numel;
 }

@@ -4,15 +4,18 @@
 // W never gets a gradient: `gradWeight` is null and no buffer for it is ever allocated.
 // With lora_dropout p, training uses X̃ = dropout(X) in place of X on the A path (H = X̃·Aᵀ,
 // dA = dHᵀ·X̃, dX gains dropout(dH·A) with the same mask); evaluation uses X.
+// Where the input has many more rows than the layer has inputs, the unmerged forward folds the
+// adapter instead: W' = W + s·B·A into a scratch buffer, then Y = X·W'ᵀ (equal in exact
+// arithmetic, fewer multiply-adds; see foldsAdapter). W itself is never written.
 // Every dispatch is built once here, then only encoded (see DESIGN.md §3).
 import { copyTensor, createTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createDropout, type DropoutPass } from '../gpu/kernels/elementwise.ts';
 import { createMatmul, lowRankFusable } from '../gpu/kernels/matmul.ts';
-import { createMerge } from '../gpu/kernels/merge.ts';
+import { createFold, createMerge } from '../gpu/kernels/merge.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
-import { kaimingUniformBound, loraParameterCount, loraScaling, validateLoRAShape } from './lora-math.ts';
+import { foldsAdapter, kaimingUniformBound, loraParameterCount, loraScaling, validateLoRAShape } from './lora-math.ts';
 
 export interface LoRALinearConfig {
   inFeatures: number;
@@ -39,6 +42,8 @@ export interface LoRALinearIO {
   output: GpuTensor; // Y  (N, out)
   gradOutput: GpuTensor; // dY (N, out)
   gradInput: GpuTensor | null; // dX (N, in); null when nothing needs it (needsGradInput false)
+  /** W' (at least out·in values) for the folded forward; layers that run one at a time may share one. */
+  foldedWeight?: GpuTensor;
 }
 
 /** dX's buffer, for a layer whose backward computes it. */
@@ -55,6 +60,8 @@ export class LoRALinear {
   training = true;
   /** False: the forward runs the base matmul only (PEFT's disable_adapter()), A and B untouched. */
   adapterEnabled = true;
+  /** False: the unmerged forward always takes the low-rank path, as PEFT computes it (to compare a merge with). */
+  foldingAllowed = true;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -68,8 +75,10 @@ export class LoRALinear {
     readonly hidden: GpuTensor, // H  (N, r)
     readonly gradHidden: GpuTensor, // dH (N, r)
     readonly io: LoRALinearIO,
-    private readonly passes: Record<'forwardBase' | 'forwardTrain' | 'forwardMerged' | 'backward' | 'merge' | 'unmerge', Dispatch[]>,
+    private readonly passes: Record<'forwardBase' | 'forwardTrain' | 'lowRankEval' | 'lowRankTrain' | 'forwardMerged' | 'backward' | 'merge' | 'unmerge', Dispatch[]>,
     private readonly dropoutPasses: DropoutPass[],
+    /** How each forward computes the adapter's term (folded: W' = W + s·B·A, then X·W'ᵀ). */
+    readonly forwardPath: { training: 'folded' | 'low-rank'; evaluation: 'folded' | 'low-rank' },
   ) {}
 
   static async create(gpu: Gpu, config: LoRALinearConfig, weight?: Float32Array, io?: Partial<LoRALinearIO>): Promise<LoRALinear> {
@@ -101,12 +110,25 @@ export class LoRALinear {
       createMatmul(gpu, { label: `${label}.${name}`, ...spec });
 
     const baseForward = await mm('Y=XWt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true });
-    // Unmerged forward: H = X·Aᵀ, then Y = X·Wᵀ + s·H·Bᵀ in one dispatch where the shapes allow, else in two.
+    const forwardPath = {
+      training: foldsAdapter(tokens, inDim, outDim, 'training', full.dropout) ? 'folded' : 'low-rank',
+      evaluation: foldsAdapter(tokens, inDim, outDim, 'evaluation') ? 'folded' : 'low-rank',
+    } as const;
+    // Low-rank forward (always built: foldingAllowed = false selects it): Y = X·Wᵀ + s·H·Bᵀ in one
+    // dispatch where the shapes allow, else in two.
     const fused = lowRankFusable({ m: tokens, k: inDim, n: outDim, r: rank, transB: true }, 'auto', gpu.quadKernels);
     const baseAndLoRA = fused
       ? [await mm('Y=XWt+sHBt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true, lowRank: { h: hidden, b: loraB, r: rank, scale: scaling } })]
       : [baseForward, await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 })];
-    const forwardBase = [await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), ...baseAndLoRA];
+    // Folded forward: W' = W + s·B·A (out, in), then Y = X·W'ᵀ.
+    const foldedWeight = forwardPath.evaluation === 'folded' ? (io?.foldedWeight ?? (await createTensor(gpu, `${label}.folded_weight`, [outDim, inDim]))) : null;
+    const folded = !foldedWeight ? [] : [
+      await createFold(gpu, { label: `${label}.W'=W+sBA`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling, folded: foldedWeight }),
+      await mm("Y=XW't", { c: y, a: x, b: foldedWeight, m: tokens, n: outDim, k: inDim, transB: true }),
+    ];
+    // H = X·Aᵀ: the low-rank path's first half, and what dB = s·dYᵀ·H reads in training.
+    const hFromX = await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true });
+    const lowRankEval = [hFromX, ...baseAndLoRA];
     const dB = await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling });
     const dH = await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling });
     const dXbeta = full.accumulateGradInput ? 1 : 0;
@@ -115,7 +137,7 @@ export class LoRALinear {
     const dXwithLoRA = async () => lowRankFusable({ m: tokens, k: outDim, n: inDim, r: rank, transB: false }, 'auto', gpu.quadKernels)
       ? [await mm('dX=dYW+dHA', { c: dx(), a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })]
       : [await dXbase(), await mm('dX+=dHA', { c: dx(), a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })];
-    let forwardTrain = forwardBase;
+    let lowRankTrain = lowRankEval;
     let backward: Dispatch[];
     const dropoutPasses: DropoutPass[] = [];
     if (full.dropout > 0) {
@@ -130,7 +152,7 @@ export class LoRALinear {
         dropoutPasses.push(dropGrad);
         return [await dXbase(), await mm('dX~=dHA', { c: gradXDrop, a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank }), dropGrad.dispatch];
       };
-      forwardTrain = [dropX.dispatch, await mm('H=X~At', { c: hidden, a: xDrop, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), ...baseAndLoRA];
+      lowRankTrain = [dropX.dispatch, await mm('H=X~At', { c: hidden, a: xDrop, b: loraA, m: tokens, n: rank, k: inDim, transB: true }), ...baseAndLoRA];
       backward = [
         dB, dH,
         await mm('dA=dHtX~', { c: gradA, a: gradHidden, b: xDrop, m: rank, n: inDim, k: tokens, transA: true }),
@@ -144,14 +166,16 @@ export class LoRALinear {
       ];
     }
     const passes = {
-      forwardBase,
-      forwardTrain,
+      forwardBase: forwardPath.evaluation === 'folded' ? folded : lowRankEval,
+      forwardTrain: forwardPath.training === 'folded' ? [hFromX, ...folded] : lowRankTrain,
+      lowRankEval,
+      lowRankTrain,
       forwardMerged: [baseForward],
       backward,
       merge: [await createMerge(gpu, { label: `${label}.merge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling })],
       unmerge: [await createMerge(gpu, { label: `${label}.unmerge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: -scaling })],
     };
-    return new LoRALinear(gpu, full, scaling, w, loraA, loraB, gradA, gradB, hidden, gradHidden, allIo, passes, dropoutPasses);
+    return new LoRALinear(gpu, full, scaling, w, loraA, loraB, gradA, gradB, hidden, gradHidden, allIo, passes, dropoutPasses, forwardPath);
   }
 
   /** True while W holds W + s·B·A. */
@@ -179,6 +203,7 @@ export class LoRALinear {
   /** Dispatches for Y from X; after a merge only the base matmul runs (W holds B·A). */
   forwardDispatches(): Dispatch[] {
     if (this.merged || !this.adapterEnabled) return this.passes.forwardMerged;
+    if (!this.foldingAllowed) return this.training ? this.passes.lowRankTrain : this.passes.lowRankEval;
     return this.training ? this.passes.forwardTrain : this.passes.forwardBase;
   }
 
@@ -187,11 +212,12 @@ export class LoRALinear {
     for (const d of this.dropoutPasses) d.setSeed(seed);
   }
 
-  /** Dispatches for dA, dB and dX from dY; reads H from the last forward. */
+  /** Dispatches for dA, dB and dX from dY; reads H from the last training forward (a folded evaluation forward computes none). */
   backwardDispatches(): Dispatch[] {
     if (this.merged) throw new Error(`${this.config.label}: unmerge the adapter before training (W holds B·A)`);
     if (!this.adapterEnabled) throw new Error(`${this.config.label}: enable the adapter before training`);
     if (!this.training && this.dropoutPasses.length) throw new Error(`${this.config.label}: backward needs training mode (the dropout mask of the forward)`);
+    if (!this.training && this.forwardPath.evaluation === 'folded' && this.foldingAllowed) throw new Error(`${this.config.label}: backward needs training mode (the evaluation forward folds the adapter and computes no H)`);
     return this.passes.backward;
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { kaimingUniformBound, loraScaling, summarizeLayerParameters, validateLoRAShape } from './lora-math.ts';
+import { loraChecks } from '../checks/lora-checks.ts';
+import { foldsAdapter, kaimingUniformBound, loraScaling, summarizeLayerParameters, validateLoRAShape } from './lora-math.ts';
 
 describe('LoRA parameter counts', () => {
   it("reproduces the seed's example: 4096×4096 at r=8", () => {
@@ -42,5 +43,27 @@ describe('validation', () => {
   it('refuses a non-positive alpha', () => {
     expect(() => validateLoRAShape(8, 8, 2, 0)).toThrow('alpha must be a positive number');
     expect(() => validateLoRAShape(8, 8, 2, NaN)).toThrow('alpha');
+  });
+});
+
+describe('folded or low-rank forward', () => {
+  it('folds in training only when tokens ≥ 2·in and there is no dropout', () => {
+    expect(foldsAdapter(512, 64, 176, 'training')).toBe(true); // the bundled model's gate_proj
+    expect(foldsAdapter(127, 64, 176, 'training')).toBe(false);
+    expect(foldsAdapter(128, 64, 176, 'training')).toBe(true);
+    expect(foldsAdapter(512, 64, 176, 'training', 0.1)).toBe(false);
+    expect(foldsAdapter(256, 1024, 1024, 'training')).toBe(false); // the teacher layer
+  });
+
+  it('folds in evaluation when tokens·(in + out) ≥ 2·in·out, dropout or not', () => {
+    expect(foldsAdapter(1, 1024, 1024, 'evaluation')).toBe(false); // generation: one token
+    expect(foldsAdapter(1023, 1024, 1024, 'evaluation')).toBe(false);
+    expect(foldsAdapter(1024, 1024, 1024, 'evaluation')).toBe(true);
+  });
+
+  it('the LoRALinear checks cover both paths in training and in evaluation', () => {
+    const names = loraChecks().map((c) => c.name).join('\n');
+    for (const path of ['training folded', 'training low-rank', 'evaluation folded', 'evaluation low-rank']) expect(names).toContain(path);
+    expect(names).toMatch(/training low-rank, evaluation folded/);
   });
 });

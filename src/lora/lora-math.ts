@@ -44,3 +44,19 @@ export function validateLoRAShape(inDim: number, outDim: number, rank: number, a
     throw new RangeError(`alpha must be a positive number, got ${alpha}`);
   }
 }
+
+/**
+ * Whether the unmerged forward folds the adapter into a scratch copy of W (W' = W + s·B·A, then
+ * Y = X·W'ᵀ) instead of running the low-rank path (Y = X·Wᵀ + s·(X·Aᵀ)·Bᵀ). The two are equal in
+ * exact arithmetic. Folding costs r·in·out multiply-adds per forward. The low-rank path costs
+ * r·out per token for H·Bᵀ, plus r·in for H = X·Aᵀ, which training computes anyway because dB
+ * needs H. Folding is chosen only when it saves at least half of that work, so short inputs
+ * (generation, small batches) and wide layers keep the low-rank path:
+ *   training:   tokens·out        ≥ 2·in·out   (tokens ≥ 2·in)
+ *   evaluation: tokens·(in + out) ≥ 2·in·out
+ * lora_dropout puts dropout(X) on the A path only, so a training forward with dropout never folds.
+ */
+export function foldsAdapter(tokens: number, inDim: number, outDim: number, mode: 'training' | 'evaluation', dropout = 0): boolean {
+  if (mode === 'training') return dropout === 0 && tokens >= 2 * inDim;
+  return tokens * (inDim + outDim) >= 2 * inDim * outDim;
+}

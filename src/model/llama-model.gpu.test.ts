@@ -35,10 +35,10 @@ function randomWeights(config: LlamaConfig, seed: number): Map<string, Float32Ar
   return weights;
 }
 
-function batch(seed: number) {
+function batch(seed: number, batchSize = BATCH, seq = SEQ) {
   const random = seededRandom(seed);
-  const ids = Uint32Array.from({ length: BATCH * SEQ }, () => Math.floor(random() * base.vocab_size));
-  const targets = Uint32Array.from({ length: BATCH * SEQ }, (_, i) => (i % SEQ === SEQ - 1 ? IGNORE_TARGET : ids[i + 1]));
+  const ids = Uint32Array.from({ length: batchSize * seq }, () => Math.floor(random() * base.vocab_size));
+  const targets = Uint32Array.from({ length: batchSize * seq }, (_, i) => (i % seq === seq - 1 ? IGNORE_TARGET : ids[i + 1]));
   return { ids, targets };
 }
 
@@ -55,9 +55,9 @@ beforeAll(async () => {
 });
 afterAll(() => gpu && releaseGpu(gpu));
 
-async function build(config: LlamaConfig, weights: Map<string, Float32Array>, mode: TrainingMode, seed = 3) {
-  const model = await LlamaModel.create(gpu, config, weights, { batch: BATCH, seq: SEQ, mode });
-  const b = batch(seed);
+async function build(config: LlamaConfig, weights: Map<string, Float32Array>, mode: TrainingMode, seed = 3, shape = { batch: BATCH, seq: SEQ }) {
+  const model = await LlamaModel.create(gpu, config, weights, { ...shape, mode });
+  const b = batch(seed, shape.batch, shape.seq);
   model.setBatch(b.ids, b.targets);
   return { model, ...b };
 }
@@ -89,11 +89,13 @@ describe('LlamaModel on the GPU (Dawn)', () => {
     });
   }
 
-  it('LoRA (all-linear): gradients of A and B match finite differences; the base has none', async () => {
+  // 10 tokens: every layer's forward takes the low-rank path; 32 tokens (≥ 2·in everywhere): every one folds.
+  for (const [shape, path] of [[{ batch: BATCH, seq: SEQ }, 'low-rank'], [{ batch: 4, seq: 8 }, 'folded']] as const) it(`LoRA (all-linear, ${shape.batch} × ${shape.seq} tokens, ${path} forward): gradients of A and B match finite differences; the base has none`, async () => {
     const config = TIED;
     const weights = randomWeights(config, 4);
     const mode: TrainingMode = { kind: 'lora', lora: { targetModules: 'all-linear', r: 2, loraAlpha: 4, seed: 1 } };
-    const { model, ids, targets } = await build(config, weights, mode);
+    const { model, ids, targets } = await build(config, weights, mode, 3, shape);
+    expect(model.linears.map((l) => l.lora!.forwardPath.training)).toEqual(model.linears.map(() => path));
     const random = seededRandom(9);
     const adapters = new Map<string, ReferenceAdapter & { loraA: Float64Array; loraB: Float64Array }>();
     for (const l of model.linears) {
@@ -105,7 +107,7 @@ describe('LlamaModel on the GPU (Dawn)', () => {
     }
     expect(model.trainable).toHaveLength(2 * 7 * config.num_hidden_layers);
     model.forwardBackward();
-    const input = { config, weights, ids, batch: BATCH, seq: SEQ, adapters };
+    const input = { config, weights, ids, ...shape, adapters };
     for (const l of model.linears) {
       const a = adapters.get(l.path)!;
       const loss = () => llamaLossReference(input, targets);

@@ -9,7 +9,7 @@ import { createAxpby } from '../gpu/kernels/elementwise.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import * as ops from '../gpu/kernels/transformer-ops.ts';
-import { resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
+import { foldedWeightNumel, resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
 import { headDimOf, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
 import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
 
@@ -118,6 +118,8 @@ export class LlamaModel {
     const bwd = new DispatchList();
     const backwardBlocks: Dispatch[][] = []; // one per layer, run last layer first
     const linears: ModelLinear[] = [];
+    const foldedNumel = foldedWeightNumel(config, loraTargets, T);
+    const foldedWeight = foldedNumel > 0 ? await t('lora.folded_weight', [foldedNumel]) : undefined; // W' (out·in), shared
     // With a frozen embedding nothing needs dL/d(input of layer 0): its q/k/v skip dX, and the
     // backward stops after them (no input-norm backward, no residual add).
     const inputNeedsGrad = (layer: number) => full || layer > 0;
@@ -126,7 +128,7 @@ export class LlamaModel {
       const lora = loraTargets.get(path);
       const readsBlockInput = module === 'q_proj' || module === 'k_proj' || module === 'v_proj';
       const l = await createModelLinear(gpu, {
-        path, inDim, outDim, tokens: T, weight: get(`${path}.weight`), io: { input, output, gradOutput, gradInput },
+        path, inDim, outDim, tokens: T, weight: get(`${path}.weight`), io: { input, output, gradOutput, gradInput, foldedWeight },
         mode: lora ? 'lora' : full ? 'full' : 'frozen', lora, accumulateGradInput: accumulate, needsGradInput: !readsBlockInput || inputNeedsGrad(layer),
       });
       weights.set(`${path}.weight`, l.weight);
@@ -293,6 +295,11 @@ export class LlamaModel {
   /** A fresh dropout mask for every adapter (each layer mixes in its own index). */
   setDropoutSeed(seed: number): void {
     this.linears.forEach((l, i) => l.lora?.setDropoutSeed(Math.imul(seed + 1, 0x9e3779b1) ^ i));
+  }
+
+  /** False: every unmerged LoRA layer takes the low-rank path, as PEFT computes it (see LoRALinear.foldingAllowed). */
+  setFoldingAllowed(allowed: boolean): void {
+    for (const l of this.linears) if (l.lora) l.lora.foldingAllowed = allowed;
   }
 
   /** False: every LoRA layer computes its base alone (to compare base and adapted side by side). */

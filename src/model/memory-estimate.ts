@@ -4,7 +4,7 @@
 import { reduceWorkgroups } from '../gpu/kernels/reduce.ts';
 import { formatBytes } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { resolveLoraTargets } from '../lora/injection.ts';
+import { foldedWeightNumel, resolveLoraTargets } from '../lora/injection.ts';
 import { headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
 import type { LlamaModelOptions } from './llama-model.ts';
 import type { OptimizerKind } from '../train/optimizer.ts';
@@ -65,6 +65,8 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   for (const n of [T * d, T * d, T * d, T * H * hd, T * H * hd, T * KV * hd, T * KV * hd, batch * H * seq * seq, T * I, T * I, T * I]) add('activations', 'backward scratch', n);
 
   const lora = mode.kind === 'lora' ? resolveLoraTargets(config, mode.lora) : new Map();
+  const folded = foldedWeightNumel(config, lora, T);
+  if (folded > 0) add('activations', "lora.folded_weight (W' scratch)", folded);
   const shapes: Record<string, [number, number]> = {
     q_proj: [d, H * hd], k_proj: [d, KV * hd], v_proj: [d, KV * hd], o_proj: [H * hd, d], gate_proj: [d, I], up_proj: [d, I], down_proj: [I, d],
   };
