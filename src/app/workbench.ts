@@ -20,8 +20,13 @@ import { seededRandom } from '../util/random.ts';
 import type { BaseModel } from './session.ts';
 
 export interface MergeReport {
-  maxAbsDiff: number; // max |output merged − output unmerged| on the probe batch
-  ms: { base: number; unmerged: number; merged: number }; // median forward time
+  maxAbsDiff: number; // max |output merged − output unmerged (low-rank path, as PEFT)| on the probe batch
+  /**
+   * Median forward times. `unmerged`: the low-rank path, X·Wᵀ + s·(X·Aᵀ)·Bᵀ; `folded`: the path the
+   * engine takes for inputs this long (W + s·B·A into a scratch copy, then one matmul), or null
+   * where every layer keeps the low-rank path.
+   */
+  ms: { base: number; unmerged: number; folded: number | null; merged: number };
 }
 
 export interface ModuleInfo {
@@ -142,14 +147,16 @@ export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): P
     frozenNames: task.frozenNames,
     fingerprint: () => combinedFingerprint(gpu, [layer.weight]),
     async merge() {
+      layer.foldingAllowed = false; // the probe runs in training mode, whose path at this size is low-rank anyway
       const unmerged = await task.probe();
       const msUnmerged = await medianMs(gpu, task.forwardProbe);
+      layer.foldingAllowed = true;
       layer.adapterEnabled = false;
       const msBase = await medianMs(gpu, task.forwardProbe);
       layer.adapterEnabled = true;
       await merging.merge();
       const merged = await task.probe();
-      return { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { base: msBase, unmerged: msUnmerged, merged: await medianMs(gpu, task.forwardProbe) } };
+      return { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { base: msBase, unmerged: msUnmerged, folded: null, merged: await medianMs(gpu, task.forwardProbe) } };
     },
     unmerge: () => merging.unmerge(),
     async adapterFiles() {
@@ -245,16 +252,21 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
     fingerprint: () => combinedFingerprint(gpu, frozen),
     async merge() {
       model.setTraining(false);
+      // Compared with the low-rank path, not the folded one: folding computes what merging does.
+      model.setFoldingAllowed(false);
       forwardProbe();
       const unmerged = await model.logits();
       const msUnmerged = await medianMs(gpu, forwardProbe);
+      model.setFoldingAllowed(true);
+      const folds = layers.some((l) => l.lora.forwardPath.evaluation === 'folded');
+      const msFolded = folds ? await medianMs(gpu, forwardProbe) : null;
       model.setAdapterEnabled(false);
       const msBase = await medianMs(gpu, forwardProbe);
       model.setAdapterEnabled(true);
       await merging.merge();
       forwardProbe();
       const merged = await model.logits();
-      const report = { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { base: msBase, unmerged: msUnmerged, merged: await medianMs(gpu, forwardProbe) } };
+      const report = { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { base: msBase, unmerged: msUnmerged, folded: msFolded, merged: await medianMs(gpu, forwardProbe) } };
       model.setTraining(true);
       return report;
     },
