@@ -35,7 +35,8 @@ const meaning = {
   step_time_lora_over_full: 'a LoRA training step of the whole model against full fine-tuning',
   gpu_bytes_lora_over_full: `GPU bytes for training: LoRA ${bytes(b.lora_r8_all_linear.bytes)}, full ${bytes(b.full.bytes)} (${copies(b.full)}); without the copies (what PyTorch + AdamW holds) ${withoutCopies.gpu_bytes_lora_over_full.toFixed(3)}. Activations dominate this tiny model`,
   forward_merged_over_base: 'inference after merging costs what the base costs',
-  forward_unmerged_over_base: 'inference with the adapter unmerged',
+  forward_unmerged_over_base: 'inference with the adapter unmerged, as the engine runs it: for 512 tokens it adds s·B·A to a scratch copy of each W before the matmul (foldsAdapter), cheaper than the low-rank path',
+  forward_unmerged_low_rank_over_base: 'inference unmerged on the low-rank path, X·Wᵀ + s·(X·Aᵀ)·Bᵀ, as PEFT computes it (the engine takes it for short inputs, e.g. generation at small batch)',
   teacher_step_time_lora_over_full: 'one d×d layer: LoRA step against full step',
   teacher_gpu_bytes_lora_over_full: `one d×d layer, trained by the same Trainer: LoRA ${bytes(promises.teacher.lora.bytes)}, full ${bytes(promises.teacher.full.bytes)} (${copies(promises.teacher.full)}); without the copies ${withoutCopies.teacher_gpu_bytes_lora_over_full.toFixed(3)}`,
 };
