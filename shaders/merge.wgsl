@@ -20,7 +20,8 @@ struct Params {
 
 // Each invocation computes a 4×4 block of B·A: rows row0 .. row0 + 3, columns col0 .. col0 + 3.
 // One value per invocation spent most of its time on invocation overhead on SwiftShader. Both
-// entry points share the sum, so a fold is bit-identical to a merge.
+// entry points share the sum, so a fold is bit-identical to a merge. Their store loops repeat
+// because a WGSL function cannot take a pointer to a storage buffer (without an extension).
 override kWgX: u32 = 8;
 override kWgY: u32 = 8;
 

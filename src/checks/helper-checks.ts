@@ -1,6 +1,7 @@
 // The helper kernels against their references: merge and fold, axpby, sum of squares, fingerprint, AdamW,
 // SGD, and the step guard that clips or skips their updates.
 import { createTensor, readTensor, writeTensor } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { ADAMW_DEFAULTS, createAdamWUpdate } from '../gpu/kernels/adamw.ts';
 import { createAxpby, createDropout } from '../gpu/kernels/elementwise.ts';
@@ -23,6 +24,18 @@ const LENGTHS = [1, 3, 17, 33, 65, 130, 1000, 70_001];
 /** The sum's edges: one workgroup exactly full, one value over (two passes), more workgroups than its cap. */
 const REDUCE_LENGTHS = [4096, 4097, 300_007];
 
+/** Random W (out, in), A (r, in) and B (out, r), on the CPU and on the GPU. */
+async function mergeOperands(gpu: Gpu, outDim: number, inDim: number, rank: number) {
+  const random = seededRandom(outDim * 7 + rank);
+  const [w, a, b] = [uniformArray(random, outDim * inDim), uniformArray(random, rank * inDim), uniformArray(random, outDim * rank)];
+  return {
+    w, a, b,
+    weight: await createTensor(gpu, 'check.W', [outDim, inDim], w),
+    loraA: await createTensor(gpu, 'check.A', [rank, inDim], a),
+    loraB: await createTensor(gpu, 'check.B', [outDim, rank], b),
+  };
+}
+
 export function helperChecks(): KernelCheck[] {
   const checks: KernelCheck[] = [];
 
@@ -31,11 +44,7 @@ export function helperChecks(): KernelCheck[] {
     checks.push({
       name,
       async run(gpu) {
-        const random = seededRandom(outDim * 7 + rank);
-        const [w, a, b] = [uniformArray(random, outDim * inDim), uniformArray(random, rank * inDim), uniformArray(random, outDim * rank)];
-        const weight = await createTensor(gpu, 'check.W', [outDim, inDim], w);
-        const loraA = await createTensor(gpu, 'check.A', [rank, inDim], a);
-        const loraB = await createTensor(gpu, 'check.B', [outDim, rank], b);
+        const { w, a, b, weight, loraA, loraB } = await mergeOperands(gpu, outDim, inDim, rank);
         submitDispatches(gpu, name, [await createMerge(gpu, { label: 'check.merge', weight, loraA, loraB, outDim, inDim, rank, scale })]);
         return resultOf(name, { W: { got: await readTensor(gpu, weight), ref: mergeReference(w, b, a, outDim, inDim, rank, scale) } });
       },
@@ -45,11 +54,7 @@ export function helperChecks(): KernelCheck[] {
     checks.push({
       name: foldName,
       async run(gpu) {
-        const random = seededRandom(outDim * 7 + rank);
-        const [w, a, b] = [uniformArray(random, outDim * inDim), uniformArray(random, rank * inDim), uniformArray(random, outDim * rank)];
-        const weight = await createTensor(gpu, 'check.W', [outDim, inDim], w);
-        const loraA = await createTensor(gpu, 'check.A', [rank, inDim], a);
-        const loraB = await createTensor(gpu, 'check.B', [outDim, rank], b);
+        const { w, a, b, weight, loraA, loraB } = await mergeOperands(gpu, outDim, inDim, rank);
         const folded = await createTensor(gpu, "check.W'", [outDim * inDim + 5]); // a shared scratch may be larger
         const spec = { label: 'check.fold', weight, loraA, loraB, outDim, inDim, rank, scale };
         submitDispatches(gpu, foldName, [await createFold(gpu, { ...spec, folded })]);
