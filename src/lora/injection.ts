@@ -81,7 +81,8 @@ export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig
 
 /**
  * Values of the one scratch W' that a model's LoRA layers share for their folded forward (they
- * run one at a time): the largest out·in among the layers that fold; 0 when none does.
+ * run one at a time): the largest out·in among the layers that fold; 0 when none does. A layer
+ * that folds in training folds in evaluation too (tokens ≥ 2·in gives tokens·(in + out) ≥ 2·in·out).
  */
 export function foldedWeightNumel(config: LlamaConfig, targets: ReadonlyMap<string, LoraSettings>, tokens: number): number {
   const shapes = llamaParameterShapes(config);

@@ -77,7 +77,7 @@ export class LoRALinear {
     readonly io: LoRALinearIO,
     private readonly passes: Record<'forwardBase' | 'forwardTrain' | 'lowRankEval' | 'lowRankTrain' | 'forwardMerged' | 'backward' | 'merge' | 'unmerge', Dispatch[]>,
     private readonly dropoutPasses: DropoutPass[],
-    /** How each forward computes the adapter's term (folded: W' = W + s·B·A, then X·W'ᵀ). */
+    /** How each forward computes the adapter's term while foldingAllowed (folded: W' = W + s·B·A, then X·W'ᵀ). */
     readonly forwardPath: { training: 'folded' | 'low-rank'; evaluation: 'folded' | 'low-rank' },
   ) {}
 
@@ -121,7 +121,7 @@ export class LoRALinear {
       ? [await mm('Y=XWt+sHBt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true, lowRank: { h: hidden, b: loraB, r: rank, scale: scaling } })]
       : [baseForward, await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 })];
     // Folded forward: W' = W + s·B·A (out, in), then Y = X·W'ᵀ.
-    const foldedWeight = forwardPath.evaluation === 'folded' ? (io?.foldedWeight ?? (await createTensor(gpu, `${label}.folded_weight`, [outDim, inDim]))) : null;
+    const foldedWeight = forwardPath.evaluation === 'folded' || forwardPath.training === 'folded' ? (io?.foldedWeight ?? (await createTensor(gpu, `${label}.folded_weight`, [outDim, inDim]))) : null;
     const folded = !foldedWeight ? [] : [
       await createFold(gpu, { label: `${label}.W'=W+sBA`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling, folded: foldedWeight }),
       await mm("Y=XW't", { c: y, a: x, b: foldedWeight, m: tokens, n: outDim, k: inDim, transB: true }),
