@@ -1,5 +1,5 @@
 // CPU reference for shaders/adamw.wgsl: torch.optim.AdamW's update, in float64.
-import type { AdamWHyper } from '../gpu/kernels/adamw.ts';
+import type { AdamWHyper } from '../util/optimizer-hyper.ts';
 
 export interface AdamWState {
   param: Float64Array;

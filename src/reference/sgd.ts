@@ -1,5 +1,5 @@
 // CPU reference for shaders/sgd.wgsl: torch.optim.SGD with momentum 0, in float64.
-import type { SgdHyper } from '../gpu/kernels/sgd.ts';
+import type { SgdHyper } from '../util/optimizer-hyper.ts';
 
 /** Applies one step to `param` in place. */
 export function sgdReference(param: Float64Array, grad: ArrayLike<number>, h: SgdHyper, gradScale = 1): void {

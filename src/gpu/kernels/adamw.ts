@@ -3,14 +3,9 @@ import { createTensor, createUniformBuffer, type GpuTensor } from '../buffers.ts
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { stridedWorkgroups } from './elementwise.ts';
+import type { AdamWHyper } from '../../util/optimizer-hyper.ts';
 
-export interface AdamWHyper {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-}
+export type { AdamWHyper };
 
 export const ADAMW_DEFAULTS: AdamWHyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
 

@@ -3,12 +3,9 @@ import { createUniformBuffer, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { stridedWorkgroups } from './elementwise.ts';
+import type { SgdHyper } from '../../util/optimizer-hyper.ts';
 
-export interface SgdHyper {
-  lr: number;
-  /** L2 penalty added to the gradient (torch.optim.SGD's weight_decay), not decoupled. */
-  weightDecay: number;
-}
+export type { SgdHyper };
 
 export interface SgdUpdate {
   dispatch: Dispatch;

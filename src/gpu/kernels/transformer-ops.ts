@@ -8,7 +8,7 @@ import { stridedWorkgroups } from './elementwise.ts';
 import { expectNumel } from './matmul.ts';
 import { QUAD_ATTENTION_MAX_HEAD_DIM } from './attention-quad-source.ts';
 import type { PipelineConstants } from '../pipeline-cache.ts';
-import { ropeTables } from '../../reference/transformer-ops.ts';
+import { ropeTablesF32 } from './rope-tables.ts';
 
 const u32 = (v: number) => ['u32', v] as ['u32', number];
 const f32 = (v: number) => ['f32', v] as ['f32', number];
@@ -111,10 +111,10 @@ export interface RopeTables {
 export async function createRopeTables(gpu: Gpu, seq: number, headDim: number, theta: number): Promise<RopeTables> {
   if (headDim % 2 !== 0) throw new ShapeError(`RoPE needs an even head dimension, got ${headDim}`);
   const half = headDim / 2;
-  const tables = ropeTables(seq, headDim, theta); // float64, rounded once to f32
+  const tables = ropeTablesF32(seq, headDim, theta);
   return {
-    cos: await createTensor(gpu, 'rope.cos', [seq, half], Float32Array.from(tables.cos)),
-    sin: await createTensor(gpu, 'rope.sin', [seq, half], Float32Array.from(tables.sin)),
+    cos: await createTensor(gpu, 'rope.cos', [seq, half], tables.cos),
+    sin: await createTensor(gpu, 'rope.sin', [seq, half], tables.sin),
   };
 }
 
