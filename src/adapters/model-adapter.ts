@@ -1,4 +1,5 @@
 // Moving a LoRA adapter between a LlamaModel on the GPU and the PEFT format in memory.
+import { ExactMerge } from '../lora/exact-merge.ts';
 import { readTensor, writeTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
@@ -77,15 +78,17 @@ export async function readAdapter(gpu: Gpu, model: LlamaModel, fields: AdapterCo
 
 /**
  * The merged model as an HF checkpoint (base + every adapter folded in on the GPU, read back,
- * then unfolded), plus extra files such as the tokenizer's.
+ * then the saved base copied back bit for bit), plus extra files such as the tokenizer's. Layers
+ * already merged are read as they are.
  */
 export async function mergedCheckpointFiles(gpu: Gpu, model: LlamaModel, dtype: Dtype = 'F32', extra: Record<string, string> = {}): Promise<Record<string, string | Uint8Array>> {
-  model.merge();
+  const merging = new ExactMerge(gpu, model.linears.filter((l) => l.lora).map((l) => ({ path: l.path, lora: l.lora! })));
+  await merging.merge();
   const merged = new Map<string, Float32Array>();
   try {
     for (const [name, tensor] of model.weights) merged.set(name, await readTensor(gpu, tensor));
   } finally {
-    model.unmerge();
+    merging.unmerge();
   }
   return { ...llamaCheckpointFiles(model.config, merged, dtype), ...extra };
 }

@@ -1,4 +1,5 @@
 // The low-rank teacher as a CLI run: flags → task, and its adapter / merged exports.
+import { ExactMerge } from '../lora/exact-merge.ts';
 import { numberFlag } from '../cli/flags.ts';
 import type { ParsedArgs } from '../cli/args.ts';
 import { readTensor } from '../gpu/buffers.ts';
@@ -36,9 +37,10 @@ export async function createTeacherRun(gpu: Gpu, args: ParsedArgs): Promise<Task
       };
     },
     async mergedFiles(dtype) {
-      layer.merge();
+      const merging = new ExactMerge(gpu, [{ path: 'layer', lora: layer }]);
+      await merging.merge();
       const weight = await readTensor(gpu, layer.weight);
-      layer.unmerge();
+      merging.unmerge(); // the saved base copied back: bit for bit
       return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
     },
     async summary() {
