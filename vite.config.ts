@@ -30,6 +30,8 @@ function contentSecurityPolicy(): Plugin {
 // Three pages: the playground, the kernel check (run by the e2e tests) and the benchmark.
 export default defineConfig({
   plugins: [react(), contentSecurityPolicy()],
+  // The engine worker (src/worker/engine-worker.ts) is an ES module, code-split like the page.
+  worker: { format: 'es' },
   build: {
     target: 'es2022',
     rollupOptions: {

@@ -1,9 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { loadRuns, loadSettings } from './app/persistence.ts';
-import { findInterruptedRun } from './app/workbench-actions.ts';
-import { loseDevice, startEngine } from './engine.ts';
+import { installController, PageController } from './app/controller.ts';
+import { downloadZip } from './app/download.ts';
+import { startEngineWorker } from './app/engine-client.ts';
+import { loadRuns, loadSettings, saveRuns, saveSettings } from './app/persistence.ts';
 import { useWorkbench } from './store/workbench-store.ts';
+import type { Faults } from './worker/faults.ts';
 import { App } from './ui/App.tsx';
 import './ui/styles.css';
 
@@ -11,12 +13,18 @@ import './ui/styles.css';
 const { settings, problems } = loadSettings();
 useWorkbench.getState().set({ settings, settingsProblems: problems, runs: loadRuns() });
 
+// The engine runs in a worker; this thread keeps React, the stores and the controller.
+const controller = installController(
+  new PageController(startEngineWorker(), { saveSettings, saveRuns, download: (f) => downloadZip(f.name, f.zip), now: () => Date.now() }),
+);
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />
   </StrictMode>,
 );
-void startEngine();
-void findInterruptedRun();
+// Robustness tests set window.__loraFaults before the page loads: the worker applies them to its own globals.
+const w = window as unknown as { __loraFaults?: Faults; __loraPlayground: object };
+void controller.start(w.__loraFaults ?? null);
 // For the robustness tests and for anyone curious: window.__loraPlayground.loseDevice('destroy' | 'reset').
-(window as unknown as { __loraPlayground: object }).__loraPlayground = { loseDevice };
+w.__loraPlayground = { loseDevice: controller.loseDevice, breakPass: controller.breakPass, memory: controller.memory };

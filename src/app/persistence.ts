@@ -1,5 +1,7 @@
-// What survives a reload: the settings (URL first, then localStorage) and the runs (localStorage,
-// each kept to at most MAX_STORED_POINTS points). A full storage is reported, never swallowed.
+// What survives a reload in this tab's storage: the settings (URL first, then localStorage) and
+// the runs (localStorage, each kept to at most MAX_STORED_POINTS points). A full storage is
+// reported, never swallowed. (Adapters and the autosaved checkpoint live in IndexedDB, written
+// by the engine worker: src/worker/idb-storage.ts.)
 import { DEFAULT_SETTINGS, settingsFromQuery, settingsToQuery, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { downsample } from '../store/series.ts';
 import type { RunRecord } from '../store/workbench-store.ts';

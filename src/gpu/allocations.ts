@@ -1,5 +1,7 @@
 // Which storage buffers a piece of code allocated, so a model can report (and free) exactly
-// what it holds, and the memory estimate can be checked against real allocations.
+// what it holds, and the memory estimate can be checked against real allocations. Every storage
+// buffer made by the helpers in buffers.ts is also in a per-device registry of live buffers
+// until it is destroyed: the page's memory breakdown and the "one base model" check read it.
 import type { Gpu } from './device.ts';
 
 export interface Allocation {
@@ -9,10 +11,30 @@ export interface Allocation {
 }
 
 const openScopes = new WeakMap<GPUDevice, Allocation[][]>();
+const live = new WeakMap<GPUDevice, Set<Allocation>>();
 
 /** Called by the buffer helpers for every storage buffer they create. */
 export function recordAllocation(gpu: Gpu, allocation: Allocation): void {
   for (const scope of openScopes.get(gpu.device) ?? []) scope.push(allocation);
+  let registry = live.get(gpu.device);
+  if (!registry) live.set(gpu.device, (registry = new Set()));
+  registry.add(allocation);
+  // WebGPU cannot be asked whether a buffer was destroyed: the registry learns it from destroy().
+  const buffer = allocation.buffer;
+  const destroy = buffer.destroy.bind(buffer);
+  const set = registry;
+  Object.defineProperty(buffer, 'destroy', {
+    configurable: true,
+    value: () => {
+      set.delete(allocation);
+      destroy();
+    },
+  });
+}
+
+/** The storage buffers alive on this device now (made by the helpers, not yet destroyed). */
+export function liveAllocations(gpu: Gpu): Allocation[] {
+  return [...(live.get(gpu.device) ?? [])];
 }
 
 /** Runs `build` and returns what it made with every storage buffer it allocated (nested scopes see theirs too). */

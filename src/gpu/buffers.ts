@@ -2,6 +2,9 @@
 import { recordAllocation } from './allocations.ts';
 import { withErrorScopes, type Gpu } from './device.ts';
 import { GpuLimitError } from './errors.ts';
+import { formatBytes } from '../util/format-bytes.ts';
+
+export { formatBytes };
 
 export interface GpuTensor {
   readonly label: string;
@@ -106,16 +109,6 @@ export function createUniformBuffer(gpu: Gpu, label: string, bytes: number): GPU
   });
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** to ← from on the GPU (same size). */
 export function copyTensor(gpu: Gpu, from: GpuTensor, to: GpuTensor): void {

@@ -1,7 +1,7 @@
 // The page's training configuration: one record, validated with the same schema as the CLI flags
 // (src/settings/schema.ts), narrowed to the ranges the controls offer, and round-tripped through
 // the URL query so a shared link restores it.
-import { LINEAR_MODULES, type LinearModule } from '../model/config.ts';
+import { headDimOf, LINEAR_MODULES, type LinearModule, type LlamaConfig } from '../model/config.ts';
 import { OPTIMIZERS, type OptimizerKind } from '../train/optimizer.ts';
 import { parseSetting, SETTINGS, type NumberSetting } from './schema.ts';
 
@@ -14,6 +14,8 @@ export interface PlaygroundSettings {
   /** Keep α = 2r while the rank slider moves. */
   alphaLock: boolean;
   rslora: boolean;
+  /** Full fine-tuning instead of LoRA (the language-model task): every weight trains, for comparison. */
+  full: boolean;
   targets: LinearModule[] | 'all-linear';
   layerFrom: number;
   layerTo: number;
@@ -29,7 +31,7 @@ export interface PlaygroundSettings {
 }
 
 export const DEFAULT_SETTINGS: PlaygroundSettings = {
-  task: 'teacher', rank: 4, alpha: 8, alphaLock: true, rslora: false, targets: 'all-linear', layerFrom: 0, layerTo: 1,
+  task: 'teacher', rank: 4, alpha: 8, alphaLock: true, rslora: false, full: false, targets: 'all-linear', layerFrom: 0, layerTo: 1,
   dropout: 0, optimizer: 'adamw', lr: 0.01, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0,
 };
 
@@ -55,6 +57,22 @@ export interface SettingsContext {
   maxRank: number; // min(in, out) over the targeted layers
   layers: number;
   context: number; // max sequence length
+}
+
+/** Teacher size on the page: d = 64 with a true rank of 4, 64 rows per step. */
+export const PAGE_TEACHER = { dim: 64, trueRank: 4, tokens: 64 };
+
+/** Limits the controls need to know: the targeted layers' sizes and the model's depth and context. */
+export function settingsContextFor(s: PlaygroundSettings, c: LlamaConfig): SettingsContext {
+  if (s.task === 'teacher') return { maxRank: PAGE_TEACHER.dim, layers: CONTROLS.layerTo.max + 1, context: CONTROLS.seq.max }; // layers and sequences do not apply
+  const hd = headDimOf(c);
+  const sizes: Record<LinearModule, number> = {
+    q_proj: Math.min(c.hidden_size, c.num_attention_heads * hd), k_proj: Math.min(c.hidden_size, c.num_key_value_heads * hd), v_proj: Math.min(c.hidden_size, c.num_key_value_heads * hd),
+    o_proj: Math.min(c.hidden_size, c.num_attention_heads * hd), gate_proj: Math.min(c.hidden_size, c.intermediate_size), up_proj: Math.min(c.hidden_size, c.intermediate_size), down_proj: Math.min(c.hidden_size, c.intermediate_size),
+  };
+  const targets = s.targets === 'all-linear' ? LINEAR_MODULES : s.targets;
+  // Full fine-tuning has no rank: nothing limits the slider beyond its range.
+  return { maxRank: s.full ? CONTROLS.rank.max : Math.min(...targets.map((t) => sizes[t])), layers: c.num_hidden_layers, context: c.max_position_embeddings };
 }
 
 /** Null when valid; otherwise the reason for each field at fault. */
@@ -83,6 +101,7 @@ export function settingsToQuery(s: PlaygroundSettings): string {
   q.set('targets', s.targets === 'all-linear' ? 'all-linear' : s.targets.join(','));
   q.set('alphaLock', s.alphaLock ? '1' : '0');
   q.set('rslora', s.rslora ? '1' : '0');
+  q.set('full', s.full ? '1' : '0');
   return q.toString();
 }
 
@@ -119,6 +138,7 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
   }
   if (q.has('alphaLock')) settings.alphaLock = q.get('alphaLock') === '1';
   if (q.has('rslora')) settings.rslora = q.get('rslora') === '1';
+  if (q.has('full')) settings.full = q.get('full') === '1';
   return { settings, problems };
 }
 

@@ -1,12 +1,8 @@
-// What the UI knows about the GPU: plain data only (no GPU objects live in the store).
+// What the UI knows about the GPU: plain data only (the device lives in the engine worker).
 import { create } from 'zustand';
-import type { AdapterSummary } from '../gpu/device.ts';
-import type { UnavailableReason } from '../gpu/errors.ts';
+import type { GpuStatus } from '../engine/types.ts';
 
-export type GpuStatus =
-  | { state: 'pending' }
-  | { state: 'ready'; adapter: AdapterSummary }
-  | { state: 'unavailable'; reason: UnavailableReason | 'error'; message: string };
+export type { GpuStatus };
 
 export const useGpuStore = create<{ status: GpuStatus; setStatus(status: GpuStatus): void }>((set) => ({
   status: { state: 'pending' },

@@ -1,21 +1,8 @@
 // What the page shows about the model, training and the adapter library: plain data only.
 import { create } from 'zustand';
-import type { StoredAdapter } from '../app/library-db.ts';
+import type { BaseSummary, StoredAdapterSummary, TextSummary } from '../engine/types.ts';
 
-export interface BaseSummary {
-  name: string;
-  layers: number;
-  hidden: number;
-  vocab: number;
-  context: number;
-  parameters: number;
-  dtypes: string[];
-}
-
-export interface TextSummary {
-  name: string;
-  tokens: number;
-}
+export type { BaseSummary, TextSummary };
 
 export interface StepPoint {
   step: number;
@@ -23,14 +10,13 @@ export interface StepPoint {
   valLoss?: number;
 }
 
-export type LibraryItem = Omit<StoredAdapter, 'safetensors' | 'configJson'> & { r: number; alpha: number; targets: string; modules: number };
+export type LibraryItem = StoredAdapterSummary;
 
 export interface PlaygroundState {
   busy: string | null; // what long work is running, shown as progress
   message: { kind: 'error' | 'info'; text: string } | null;
   base: BaseSummary | null;
   text: TextSummary | null;
-  training: { running: boolean; steps: number; points: StepPoint[] } | null;
   /** The adapter in the LoRA layers now: a library name, 'unsaved' after training, or null (base only). */
   active: string | null;
   library: LibraryItem[];
@@ -43,7 +29,6 @@ export const usePlayground = create<PlaygroundState>((set) => ({
   message: null,
   base: null,
   text: null,
-  training: null,
   active: null,
   library: [],
   evaluation: [],

@@ -2,7 +2,7 @@
 // run in progress, earlier runs (persisted), the inspector's gradient norms, the base
 // fingerprint, the merge report and generations.
 import { create } from 'zustand';
-import type { MergeReport, ModuleInfo } from '../app/workbench.ts';
+import type { MemoryBreakdown, MergeReport, ModuleInfo, RunStatus } from '../engine/types.ts';
 import { DEFAULT_SETTINGS, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import type { LossPoint } from './series.ts';
 
@@ -14,8 +14,7 @@ export interface RunRecord {
   visible: boolean;
 }
 
-/** 'pausing': Pause was pressed and the step in flight is finishing. */
-export type RunStatus = 'idle' | 'running' | 'pausing' | 'paused';
+export type { RunStatus };
 
 export interface WorkbenchState {
   settings: PlaygroundSettings;
@@ -31,6 +30,10 @@ export interface WorkbenchState {
   norms: Record<string, number[]>;
   fingerprint: { initial: string; current: string; atStep: number } | null;
   merge: { merged: boolean; report: MergeReport | null };
+  /** Live GPU bytes by kind, read from the engine's allocation registry. */
+  memory: MemoryBreakdown | null;
+  /** LoRA beside full fine-tuning: the last breakdown measured in each mode (this visit). */
+  memoryByMode: { lora: MemoryBreakdown | null; full: MemoryBreakdown | null };
   generation: { base: string; adapted: string } | null;
   notice: { kind: 'error' | 'info'; text: string } | null;
   /** An autosaved run that did not finish (found at page load): offered for resuming. */
@@ -49,6 +52,8 @@ export const useWorkbench = create<WorkbenchState>((set) => ({
   norms: {},
   fingerprint: null,
   merge: { merged: false, report: null },
+  memory: null,
+  memoryByMode: { lora: null, full: null },
   generation: null,
   notice: null,
   resumeOffer: null,
@@ -59,5 +64,6 @@ export function runLabel(s: PlaygroundSettings): string {
   const targets = s.task === 'teacher' ? '' : ` ${s.targets === 'all-linear' ? 'all-linear' : s.targets.join('+')}`;
   const optimizer = s.optimizer === 'sgd' ? ' SGD' : '';
   const clip = s.maxGradNorm > 0 ? '' : ' no clip';
+  if (s.full && s.task === 'tiny-lm') return `${s.task} full fine-tuning${s.optimizer === 'sgd' ? ' SGD' : ''} lr=${s.lr}${s.maxGradNorm > 0 ? '' : ' no clip'}`;
   return `${s.task} r=${s.rank} α=${s.alpha}${s.rslora ? ' rsLoRA' : ''}${targets}${optimizer} lr=${s.lr}${clip}`;
 }

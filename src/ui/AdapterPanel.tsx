@@ -1,6 +1,6 @@
 // Shows the WebGPU adapter the page got (vendor, architecture, key limits, features), or a
 // clear message saying why there is none and what to do.
-import { formatBytes } from '../gpu/buffers.ts';
+import { formatBytes } from '../util/format-bytes.ts';
 import { useGpuStore } from '../store/gpu-store.ts';
 
 const LIMIT_ROWS: [keyof import('../gpu/device.ts').AdapterSummary['limits'], string, boolean][] = [

@@ -7,12 +7,13 @@ import { InspectPanel } from './InspectPanel.tsx';
 import { LibraryPanel } from './LibraryPanel.tsx';
 import { LossPanel } from './LossPanel.tsx';
 import { MergePanel } from './MergePanel.tsx';
+import { MemoryPanel } from './MemoryPanel.tsx';
 import { ModelPanel } from './ModelPanel.tsx';
 import { ParameterPanel } from './ParameterPanel.tsx';
 import { ParamsLivePanel } from './ParamsLivePanel.tsx';
 import { ScalePanel } from './ScalePanel.tsx';
 import { StatusBar } from './StatusBar.tsx';
-import { TrainPanel } from './TrainPanel.tsx';
+import { SaveRunPanel } from './SaveRunPanel.tsx';
 import { TryPanel } from './TryPanel.tsx';
 import { WorkbenchNotice } from './WorkbenchNotice.tsx';
 
@@ -35,13 +36,14 @@ export function App() {
       </div>
       <div className="panels">
         <InspectorPanel />
+        <MemoryPanel />
         <ScalePanel />
       </div>
       <h2 className="section-title">Your model, your text, your adapters</h2>
       <StatusBar />
       <div className="panels">
         <ModelPanel />
-        <TrainPanel />
+        <SaveRunPanel />
         <LibraryPanel />
         <InspectPanel />
         <AdapterPanel />

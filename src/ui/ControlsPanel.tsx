@@ -1,6 +1,6 @@
 // Every training control, driven by the settings schema: values outside a control's range
 // cannot be entered (sliders and bounded inputs), and a value the context forbids shows why.
-import { pause, reset, settingsContext, stepOnce, train, updateSettings } from '../app/workbench-actions.ts';
+import { controller, settingsContext } from '../app/controller.ts';
 import { LINEAR_MODULES, type LinearModule } from '../model/config.ts';
 import { CONTROLS, settingsErrors, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { usePlayground } from '../store/playground-store.ts';
@@ -8,6 +8,7 @@ import { useWorkbenchBlocked } from './busy.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 type NumberKey = keyof typeof CONTROLS;
+const updateSettings = (partial: Partial<PlaygroundSettings>) => controller().updateSettings(partial);
 
 export function ControlsPanel() {
   const s = useWorkbench((x) => x.settings);
@@ -46,7 +47,7 @@ export function ControlsPanel() {
       <h2 id="controls-title">Train</h2>
       <label className="control">
         <span>task</span>
-        <select aria-label="task" value={s.task} disabled={running} onChange={(e) => { reset(); updateSettings({ task: e.target.value as PlaygroundSettings['task'] }); }}>
+        <select aria-label="task" value={s.task} disabled={running} onChange={(e) => { controller().reset(); updateSettings({ task: e.target.value as PlaygroundSettings['task'] }); }}>
           <option value="teacher">low-rank teacher (one 64×64 layer, true rank 4)</option>
           <option value="tiny-lm">{base && base.name !== 'byte-caps' ? `language model: ${base.name} on the loaded text` : 'tiny Llama: adapt byte-caps to one pair per line'}</option>
         </select>
@@ -56,6 +57,9 @@ export function ControlsPanel() {
       <div className="row">
         <label><input type="checkbox" checked={s.alphaLock} disabled={running} onChange={(e) => updateSettings({ alphaLock: e.target.checked })} /> α = 2r</label>
         <label><input type="checkbox" checked={s.rslora} disabled={running} onChange={(e) => updateSettings({ rslora: e.target.checked })} /> rsLoRA (s = α/√r)</label>
+        <label title={isTeacher ? 'the language-model task only' : 'train every weight instead of an adapter, to compare'}>
+          <input type="checkbox" aria-label="full fine-tuning" checked={s.full && !isTeacher} disabled={running || isTeacher} onChange={(e) => updateSettings({ full: e.target.checked })} /> full fine-tuning
+        </label>
       </div>
       <fieldset className="targets" disabled={running || isTeacher}>
         <legend>target modules{isTeacher && ' (the teacher has one layer)'}</legend>
@@ -86,10 +90,10 @@ export function ControlsPanel() {
       {blocked && <p className="note">{blocked}</p>}
       {problems.length > 0 && <p className="error" role="alert">The link had values that were not used: {problems.join('; ')}</p>}
       <div className="row buttons">
-        <button type="button" onClick={() => void train()} disabled={running || invalid}>Train</button>
-        <button type="button" onClick={pause} disabled={!running}>Pause</button>
-        <button type="button" onClick={() => void stepOnce()} disabled={running || invalid}>Step</button>
-        <button type="button" onClick={reset} disabled={running} title={running ? 'pause first' : undefined}>Reset</button>
+        <button type="button" onClick={() => void controller().train()} disabled={running || invalid}>Train</button>
+        <button type="button" onClick={() => controller().pause()} disabled={!running}>Pause</button>
+        <button type="button" onClick={() => void controller().stepOnce()} disabled={running || invalid}>Step</button>
+        <button type="button" onClick={() => controller().reset()} disabled={running} title={running ? 'pause first' : undefined}>Reset</button>
         <span className="note" data-testid="run-status">{status}</span>
       </div>
     </section>

@@ -1,10 +1,8 @@
 // The adapter library (IndexedDB): every saved adapter with its config, steps and final loss;
 // switch the active one without reloading the base, evaluate, export, delete, import, combine.
 import { useLibraryBlocked } from './busy.ts';
-import { useEffect, useState } from 'react';
-import {
-  activateAdapter, combineStored, deleteAdapter, evaluateActive, exportMerged, exportStoredAdapter, importAdapterFiles, refreshLibrary,
-} from '../app/actions.ts';
+import { useState } from 'react';
+import { controller } from '../app/controller.ts';
 import { usePlayground } from '../store/playground-store.ts';
 
 export function LibraryPanel() {
@@ -15,7 +13,6 @@ export function LibraryPanel() {
   const evaluation = usePlayground((s) => s.evaluation);
   const [combine, setCombine] = useState({ a: '', b: '', how: 'cat' as 'cat' | 'linear', wa: 1, wb: 1, name: 'combined' });
   const [importName, setImportName] = useState('imported');
-  useEffect(() => void refreshLibrary(), []);
   const names = library.map((l) => l.name);
   return (
     <section className="panel panel-wide" aria-labelledby="library-title">
@@ -31,9 +28,9 @@ export function LibraryPanel() {
                 <td>{l.training.steps ?? ''}</td><td>{l.training.final_loss?.toFixed(4) ?? ''}</td>
                 <td>{l.training.combined_from ? `${l.training.combination}(${l.training.combined_from.join(', ')})` : l.training.task ?? ''}</td>
                 <td className="actions">
-                  <button type="button" disabled={!!busy || !base || active === l.name} onClick={() => void activateAdapter(l.name)} aria-label={`activate ${l.name}`}>Activate</button>
-                  <button type="button" disabled={!!busy} onClick={() => void exportStoredAdapter(l.name)} aria-label={`export ${l.name}`}>Export</button>
-                  <button type="button" disabled={!!busy} onClick={() => window.confirm(`Delete ${l.name}? Export it first to keep a copy.`) && void deleteAdapter(l.name)} aria-label={`delete ${l.name}`}>Delete</button>
+                  <button type="button" disabled={!!busy || !base || active === l.name} onClick={() => void controller().activateAdapter(l.name)} aria-label={`activate ${l.name}`}>Activate</button>
+                  <button type="button" disabled={!!busy} onClick={() => void controller().exportStoredAdapter(l.name)} aria-label={`export ${l.name}`}>Export</button>
+                  <button type="button" disabled={!!busy} onClick={() => window.confirm(`Delete ${l.name}? Export it first to keep a copy.`) && void controller().deleteAdapter(l.name)} aria-label={`delete ${l.name}`}>Delete</button>
                 </td>
               </tr>
             ))}
@@ -42,9 +39,9 @@ export function LibraryPanel() {
       )}
       {base && (
         <div className="fields">
-          <button type="button" disabled={!!busy || active === null} onClick={() => void activateAdapter(null)}>Use the base model</button>
-          <button type="button" disabled={!!busy} onClick={() => void evaluateActive()}>Evaluate on the text</button>
-          <button type="button" disabled={!!busy} onClick={() => void exportMerged()}>Export merged model</button>
+          <button type="button" disabled={!!busy || active === null} onClick={() => void controller().activateAdapter(null)}>Use the base model</button>
+          <button type="button" disabled={!!busy} onClick={() => void controller().evaluateActive()}>Evaluate on the text</button>
+          <button type="button" disabled={!!busy} onClick={() => void controller().exportMerged()}>Export merged model</button>
         </div>
       )}
       {evaluation.length > 0 && (
@@ -60,12 +57,12 @@ export function LibraryPanel() {
         <label className="field">weight<input type="number" aria-label="second weight" step={0.1} value={combine.wb} onChange={(e) => setCombine({ ...combine, wb: Number(e.target.value) })} /></label>
         <label className="field">how<select aria-label="combination" value={combine.how} onChange={(e) => setCombine({ ...combine, how: e.target.value as 'cat' | 'linear' })}><option>cat</option><option>linear</option></select></label>
         <label className="field">new name<input aria-label="combined name" value={combine.name} onChange={(e) => setCombine({ ...combine, name: e.target.value })} /></label>
-        <button type="button" disabled={!combine.a || !combine.b} onClick={() => void combineStored(combine.a, combine.b, combine.how, [combine.wa, combine.wb], combine.name)}>Combine</button>
+        <button type="button" disabled={!combine.a || !combine.b} onClick={() => void controller().combineStored(combine.a, combine.b, combine.how, [combine.wa, combine.wb], combine.name)}>Combine</button>
       </fieldset>
       <fieldset className="fields" disabled={!!busy}>
         <legend>Import a PEFT adapter (adapter_config.json + adapter_model.safetensors, or a .zip)</legend>
         <label className="field">name<input aria-label="import name" value={importName} onChange={(e) => setImportName(e.target.value)} /></label>
-        <label className="field">files<input type="file" aria-label="adapter files" multiple accept=".json,.safetensors,.zip" onChange={(e) => e.target.files?.length && void importAdapterFiles([...e.target.files], importName)} /></label>
+        <label className="field">files<input type="file" aria-label="adapter files" multiple accept=".json,.safetensors,.zip" onChange={(e) => e.target.files?.length && void controller().importAdapterFiles([...e.target.files], importName)} /></label>
       </fieldset>
     </section>
   );

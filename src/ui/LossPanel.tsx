@@ -2,7 +2,7 @@
 // runs, labelled by their configuration. Every point is stored; at most ~1,500 per run are drawn.
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { deleteRun, toggleRun } from '../app/workbench-actions.ts';
+import { controller } from '../app/controller.ts';
 import { downsample, smooth } from '../store/series.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
@@ -55,9 +55,9 @@ export function LossPanel() {
         <ul className="runs" aria-label="runs">
           {series.map(({ run, color }) => (
             <li key={run.id} data-testid="run-item">
-              <label><input type="checkbox" checked={run.visible} onChange={() => toggleRun(run.id)} aria-label={`show ${run.label}`} /> <span className="swatch" style={{ background: color }} /> {run.label}</label>
+              <label><input type="checkbox" checked={run.visible} onChange={() => controller().toggleRun(run.id)} aria-label={`show ${run.label}`} /> <span className="swatch" style={{ background: color }} /> {run.label}</label>
               <span className="note"> {run.points.length} steps{run.id === currentRun ? ' (current)' : ''}</span>
-              <button type="button" className="link" onClick={() => deleteRun(run.id)} aria-label={`delete run ${run.label}`}>delete</button>
+              <button type="button" className="link" onClick={() => controller().deleteRun(run.id)} aria-label={`delete run ${run.label}`}>delete</button>
             </li>
           ))}
         </ul>

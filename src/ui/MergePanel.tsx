@@ -1,6 +1,6 @@
 // Merge on the GPU (W ← W + s·B·A with the WGSL merge kernel, refusing non-finite results),
 // the parity of merged and unmerged (low-rank path) outputs on a probe batch, forward times, and downloads.
-import { exportFiles, mergeNow, unmergeNow } from '../app/workbench-actions.ts';
+import { controller } from '../app/controller.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 export function MergePanel() {
@@ -14,10 +14,10 @@ export function MergePanel() {
     <section className="panel" aria-labelledby="merge-title">
       <h2 id="merge-title">Merge and export</h2>
       <div className="row buttons">
-        <button type="button" disabled={busy || !built || merge.merged} title={reason} onClick={() => void mergeNow()}>Merge on GPU</button>
-        <button type="button" disabled={busy || !merge.merged} title={reason} onClick={() => void unmergeNow()}>Unmerge</button>
-        <button type="button" disabled={busy || !built} title={reason} onClick={() => void exportFiles('adapter')}>Download adapter</button>
-        <button type="button" disabled={busy || !built} title={reason} onClick={() => void exportFiles('merged')}>Download merged weights</button>
+        <button type="button" disabled={busy || !built || merge.merged} title={reason} onClick={() => void controller().mergeNow()}>Merge on GPU</button>
+        <button type="button" disabled={busy || !merge.merged} title={reason} onClick={() => void controller().unmergeNow()}>Unmerge</button>
+        <button type="button" disabled={busy || !built} title={reason} onClick={() => void controller().exportFiles('adapter')}>Download adapter</button>
+        <button type="button" disabled={busy || !built} title={reason} onClick={() => void controller().exportFiles('merged')}>Download merged weights</button>
       </div>
       {reason && <p className="note">{reason}</p>}
       {r && (

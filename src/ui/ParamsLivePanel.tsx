@@ -2,14 +2,12 @@
 // PEFT's print_trainable_parameters line, the share against rank, and a per-module breakdown.
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ReferenceDot, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { settingsContext } from '../app/workbench-actions.ts';
-import { PAGE_TEACHER } from '../app/workbench.ts';
+import { languageModelConfig, settingsContext } from '../app/controller.ts';
 import { loraParameterCount } from '../lora/lora-math.ts';
 import { modelParameterSummary, peftTrainableLine } from '../lora/model-params.ts';
-import type { PlaygroundSettings } from '../settings/playground-settings.ts';
+import { PAGE_TEACHER, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { usePlayground } from '../store/playground-store.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
-import { languageModelConfig } from '../app/actions.ts';
 
 interface Counts {
   base: number;

@@ -1,6 +1,6 @@
 // Try it: completions from the current model, base and adapted side by side, greedy or sampled.
 import { useState } from 'react';
-import { generate } from '../app/workbench-actions.ts';
+import { controller } from '../app/controller.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 export function TryPanel() {
@@ -20,7 +20,7 @@ export function TryPanel() {
       <div className="row">
         <label className="control"><span>new tokens</span><input type="number" aria-label="new tokens" min={1} max={32} value={length} onChange={(e) => setLength(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
         <label className="control"><span>temperature (0 = greedy)</span><input type="number" aria-label="temperature" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Math.max(0, Math.min(2, Number(e.target.value) || 0)))} /></label>
-        <button type="button" disabled={disabled} title={disabled ? 'train or step first, and pause' : undefined} onClick={() => void generate(prompt, length, temperature)}>Generate</button>
+        <button type="button" disabled={disabled} title={disabled ? 'train or step first, and pause' : undefined} onClick={() => void controller().generate(prompt, length, temperature)}>Generate</button>
       </div>
       {result && (
         <div className="side-by-side">

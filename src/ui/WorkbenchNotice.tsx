@@ -1,5 +1,5 @@
 // The workbench's last error or notice (a non-finite step, a refused merge, full storage).
-import { discardInterruptedRun, resumeInterruptedRun } from '../app/workbench-actions.ts';
+import { controller } from '../app/controller.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 import { Notice } from './Notice.tsx';
 
@@ -12,8 +12,8 @@ export function WorkbenchNotice() {
       {offer && (
         <p className="note resume" data-testid="resume-offer">
           A run was interrupted: <strong>{offer.label}</strong> at step {offer.step} (autosaved).{' '}
-          <button type="button" onClick={() => void resumeInterruptedRun()}>Resume</button>{' '}
-          <button type="button" onClick={() => void discardInterruptedRun()}>Discard</button>
+          <button type="button" onClick={() => void controller().resumeInterruptedRun()}>Resume</button>{' '}
+          <button type="button" onClick={() => void controller().discardInterruptedRun()}>Discard</button>
         </p>
       )}
       {notice && <Notice notice={notice} onDismiss={() => set({ notice: null })} testId="workbench-notice" dismissLabel="dismiss notice" />}

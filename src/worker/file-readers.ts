@@ -1,6 +1,7 @@
-// Files in the page: the bundled model over HTTP, files the user picked, ZIP archives, downloads.
+// Files inside the worker: the bundled model over HTTP, and files the user picked (a folder's
+// files chosen together, or a .zip of them), read and unzipped here, off the main thread.
 import type { ReadFile } from '../io/model-folder.ts';
-import { readZip, writeZip } from '../io/zip.ts';
+import { readZip } from '../io/zip.ts';
 
 /** A model folder served next to the page (e.g. /models/byte-caps/). */
 export function httpFolderReader(baseUrl: string): ReadFile {
@@ -29,16 +30,4 @@ export async function pickedFilesReader(files: File[]): Promise<ReadFile> {
     if (!f) return null;
     return f instanceof Uint8Array ? f : new Uint8Array(await f.arrayBuffer());
   };
-}
-
-export function downloadFiles(archiveName: string, files: Record<string, string | Uint8Array>): void {
-  const zip = writeZip(files);
-  const url = URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = archiveName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

@@ -1,15 +1,10 @@
-// The page's adapter library in IndexedDB: each adapter is kept as the two files of its PEFT
-// folder plus its training record, keyed by name. Nothing is overwritten: saving an existing
-// name is refused. Storage errors (quota, private mode) surface as LibraryError messages.
-export interface StoredAdapter {
-  name: string;
-  base: string;
-  created: string;
-  configJson: string; // adapter_config.json
-  safetensors: Uint8Array; // adapter_model.safetensors
-  modules: number; // LoRA layers it holds
-  training: { task?: string; steps?: number; final_loss?: number; val_loss?: number; combined_from?: string[]; combination?: string; weights?: number[] };
-}
+// The page's storage, used by the Session inside the worker: the adapter library in IndexedDB
+// (each adapter kept as the two files of its PEFT folder plus its training record, keyed by name;
+// nothing is overwritten: saving an existing name is refused) and the autosaved checkpoint of the
+// current run (settings, step, A and B, written every 10 steps and on pause, so a reload or a
+// crashed tab can resume it). Storage errors (quota, private mode) surface as LibraryError messages.
+import type { AdapterLibrary, CheckpointStore, SavedCheckpoint, StoredAdapter } from '../engine/types.ts';
+import { DEFAULT_SETTINGS } from '../settings/playground-settings.ts';
 
 export class LibraryError extends Error {
   constructor(message: string) {
@@ -22,7 +17,7 @@ const DB_NAME = 'lora-playground';
 const STORE = 'adapters';
 /** Version 2 added the workbench's autosaved checkpoint. */
 const DB_VERSION = 2;
-export const CHECKPOINT_STORE = 'checkpoints';
+const CHECKPOINT_STORE = 'checkpoints';
 
 function explain(err: unknown, action: string): LibraryError {
   const e = err as DOMException | null;
@@ -47,7 +42,7 @@ function database(): Promise<IDBDatabase> {
   return opening;
 }
 
-export function run<T>(mode: IDBTransactionMode, action: string, body: (store: IDBObjectStore) => IDBRequest<T>, storeName = STORE): Promise<T> {
+function run<T>(mode: IDBTransactionMode, action: string, body: (store: IDBObjectStore) => IDBRequest<T>, storeName = STORE): Promise<T> {
   return database().then(
     (db) =>
       new Promise<T>((resolve, reject) => {
@@ -77,3 +72,24 @@ export async function saveStoredAdapter(adapter: StoredAdapter): Promise<void> {
 export async function deleteStoredAdapter(name: string): Promise<void> {
   await run('readwrite', 'deleted', (s) => s.delete(name));
 }
+
+export const idbLibrary: AdapterLibrary = {
+  list: listStoredAdapters,
+  get: getStoredAdapter,
+  add: saveStoredAdapter,
+  delete: deleteStoredAdapter,
+};
+
+export const idbCheckpoints: CheckpointStore = {
+  async write(c) {
+    await run('readwrite', 'autosaved', (s) => s.put({ ...c, key: 'workbench', savedAt: new Date().toISOString() }), CHECKPOINT_STORE);
+  },
+  /** The autosaved checkpoint; settings an older version did not store take their defaults. */
+  async read() {
+    const saved = await run('readonly', 'read', (s) => s.get('workbench') as IDBRequest<(SavedCheckpoint & { key: string }) | undefined>, CHECKPOINT_STORE);
+    return saved && { ...saved, settings: { ...DEFAULT_SETTINGS, ...saved.settings } };
+  },
+  async clear() {
+    await run('readwrite', 'cleared', (s) => s.delete('workbench'), CHECKPOINT_STORE);
+  },
+};

@@ -1,42 +1,26 @@
-// What the page trains: the low-rank teacher (one LoRALinear) or a Llama with LoRA on text,
-// behind one interface for the controls, charts, inspector, merge panel and generation.
-import { readAdapter } from '../adapters/model-adapter.ts';
+// A training run of the Session: the low-rank teacher (one LoRALinear) or a Llama with LoRA (or
+// full fine-tuning) on text, behind one interface for training, checkpoints, the inspector, the
+// merge, exports and generation. Built by src/engine/session.ts, which owns the device.
+import { mergedCheckpointFiles, readAdapter } from '../adapters/model-adapter.ts';
 import { consecutiveBatches } from '../data/text-dataset.ts';
 import { withAllocationScope, type Allocation } from '../gpu/allocations.ts';
-import { copyTensor, createTensor, readTensor, writeTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { readTensor, writeTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
-import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
 import { adapterConfigJson, adapterFolderFiles, adapterSafetensors } from '../io/peft.ts';
 import { serializeSafetensors } from '../io/safetensors.ts';
-import type { LoRALinear } from '../lora/lora-linear.ts';
-import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
+import { ExactMerge } from '../lora/exact-merge.ts';
+import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
 import { checkRunFitsDevice } from '../model/memory-estimate.ts';
-import { trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import { PAGE_TEACHER, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { createTeacherTask } from '../tasks/low-rank-teacher.ts';
 import { createTextTask } from '../tasks/text-task.ts';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
-import type { BaseModel } from './session.ts';
+import type { BaseModel } from './base-model.ts';
+import type { Files, MergeReport, ModuleInfo } from './types.ts';
 
-export interface MergeReport {
-  maxAbsDiff: number; // max |output merged − output unmerged (low-rank path, as PEFT)| on the probe batch
-  /**
-   * Median forward times. `unmerged`: the low-rank path, X·Wᵀ + s·(X·Aᵀ)·Bᵀ; `folded`: the path the
-   * engine takes for inputs this long (W + s·B·A into a scratch copy, then one matmul), or null
-   * where every layer keeps the low-rank path.
-   */
-  ms: { base: number; unmerged: number; folded: number | null; merged: number };
-}
-
-export interface ModuleInfo {
-  path: string;
-  inDim: number;
-  outDim: number;
-  rank: number;
-}
-
-export interface Workbench {
+export interface Run {
   readonly modules: ModuleInfo[];
   readonly frozenNames: string[];
   readonly completed: number;
@@ -54,14 +38,14 @@ export interface Workbench {
   /** Folds every adapter into its base (refusing non-finite results), and reports parity and timing. */
   merge(): Promise<MergeReport>;
   unmerge(): void;
-  adapterFiles(): Promise<Record<string, string | Uint8Array>>;
-  mergedFiles(): Promise<Record<string, string | Uint8Array>>;
+  adapterFiles(): Promise<Files>;
+  mergedFiles(dtype?: 'F32' | 'F16'): Promise<Files>;
   generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }>;
+  /** The language model the run trains (null for the teacher): the library writes adapters into it. */
+  readonly model: LlamaModel | null;
   destroy(): void;
 }
 
-/** Teacher size on the page: d = 64 with a true rank of 4, 64 rows per step. */
-export const PAGE_TEACHER = { dim: 64, trueRank: 4, tokens: 64 };
 
 async function medianMs(gpu: Gpu, run: () => void): Promise<number> {
   const times: number[] = [];
@@ -93,46 +77,7 @@ async function combinedFingerprint(gpu: Gpu, tensors: GpuTensor[]): Promise<stri
   return `${h.toString(16).padStart(8, '0')}${g.toString(16).padStart(8, '0')}`;
 }
 
-/**
- * The page's merge: saves each base weight, folds the adapter in, and refuses (restoring the
- * saved weights) if any merged weight is non-finite. Unmerge copies the saved weights back, so
- * the base fingerprint returns bit for bit (W + s·B·A − s·B·A in float32 need not).
- */
-class GpuMerge {
-  private saved: { lora: LoRALinear; copy: GpuTensor }[] = [];
-  constructor(private readonly gpu: Gpu, private readonly layers: { path: string; lora: LoRALinear }[]) {}
-
-  get merged(): boolean {
-    return this.saved.length > 0;
-  }
-
-  async merge(): Promise<void> {
-    if (this.merged) return;
-    for (const l of this.layers) {
-      const copy = await createTensor(this.gpu, `${l.path}.weight.saved`, l.lora.weight.shape);
-      copyTensor(this.gpu, l.lora.weight, copy);
-      this.saved.push({ lora: l.lora, copy });
-    }
-    for (const l of this.layers) l.lora.merge();
-    for (const l of this.layers) {
-      const w = await readTensor(this.gpu, l.lora.weight);
-      if (!w.every(Number.isFinite)) {
-        this.unmerge();
-        throw new Error(`merge refused: ${l.path} would hold non-finite weights; the base is unchanged`);
-      }
-    }
-  }
-
-  unmerge(): void {
-    for (const { lora, copy } of this.saved) {
-      lora.restoreBase(copy);
-      copy.buffer.destroy();
-    }
-    this.saved = [];
-  }
-}
-
-export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): Promise<Workbench> {
+export async function createTeacherRun(gpu: Gpu, s: PlaygroundSettings): Promise<Run> {
   const built = await withAllocationScope(gpu, async () => {
     const task = await createTeacherTask(gpu, { ...PAGE_TEACHER, rank: s.rank, alpha: s.alpha, useRslora: s.rslora, seed: s.seed });
     const trainer = await Trainer.create(gpu, task, { ...trainerSettings(s), evalEvery: 10 });
@@ -141,9 +86,13 @@ export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): P
   const { task, trainer } = built.value;
   const layer = task.layer;
   const { dim } = PAGE_TEACHER;
-  const merging = new GpuMerge(gpu, [{ path: 'student', lora: layer }]);
+  const merging = new ExactMerge(gpu, [{ path: 'student', lora: layer }]);
   return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
-    modules: [{ path: 'student', inDim: dim, outDim: dim, rank: s.rank }],
+    model: null,
+    modules: [{
+      path: 'student', inDim: dim, outDim: dim, rank: s.rank, baseGrad: layer.gradWeight,
+      gradNames: { base: null, a: 'student.lora_A.weight', b: 'student.lora_B.weight' },
+    }],
     frozenNames: task.frozenNames,
     fingerprint: () => combinedFingerprint(gpu, [layer.weight]),
     async merge() {
@@ -166,12 +115,12 @@ export async function createTeacherWorkbench(gpu: Gpu, s: PlaygroundSettings): P
         'adapter_config.json': adapterConfigJson({ r: s.rank, loraAlpha: s.alpha, targetModules: ['layer'], useRslora: s.rslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null }),
       };
     },
-    async mergedFiles() {
+    async mergedFiles(dtype: 'F32' | 'F16' = 'F32') {
       const wasMerged = merging.merged;
       await merging.merge();
       const weight = await readTensor(gpu, layer.weight);
       if (!wasMerged) merging.unmerge();
-      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }) };
+      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
     },
     destroy: () => {
       merging.unmerge();
@@ -186,7 +135,7 @@ class RunControls {
     private readonly gpu: Gpu,
     private readonly trainer: Trainer,
     private readonly trainable: { param: GpuTensor }[],
-    private readonly merging: GpuMerge,
+    private readonly merging: ExactMerge,
   ) {}
 
   get completed(): number {
@@ -222,10 +171,11 @@ function destroyAll(allocations: Allocation[]): void {
   for (const a of allocations) a.buffer.destroy();
 }
 
-export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint32Array, s: PlaygroundSettings): Promise<Workbench> {
+export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array, s: PlaygroundSettings): Promise<Run> {
   const layersToTransform = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
   const lora = { targetModules: s.targets, r: s.rank, loraAlpha: s.alpha, useRslora: s.rslora, loraDropout: s.dropout, seed: s.seed, layersToTransform };
-  const options = { batch: s.batch, seq: s.seq, mode: { kind: 'lora' as const, lora } };
+  const mode: TrainingMode = s.full ? { kind: 'full' } : { kind: 'lora', lora };
+  const options = { batch: s.batch, seq: s.seq, mode };
   checkRunFitsDevice(gpu, base.config, { ...options, training: true, optimizer: s.optimizer });
   const built = await withAllocationScope(gpu, async () => {
     const model = await LlamaModel.create(gpu, base.config, base.weights, options);
@@ -235,8 +185,9 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
   });
   const { model, task, trainer } = built.value;
   const layers = model.linears.filter((l) => l.lora).map((l) => ({ path: l.path, lora: l.lora! }));
+  // The base weights as the GPU holds them: under full fine-tuning they are what trains.
   const frozen = [...model.weights.values()];
-  const merging = new GpuMerge(gpu, layers);
+  const merging = new ExactMerge(gpu, layers);
   const probe = consecutiveBatches(tokens.subarray(Math.floor(tokens.length * 0.9)), s.batch, s.seq)[0];
   const forwardProbe = () => {
     model.setBatch(probe.ids, probe.targets);
@@ -246,11 +197,21 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
     r: s.rank, loraAlpha: s.alpha, targetModules: s.targets === 'all-linear' ? 'all-linear' : [...s.targets], useRslora: s.rslora,
     layersToTransform, rankPattern: {}, alphaPattern: {}, loraDropout: s.dropout, baseModelNameOrPath: base.name,
   };
+  // Every linear layer with an adapter, or (full fine-tuning) every linear layer: what the engine holds for its base weight's gradient.
+  const modules: ModuleInfo[] = model.linears
+    .filter((l) => l.lora || l.gradWeight)
+    .map((l) => ({
+      path: l.path, inDim: l.weight.shape[1], outDim: l.weight.shape[0], rank: l.lora?.config.rank ?? null,
+      baseGrad: l.gradWeight ? { name: l.gradWeight.label, shape: [...l.gradWeight.shape] } : null,
+      gradNames: { base: l.gradWeight ? `${l.path}.weight` : null, a: l.lora ? `${l.path}.lora_A.weight` : null, b: l.lora ? `${l.path}.lora_B.weight` : null },
+    }));
   return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
-    modules: layers.map((l) => ({ path: l.path, inDim: l.lora.config.inFeatures, outDim: l.lora.config.outFeatures, rank: l.lora.config.rank })),
+    model,
+    modules,
     frozenNames: task.frozenNames,
     fingerprint: () => combinedFingerprint(gpu, frozen),
     async merge() {
+      if (!layers.length) throw new Error('full fine-tuning trains the weights themselves: there is no adapter to merge');
       model.setTraining(false);
       // Compared with the low-rank path, not the folded one: folding computes what merging does.
       model.setFoldingAllowed(false);
@@ -271,14 +232,18 @@ export async function createLmWorkbench(gpu: Gpu, base: BaseModel, tokens: Uint3
       return report;
     },
     unmerge: () => merging.unmerge(),
-    adapterFiles: async () => adapterFolderFiles(await readAdapter(gpu, model, fields)),
-    async mergedFiles() {
+    async adapterFiles() {
+      if (!layers.length) throw new Error('full fine-tuning has no adapter: download the merged weights instead');
+      return adapterFolderFiles(await readAdapter(gpu, model, fields));
+    },
+    async mergedFiles(dtype: 'F32' | 'F16' = 'F32') {
       const wasMerged = merging.merged;
       await merging.merge();
-      const merged = new Map<string, Float32Array>();
-      for (const [name, tensor] of model.weights) merged.set(name, await readTensor(gpu, tensor));
-      if (!wasMerged) merging.unmerge();
-      return { ...llamaCheckpointFiles(base.config, merged), ...base.tokenizerFiles };
+      try {
+        return await mergedCheckpointFiles(gpu, model, dtype, base.tokenizerFiles);
+      } finally {
+        if (!wasMerged) merging.unmerge();
+      }
     },
     async generate(prompt: string, maxNew: number, temperature: number, seed: number) {
       const run = async (adapter: boolean) => {

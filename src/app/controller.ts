@@ -1,0 +1,333 @@
+// The page controller: the main thread's side of the engine. UI actions become calls to the engine
+// (the Session in the worker, through src/app/engine-client.ts — or in-process in the tests), and
+// the Session's events become store updates. It keeps what belongs to this tab: the settings (URL
+// and localStorage), the run records and their points (localStorage), downloads. The store is
+// updated at most every UPDATE_MS while a run trains, so the page stays responsive however fast
+// the GPU steps. State machine: idle → running → (pausing →) paused | idle; see docs/ARCHITECTURE.md.
+import type { CombinationType } from '../adapters/combine.ts';
+import type { Faults } from '../worker/faults.ts';
+import type { EngineApi, ZipExport } from '../worker/protocol.ts';
+import type { SessionEvent } from '../engine/types.ts';
+import type { LlamaConfig } from '../model/config.ts';
+import { settingsContextFor, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
+import { useGpuStore } from '../store/gpu-store.ts';
+import { usePlayground } from '../store/playground-store.ts';
+import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
+import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
+import type { StepMetrics } from '../train/trainer.ts';
+
+const UPDATE_MS = 200;
+
+/** The engine as the controller sees it: the worker protocol (all calls may be async). */
+export type Engine = { [K in keyof EngineApi]: (...args: Parameters<EngineApi[K]>) => Promise<Awaited<ReturnType<EngineApi[K]>>> | ReturnType<EngineApi[K]> };
+
+/** What the controller needs from the browser (replaced in the tests). */
+export interface PageEnvironment {
+  /** Mirrors the settings into the URL and localStorage; a message when storage refused. */
+  saveSettings(s: PlaygroundSettings): string | null;
+  saveRuns(runs: RunRecord[]): string | null;
+  download(file: ZipExport): void;
+  now(): number;
+}
+
+const workbench = () => useWorkbench.getState();
+const playground = () => usePlayground.getState();
+
+/** The config the language-model task uses: the loaded model's, or the bundled one's. */
+export function languageModelConfig(): LlamaConfig {
+  return playground().base?.config ?? TINY_BASE_CONFIG;
+}
+
+/** Limits the controls need to know: the targeted layers' sizes and the model's depth and context. */
+export function settingsContext(s: PlaygroundSettings): SettingsContext {
+  return settingsContextFor(s, languageModelConfig());
+}
+
+export class PageController {
+  private pending: StepMetrics[] = [];
+  private lastFlush = 0;
+  /** Run id and label proposed by the last Train/Step; adopted when the engine reports a new run. */
+  private proposal: { runId: string; label: string; settings: PlaygroundSettings } | null = null;
+
+  constructor(private readonly engine: Engine, private readonly env: PageEnvironment) {}
+
+  /** Starts the engine (acquires the device), then looks for a run to resume. */
+  async start(faults: Faults | null = null): Promise<void> {
+    try {
+      await this.engine.init((e: SessionEvent) => this.handle(e), faults);
+    } catch (err) {
+      useGpuStore.getState().setStatus({ state: 'unavailable', reason: 'error', message: `the engine could not start: ${(err as Error).message}` });
+    }
+    await Promise.all([this.findInterruptedRun(), this.refreshLibrary()]);
+  }
+
+  // ── events from the Session ──────────────────────────────────────────────────────────────
+
+  handle(e: SessionEvent): void {
+    switch (e.type) {
+      case 'gpu':
+        useGpuStore.getState().setStatus(e.status);
+        break;
+      case 'status':
+        if (e.status !== 'running') this.flush(true);
+        workbench().set({ status: e.status });
+        break;
+      case 'run': {
+        if (!e.run) {
+          this.flush(true);
+          workbench().set({ currentRun: null, modules: [], frozenNames: [], norms: {}, fingerprint: null, generation: null });
+          break;
+        }
+        const run = e.run;
+        const known = workbench().runs.some((r) => r.id === run.runId);
+        const isNew = workbench().currentRun !== run.runId;
+        workbench().set({ currentRun: run.runId, modules: run.modules, frozenNames: run.frozenNames, ...(isNew ? { norms: {}, generation: null } : {}) });
+        if (!known) {
+          const label = this.proposal?.runId === run.runId ? this.proposal.label : runLabel(run.settings);
+          this.persistRuns([...workbench().runs, { id: run.runId, label, settings: run.settings, points: [], visible: true }]);
+        }
+        break;
+      }
+      case 'steps':
+        this.pending.push(...e.metrics);
+        this.flush();
+        break;
+      case 'rolled-back':
+        this.flush(true);
+        this.persistRuns(workbench().runs.map((r) => (r.id === e.runId ? { ...r, points: r.points.filter((p) => p.step <= e.step) } : r)));
+        break;
+      case 'fingerprint':
+        workbench().set({ fingerprint: { initial: e.initial, current: e.current, atStep: e.atStep } });
+        break;
+      case 'merge':
+        workbench().set({ merge: { merged: e.merged, report: e.report ?? (e.merged ? null : workbench().merge.report) } });
+        break;
+      case 'memory': {
+        const settings = workbench().settings;
+        const mode = settings.task === 'tiny-lm' && settings.full ? 'full' : 'lora';
+        const byMode = workbench().currentRun && settings.task === 'tiny-lm' ? { ...workbench().memoryByMode, [mode]: e.memory } : workbench().memoryByMode;
+        workbench().set({ memory: e.memory, memoryByMode: byMode });
+        break;
+      }
+      case 'base':
+        playground().set({ base: e.base, text: e.text });
+        break;
+      case 'active-adapter':
+        playground().set({ active: e.name });
+        break;
+      case 'library':
+        playground().set({ library: e.adapters });
+        break;
+      case 'progress':
+        playground().set({ busy: e.text });
+        break;
+      case 'notice':
+        if (e.area === 'run') workbench().set({ notice: { kind: e.kind, text: e.text } });
+        else playground().set({ message: { kind: e.kind, text: e.text } });
+        break;
+    }
+  }
+
+  private flush(force = false): void {
+    const now = this.env.now();
+    if (!this.pending.length || (!force && now - this.lastFlush < UPDATE_MS)) return;
+    this.lastFlush = now;
+    const { runs, currentRun, norms } = workbench();
+    const nextNorms = { ...norms };
+    for (const m of this.pending) for (const [name, v] of Object.entries(m.gradNorms)) nextNorms[name] = [...(nextNorms[name] ?? []), v];
+    const points = this.pending.map((m) => ({ step: m.step, loss: m.loss, ...(m.valLoss !== undefined ? { valLoss: m.valLoss } : {}) }));
+    this.pending = [];
+    const nextRuns = runs.map((r) => (r.id === currentRun ? { ...r, points: [...r.points, ...points] } : r));
+    workbench().set({ norms: nextNorms, runs: nextRuns });
+    if (force) this.persistRuns(nextRuns);
+  }
+
+  private notify(kind: 'error' | 'info', text: string): void {
+    workbench().set({ notice: { kind, text } });
+  }
+
+  private persistRuns(runs: RunRecord[]): void {
+    workbench().set({ runs });
+    const problem = this.env.saveRuns(runs);
+    if (problem) this.notify('error', problem);
+  }
+
+  // ── settings and runs ────────────────────────────────────────────────────────────────────
+
+  updateSettings(partial: Partial<PlaygroundSettings>): void {
+    const next = { ...workbench().settings, ...partial };
+    if (next.alphaLock && (partial.rank !== undefined || partial.alphaLock)) next.alpha = Math.min(128, 2 * next.rank);
+    workbench().set({ settings: next });
+    const problem = this.env.saveSettings(next);
+    if (problem) this.notify('error', problem);
+  }
+
+  toggleRun(id: string): void {
+    this.persistRuns(workbench().runs.map((r) => (r.id === id ? { ...r, visible: !r.visible } : r)));
+  }
+
+  deleteRun(id: string): void {
+    const s = workbench();
+    if (id === s.currentRun && (s.status === 'running' || s.status === 'pausing')) return;
+    this.persistRuns(s.runs.filter((r) => r.id !== id));
+  }
+
+  // ── the run ──────────────────────────────────────────────────────────────────────────────
+
+  private propose(): { runId: string; label: string } {
+    const settings = workbench().settings;
+    this.proposal = { runId: `run-${this.env.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`, label: runLabel(settings), settings };
+    return { runId: this.proposal.runId, label: this.proposal.label };
+  }
+
+  private isActive(): boolean {
+    const status = workbench().status;
+    return status === 'running' || status === 'pausing';
+  }
+
+  async train(): Promise<void> {
+    if (this.isActive()) return;
+    workbench().set({ status: 'running', notice: null });
+    await this.call(() => this.engine.train(workbench().settings, this.propose()));
+  }
+
+  pause(): void {
+    if (workbench().status !== 'running') return;
+    workbench().set({ status: 'pausing' });
+    void this.engine.pause();
+  }
+
+  async stepOnce(): Promise<void> {
+    if (this.isActive()) return;
+    workbench().set({ notice: null });
+    await this.call(() => this.engine.step(workbench().settings, this.propose()));
+  }
+
+  reset(): void {
+    if (this.isActive()) return;
+    workbench().set({ status: 'idle', currentRun: null, modules: [], norms: {}, fingerprint: null, merge: { merged: false, report: null }, generation: null, notice: null });
+    void this.engine.reset();
+  }
+
+  async mergeNow(): Promise<void> {
+    if (this.isActive()) return;
+    await this.call(() => this.engine.merge());
+  }
+
+  async unmergeNow(): Promise<void> {
+    if (this.isActive()) return;
+    await this.call(() => this.engine.unmerge());
+  }
+
+  async exportFiles(what: 'adapter' | 'merged'): Promise<void> {
+    if (this.isActive()) return;
+    const file = await this.call(() => this.engine.exportRun(what));
+    if (file) this.env.download(file);
+  }
+
+  async generate(prompt: string, maxNew: number, temperature: number): Promise<void> {
+    if (this.isActive()) return;
+    const generation = await this.call(() => this.engine.generate(prompt, maxNew, temperature, this.env.now() & 0xffff));
+    if (generation) workbench().set({ generation });
+  }
+
+  /** Engine calls of the run: a failure becomes the run's notice (the engine's state is unchanged by it). */
+  private async call<T>(work: () => Promise<T> | T): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch (err) {
+      this.notify('error', (err as Error).message);
+      if (workbench().status === 'running') workbench().set({ status: 'idle' });
+      return undefined;
+    }
+  }
+
+  // ── autosave ─────────────────────────────────────────────────────────────────────────────
+
+  /** At page load: offers to resume a run that was autosaved before it finished. */
+  async findInterruptedRun(): Promise<void> {
+    try {
+      const saved = await this.engine.interruptedRun();
+      if (saved && workbench().runs.some((r) => r.id === saved.runId)) {
+        workbench().set({ resumeOffer: { runId: saved.runId, label: saved.label, step: saved.step } });
+      }
+    } catch (err) {
+      this.notify('error', `could not read the autosaved run: ${(err as Error).message}`);
+    }
+  }
+
+  async resumeInterruptedRun(): Promise<void> {
+    if (this.isActive()) return;
+    try {
+      const run = await this.engine.resumeInterruptedRun();
+      workbench().set({ settings: run.settings, resumeOffer: null, merge: { merged: false, report: null } });
+      this.env.saveSettings(run.settings);
+      const label = workbench().runs.find((r) => r.id === run.runId)?.label ?? runLabel(run.settings);
+      this.notify('info', `resumed ${label} at step ${run.step}; press Train to continue`);
+    } catch (err) {
+      workbench().set({ resumeOffer: null });
+      this.notify('error', `could not resume: ${(err as Error).message}`);
+    }
+  }
+
+  async discardInterruptedRun(): Promise<void> {
+    workbench().set({ resumeOffer: null });
+    await Promise.resolve(this.engine.discardInterruptedRun()).catch((err: Error) => this.notify('error', `could not discard the autosave: ${err.message}`));
+  }
+
+  // ── the library section ──────────────────────────────────────────────────────────────────
+
+  /** Library calls: the engine reports progress and failures as events; a thrown error is shown too. */
+  private async library<T>(work: () => Promise<T> | T): Promise<T | undefined> {
+    playground().set({ message: null });
+    try {
+      return await work();
+    } catch (err) {
+      playground().set({ message: { kind: 'error', text: (err as Error).message }, busy: null });
+      return undefined;
+    }
+  }
+
+  refreshLibrary = () => this.library(() => this.engine.refreshLibrary());
+  loadBuiltinModel = () => this.library(() => this.engine.loadBuiltinModel());
+  loadModelFiles = (files: File[]) => this.library(() => this.engine.loadModelFiles(files));
+  loadTextFile = (file: File) => this.library(() => this.engine.loadTextFile(file));
+  saveActiveAdapter = (name: string) => this.library(() => this.engine.saveAdapter(name));
+  activateAdapter = (name: string | null) => this.library(() => this.engine.activateAdapter(name));
+  deleteAdapter = (name: string) => this.library(() => this.engine.deleteAdapter(name));
+  combineStored = (a: string, b: string, how: CombinationType, weights: [number, number], name: string) => this.library(() => this.engine.combine(a, b, how, weights, name));
+  importAdapterFiles = (files: File[], name: string) => this.library(() => this.engine.importAdapter(files, name));
+
+  async evaluateActive(): Promise<void> {
+    const entry = await this.library(() => this.engine.evaluate());
+    if (entry) playground().set({ evaluation: [...playground().evaluation.filter((e) => e.adapter !== entry.adapter), entry] });
+  }
+
+  async exportStoredAdapter(name: string): Promise<void> {
+    const file = await this.library(() => this.engine.exportStoredAdapter(name));
+    if (file) this.env.download(file);
+  }
+
+  async exportMerged(): Promise<void> {
+    const file = await this.library(() => this.engine.exportActiveMerged());
+    if (file) this.env.download(file);
+  }
+
+  /** For the robustness tests and for anyone curious (window.__loraPlayground). */
+  loseDevice = (kind: 'destroy' | 'reset') => this.engine.loseDevice(kind);
+  breakPass = (label: string) => this.engine.breakPass(label);
+  memory = () => this.engine.memory();
+}
+
+let installed: PageController | null = null;
+
+export function installController(c: PageController): PageController {
+  installed = c;
+  return c;
+}
+
+/** The page's controller (main.tsx installs it before the first render). */
+export function controller(): PageController {
+  if (!installed) throw new Error('the page controller is not installed yet');
+  return installed;
+}

@@ -1,0 +1,21 @@
+// The main thread's handle on the engine: starts the engine worker (src/worker/engine-worker.ts)
+// and wraps it with comlink, so every EngineApi call (src/worker/protocol.ts) is an async message.
+// Events come back through a proxied callback.
+import * as Comlink from 'comlink';
+import type { SessionEvent } from '../engine/types.ts';
+import type { Faults } from '../worker/faults.ts';
+import type { EngineApi } from '../worker/protocol.ts';
+import type { Engine } from './controller.ts';
+
+export function startEngineWorker(): Engine {
+  const worker = new Worker(new URL('../worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'lora-engine' });
+  const remote = Comlink.wrap<EngineApi>(worker);
+  return new Proxy({} as Engine, {
+    get(_, key: keyof EngineApi) {
+      if (key === 'init') {
+        return (events: (e: SessionEvent) => void, faults: Faults | null) => remote.init(Comlink.proxy(events), faults);
+      }
+      return (...args: unknown[]) => (remote[key] as unknown as (...a: unknown[]) => unknown)(...args);
+    },
+  });
+}

@@ -1,0 +1,713 @@
+// The Session: one engine per device, shared by the page (inside a Web Worker, src/worker/) and
+// the CLI. It owns the loaded base model (one copy on the GPU at a time), the current run (the
+// teacher layer or a language model with LoRA or full fine-tuning) with its trainer, checkpoints
+// and device-loss recovery, merge/unmerge (restoring the saved base bit for bit), exports,
+// generation, evaluation and the adapter library. It reports through typed events
+// (src/engine/types.ts) and knows nothing of React, zustand, the worker or the CLI.
+// docs/ARCHITECTURE.md walks through it.
+import { combineAdapters, type CombinationType } from '../adapters/combine.ts';
+import { adapterMode, clearAdapter, layoutDifference, mergedCheckpointFiles, readAdapter, writeAdapter } from '../adapters/model-adapter.ts';
+import { checkAdapterName } from '../adapters/names.ts';
+import { consecutiveBatches, parseTextFile, tokenizeDocuments } from '../data/text-dataset.ts';
+import { liveAllocations } from '../gpu/allocations.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
+import { loadModelFolder, type ReadFile } from '../io/model-folder.ts';
+import { adapterFolderFiles, parseAdapter, type AdapterConfigFields, type ParsedAdapter } from '../io/peft.ts';
+import type { LlamaConfig } from '../model/config.ts';
+import { LlamaModel } from '../model/llama-model.ts';
+import { checkRunFitsDevice } from '../model/memory-estimate.ts';
+import { settingsErrors, settingsContextFor, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import { corpusText, meanLoss } from '../tasks/text-task.ts';
+import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
+import { GpuStepError, NonFiniteError, type StepMetrics } from '../train/trainer.ts';
+import type { BaseModel } from './base-model.ts';
+import { DeviceKeeper, type DeviceLoss } from './device-keeper.ts';
+import { memoryBreakdown } from './memory.ts';
+import { createLmRun, createTeacherRun, type Run } from './run.ts';
+import type {
+  AdapterLibrary, BaseSummary, CheckpointStore, Files, GpuStatus, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, StoredAdapter,
+  StoredAdapterSummary, TextSummary,
+} from './types.ts';
+
+export const BUILTIN_TEXT_NAME = 'built-in corpus B (one pair per line)';
+/** The adapter is copied to memory (and the autosave) this often, and on pause. */
+export const CHECKPOINT_EVERY = 10;
+const FINGERPRINT_EVERY = 10;
+
+export interface SessionOptions {
+  acquireGpu(): Promise<Gpu>;
+  /** The bundled model's folder (over HTTP in the page, the repository's folder in the CLI). */
+  builtinModel: { name: string; read: ReadFile };
+  library: AdapterLibrary;
+  checkpoints?: CheckpointStore | null;
+}
+
+class UncaughtGpuError extends Error {}
+
+/** Why a library action cannot run now (null: it can). */
+type Guard = string | null;
+
+export class Session {
+  private readonly listeners = new Set<(e: SessionEvent) => void>();
+  private readonly device: DeviceKeeper;
+  private gpuStatus: GpuStatus = { state: 'pending' };
+  private base: BaseModel | null = null;
+  private text: { name: string; tokens: Uint32Array } | null = null;
+  /** The run on the GPU: the only holder of the base model's GPU copy besides `inference`. */
+  private run: Run | null = null;
+  /** A language model without a trainer, for the library when no run is built (never alive with a run). */
+  private inference: { model: LlamaModel; batch: number; seq: number } | null = null;
+  private runInfo: RunInfo | null = null;
+  /** What the run was built with: a change means the next Train starts a new run. */
+  private builtWith: string | null = null;
+  private checkpoint: { runId: string; step: number; tensors: Float32Array[] } | null = null;
+  private status: RunStatus = 'idle';
+  private uncaught: string[] = [];
+  private fingerprintState: { initial: string; current: string; atStep: number } | null = null;
+  /** The adapter in the LoRA layers: a library name, 'unsaved' (trained here), or null (the base alone). */
+  private active: { name: string | null; adapter: ParsedAdapter | null; fields: AdapterConfigFields | null } = { name: null, adapter: null, fields: null };
+  private lastTraining: { steps: number; loss: number; valLoss?: number } | null = null;
+  /** Long library work in progress (one at a time). */
+  private busy: string | null = null;
+
+  constructor(private readonly options: SessionOptions) {
+    this.device = new DeviceKeeper(options.acquireGpu, {
+      status: (status) => {
+        this.gpuStatus = status;
+        this.emit({ type: 'gpu', status });
+      },
+      recovered: (gpu, loss) => this.recover(gpu, loss),
+      uncaptured: (message) => {
+        if (this.isActive()) this.uncaught.push(message); // the loop stops at its next window and restores the checkpoint
+        else this.notice('error', `The GPU reported an error: ${message}`, 'run');
+      },
+    });
+  }
+
+  // ── events ────────────────────────────────────────────────────────────────────────────────
+
+  on(listener: (e: SessionEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: SessionEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private notice(kind: 'error' | 'info', text: string, area: 'run' | 'library'): void {
+    this.emit({ type: 'notice', kind, text, area });
+  }
+
+  private setStatus(status: RunStatus): void {
+    this.status = status;
+    this.emit({ type: 'status', status });
+  }
+
+  private isActive(): boolean {
+    return this.status === 'running' || this.status === 'pausing';
+  }
+
+  // ── device ────────────────────────────────────────────────────────────────────────────────
+
+  /** Acquires the device; resolves with what was found (a device, or why there is none). */
+  async start(): Promise<GpuStatus> {
+    await this.device.start();
+    return this.gpuStatus;
+  }
+
+  private async gpu(): Promise<Gpu> {
+    const gpu = await this.device.ready();
+    if (!gpu) throw new Error('no GPU: this page could not get a WebGPU device (see the GPU panel)');
+    return gpu;
+  }
+
+  /** Test and support hook: loses the device ('destroy', or a simulated browser 'reset'). */
+  loseDevice(kind: 'destroy' | 'reset'): void {
+    this.device.lose(kind);
+  }
+
+  /** Live GPU bytes by kind, from the allocation registry. */
+  memory(): MemoryBreakdown | null {
+    const gpu = this.device.current();
+    return gpu ? memoryBreakdown(liveAllocations(gpu)) : null;
+  }
+
+  private emitMemory(): void {
+    const memory = this.memory();
+    if (memory) this.emit({ type: 'memory', memory });
+  }
+
+  // ── base model and text ───────────────────────────────────────────────────────────────────
+
+  get baseConfig(): LlamaConfig {
+    return this.base?.config ?? TINY_BASE_CONFIG;
+  }
+
+  private summary(): { base: BaseSummary | null; text: TextSummary | null } {
+    const b = this.base;
+    return {
+      base: b && { name: b.name, config: b.config, parameters: [...b.weights.values()].reduce((s, w) => s + w.length, 0), dtypes: b.dtypes },
+      text: this.text && { name: this.text.name, tokens: this.text.tokens.length },
+    };
+  }
+
+  /** Reads a model folder (config, safetensors, tokenizer) into memory; the GPU copy is made by the next run. */
+  async loadModel(name: string, read: ReadFile): Promise<BaseSummary> {
+    return (await this.libraryWork(`reading ${name}`, async () => {
+      const folder = await loadModelFolder(read, (m) => this.progress(m));
+      if (!folder.tokenizer) throw new Error('the model folder has no tokenizer.json: pick it together with config.json and the weights');
+      this.dropModels();
+      this.base = { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
+      this.lastTraining = null;
+      this.setActive(null, null, null);
+      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
+      this.emitMemory();
+      return this.summary().base!;
+    }, { throwErrors: true }))!;
+  }
+
+  loadBuiltinModel(): Promise<BaseSummary> {
+    return this.loadModel(this.options.builtinModel.name, this.options.builtinModel.read);
+  }
+
+  private async ensureBase(): Promise<BaseModel> {
+    if (!this.base || !this.text) {
+      const { name, read } = this.options.builtinModel;
+      const folder = await loadModelFolder(read);
+      if (!folder.tokenizer) throw new Error(`the bundled model ${name} has no tokenizer.json`);
+      this.base = { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
+      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
+    }
+    return this.base;
+  }
+
+  private useText(name: string, docs: string[]): void {
+    if (!this.base) throw new Error('load a model first: the text is tokenized with its tokenizer');
+    this.text = { name, tokens: tokenizeDocuments(this.base.tokenizer, docs, this.base.config.vocab_size) };
+    this.builtWith = null; // the next Train trains on the new text
+    this.emit({ type: 'base', ...this.summary() });
+  }
+
+  /** A .txt or .jsonl file's contents, tokenized with the loaded model's tokenizer. */
+  async loadText(name: string, contents: string): Promise<TextSummary> {
+    await this.libraryWork(`reading ${name}`, async () => this.useText(name, parseTextFile(name, contents)), { throwErrors: true });
+    return this.summary().text!;
+  }
+
+  // ── the run: train, pause, step, reset ────────────────────────────────────────────────────
+
+  /** What makes a run: everything but steps, learning rate and clipping (changing those continues it), plus the model and text. */
+  private buildKey(s: PlaygroundSettings): string {
+    return JSON.stringify([{ ...s, steps: 0, lr: 0, maxGradNorm: 0 }, s.task === 'tiny-lm' ? [this.base?.name, this.text?.name, this.text?.tokens.length] : null]);
+  }
+
+  private async buildRun(s: PlaygroundSettings): Promise<Run> {
+    const gpu = await this.gpu();
+    this.dropModels();
+    if (s.task === 'teacher') return createTeacherRun(gpu, s);
+    const base = await this.ensureBase();
+    return createLmRun(gpu, base, this.text!.tokens, s);
+  }
+
+  /** Frees the run and the inference model (their GPU copies of the base). */
+  private dropModels(): void {
+    this.run?.destroy();
+    this.run = null;
+    this.inference?.model.destroy();
+    this.inference = null;
+    this.builtWith = null;
+  }
+
+  private async ensureRun(s: PlaygroundSettings, proposal: RunProposal): Promise<Run> {
+    if (s.task === 'tiny-lm') await this.ensureBase();
+    const key = this.buildKey(s);
+    if (this.run && this.builtWith === key && this.runInfo) {
+      this.run.adjust(trainerSettings(s)); // a lowered rate or clipping after a divergence continues the same run
+      this.runInfo = { ...this.runInfo, settings: s };
+      return this.run;
+    }
+    const errors = Object.values(settingsErrors(s, settingsContextFor(s, this.baseConfig)));
+    if (errors.length) throw new Error(`fix the settings first: ${errors.join('; ')}`);
+    await this.gpu();
+    this.run = await this.buildRun(s);
+    this.builtWith = key;
+    this.checkpoint = null;
+    this.runInfo = { runId: proposal.runId, settings: s, modules: this.run.modules, frozenNames: this.run.frozenNames, step: 0 };
+    this.proposalLabel = proposal.label;
+    const fp = await this.run.fingerprint();
+    this.fingerprintState = { initial: fp, current: fp, atStep: 0 };
+    this.setActive(s.task === 'tiny-lm' && !s.full ? 'unsaved' : null, null, null);
+    this.emit({ type: 'run', run: this.runInfo });
+    this.emit({ type: 'fingerprint', ...this.fingerprintState });
+    this.emit({ type: 'merge', merged: false, report: null });
+    this.emitMemory();
+    return this.run;
+  }
+
+  private proposalLabel = '';
+
+  /** Trains until the run's steps are done or Pause. A new run starts when the settings that make one changed. */
+  async train(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
+    if (this.refusedWhileBusy()) return;
+    this.setStatus('running');
+    await this.guardedRun(s, proposal, async (run) => {
+      while (this.status === 'running' && run.completed < s.steps) await this.someSteps(run, s.steps - run.completed);
+    });
+    const stopped = this.status;
+    this.setStatus(stopped === 'pausing' || stopped === 'paused' ? 'paused' : 'idle');
+  }
+
+  /** One step of the current run (or of a new one). */
+  async step(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
+    if (this.refusedWhileBusy()) return;
+    await this.guardedRun(s, proposal, (run) => this.someSteps(run, 1));
+    this.setStatus(this.run ? 'paused' : 'idle');
+  }
+
+  /** A run is training or library work is in progress: say so, and repeat the status for the caller. */
+  private refusedWhileBusy(): boolean {
+    if (!this.isActive() && !this.busy) return false;
+    if (this.busy) this.notice('error', `wait for: ${this.busy}`, 'run');
+    this.setStatus(this.status);
+    return true;
+  }
+
+  /** The loop finishes the steps in flight, saves a checkpoint, then reports 'paused'. */
+  pause(): void {
+    if (this.status === 'running') this.setStatus('pausing');
+  }
+
+  reset(): void {
+    if (this.isActive()) return;
+    this.dropModels();
+    this.runInfo = null;
+    this.checkpoint = null;
+    this.fingerprintState = null;
+    this.setActive(null, null, null);
+    this.setStatus('idle');
+    this.emit({ type: 'run', run: null });
+    this.emit({ type: 'merge', merged: false, report: null });
+    this.emitMemory();
+  }
+
+  /** Up to `limit` steps (a window of at most 10: one readback), then checkpoint and fingerprint when due. */
+  private async someSteps(run: Run, limit: number): Promise<void> {
+    const metrics = await run.steps(limit);
+    const last = metrics.at(-1)?.step ?? run.completed;
+    if (this.uncaught.length) throw new UncaughtGpuError(`The GPU reported an error during the run (noticed after step ${last}): ${this.uncaught.join('; ')}`);
+    this.reportSteps(metrics);
+    if (metrics.some((m) => m.step % CHECKPOINT_EVERY === 0)) await this.saveCheckpoint(run);
+    if (metrics.some((m) => m.step % FINGERPRINT_EVERY === 0)) await this.updateFingerprint(run);
+  }
+
+  private reportSteps(metrics: StepMetrics[]): void {
+    if (!metrics.length || !this.runInfo) return;
+    const lastMetric = metrics[metrics.length - 1];
+    this.runInfo = { ...this.runInfo, step: lastMetric.step };
+    this.lastTraining = { steps: lastMetric.step, loss: lastMetric.loss, valLoss: [...metrics].reverse().find((m) => m.valLoss !== undefined)?.valLoss ?? this.lastTraining?.valLoss };
+    this.emit({ type: 'steps', runId: this.runInfo.runId, metrics });
+  }
+
+  private async updateFingerprint(run: Run): Promise<void> {
+    if (!this.fingerprintState) return;
+    this.fingerprintState = { ...this.fingerprintState, current: await run.fingerprint(), atStep: run.completed };
+    this.emit({ type: 'fingerprint', ...this.fingerprintState });
+  }
+
+  private async saveCheckpoint(run: Run): Promise<void> {
+    const info = this.runInfo;
+    if (!info || run.completed === 0) return;
+    this.checkpoint = { runId: info.runId, step: run.completed, tensors: await run.checkpoint() };
+    const store = this.options.checkpoints;
+    if (!store) return;
+    try {
+      await store.write({ runId: info.runId, label: this.proposalLabel, settings: info.settings, step: run.completed, finished: run.completed >= info.settings.steps, tensors: this.checkpoint.tensors });
+    } catch (err) {
+      this.notice('error', `autosave failed: ${(err as Error).message}; the run goes on, but a reload would lose its progress`, 'run');
+    }
+  }
+
+  private async guardedRun(s: PlaygroundSettings, proposal: RunProposal, work: (run: Run) => Promise<void>): Promise<void> {
+    const started = this.device.generation;
+    this.uncaught = [];
+    try {
+      const run = await this.ensureRun(s, proposal);
+      if (run.merged) throw new Error('the adapter is merged: unmerge before training');
+      await work(run);
+      await this.saveCheckpoint(run);
+    } catch (err) {
+      // A lost device fails the step in flight; the recovery reports it and restores.
+      if (this.device.generation !== started) return;
+      if (err instanceof UncaughtGpuError) {
+        this.notice('error', `${err.message}. ${this.restoreCheckpoint()}`, 'run');
+        this.setStatus(this.run ? 'paused' : 'idle');
+      } else {
+        this.notice('error', (err as Error).message, 'run');
+        if (err instanceof NonFiniteError || err instanceof GpuStepError) this.setStatus('paused');
+      }
+    } finally {
+      if (this.device.generation === started && this.run) await this.updateFingerprint(this.run);
+      this.emitMemory();
+    }
+  }
+
+  /** After a GPU error the adapter may hold a half-applied update: back to the last checkpoint. */
+  private restoreCheckpoint(): string {
+    const cp = this.checkpoint;
+    const info = this.runInfo;
+    if (!this.run || !cp || !info || cp.runId !== info.runId) {
+      this.dropModels();
+      return 'This run had no checkpoint yet: the next Train starts a new run (the chart keeps this one).';
+    }
+    this.run.restore(cp.tensors, cp.step);
+    this.runInfo = { ...info, step: cp.step };
+    this.emit({ type: 'rolled-back', runId: cp.runId, step: cp.step });
+    return `The adapter was restored from its checkpoint at step ${cp.step}; press Train to continue.`;
+  }
+
+  /**
+   * A new device after a loss: rebuild the run from the same settings (the base weights are
+   * regenerated or re-uploaded from memory), write the last checkpoint back, and report the step
+   * it returned to. The library's model gets its adapter back too. No run and no saved adapter is lost.
+   */
+  private async recover(gpu: Gpu, loss: DeviceLoss): Promise<void> {
+    const lostAt = this.run?.completed ?? 0;
+    const info = this.runInfo;
+    const hadInference = this.inference;
+    this.run = null; // their buffers died with the device
+    this.inference = null;
+    this.builtWith = null;
+    const wasActive = this.status !== 'idle' || info !== null;
+    this.setStatus('idle');
+    if (hadInference && this.base) {
+      try {
+        await this.activateParsed(this.active.name, this.active.adapter, this.active.fields);
+        this.notice('info', 'The GPU device was replaced: the base model and its active adapter are back on the new device.', 'library');
+      } catch (err) {
+        this.notice('error', `The GPU device was replaced and the library's model could not be rebuilt: ${(err as Error).message}`, 'library');
+      }
+    }
+    if (!wasActive || !info) return;
+    const cp = this.checkpoint;
+    try {
+      const s = info.settings;
+      this.run = await this.buildRun(s);
+      this.builtWith = this.buildKey(s);
+      const restoredStep = cp && cp.runId === info.runId ? cp.step : 0;
+      if (cp && restoredStep > 0) this.run.restore(cp.tensors, restoredStep);
+      this.runInfo = { ...info, modules: this.run.modules, step: restoredStep };
+      this.emit({ type: 'run', run: this.runInfo });
+      this.emit({ type: 'rolled-back', runId: info.runId, step: restoredStep });
+      const fp = await this.run.fingerprint();
+      this.fingerprintState = { initial: this.fingerprintState?.initial ?? fp, current: fp, atStep: restoredStep };
+      this.emit({ type: 'fingerprint', ...this.fingerprintState });
+      this.emit({ type: 'merge', merged: false, report: null });
+      this.setStatus(restoredStep > 0 ? 'paused' : 'idle');
+      this.notice('error', `The GPU device was lost at step ${lostAt} (${loss.reason}: ${loss.message}). A new device was acquired and the adapter restored from step ${restoredStep}; press Train to resume.`, 'run');
+    } catch (err) {
+      this.notice('error', `The GPU device was lost (${loss.reason}) and the run could not be rebuilt: ${(err as Error).message}. Your runs are kept; press Reset and Train to start again.`, 'run');
+    }
+    this.emitMemory();
+    void gpu;
+  }
+
+  // ── autosave ──────────────────────────────────────────────────────────────────────────────
+
+  /** The autosaved run that did not finish, if any (without its tensors). */
+  async interruptedRun(): Promise<Omit<SavedCheckpoint, 'tensors'> | null> {
+    const saved = await this.options.checkpoints?.read();
+    if (!saved || saved.finished) return null;
+    const { tensors: _tensors, ...rest } = saved;
+    return rest;
+  }
+
+  /** Rebuilds the autosaved run with its settings and writes its adapter back at its step. */
+  async resumeInterruptedRun(): Promise<RunInfo> {
+    if (this.isActive()) throw new Error('a run is training: pause it first');
+    const saved = await this.options.checkpoints?.read();
+    if (!saved) throw new Error('the autosaved run is gone');
+    const s = saved.settings;
+    this.dropModels();
+    if (s.task === 'tiny-lm') await this.ensureBase();
+    this.run = await this.buildRun(s);
+    this.builtWith = this.buildKey(s);
+    this.run.restore(saved.tensors, saved.step);
+    this.checkpoint = { runId: saved.runId, step: saved.step, tensors: saved.tensors };
+    this.proposalLabel = saved.label;
+    this.runInfo = { runId: saved.runId, settings: s, modules: this.run.modules, frozenNames: this.run.frozenNames, step: saved.step };
+    const fp = await this.run.fingerprint();
+    this.fingerprintState = { initial: fp, current: fp, atStep: saved.step };
+    this.emit({ type: 'run', run: this.runInfo });
+    this.emit({ type: 'rolled-back', runId: saved.runId, step: saved.step });
+    this.emit({ type: 'fingerprint', ...this.fingerprintState });
+    this.emit({ type: 'merge', merged: false, report: null });
+    this.setStatus('paused');
+    this.emitMemory();
+    return this.runInfo;
+  }
+
+  async discardInterruptedRun(): Promise<void> {
+    await this.options.checkpoints?.clear();
+  }
+
+  // ── merge, exports, generation ────────────────────────────────────────────────────────────
+
+  private idleRun(): Run {
+    if (this.isActive()) throw new Error('a run is training: pause it first');
+    if (!this.run) throw new Error('there is no run yet: press Train or Step first');
+    return this.run;
+  }
+
+  async merge(): Promise<MergeReport> {
+    const run = this.idleRun();
+    const report = await run.merge();
+    this.emit({ type: 'merge', merged: true, report });
+    // Merging writes W + s·B·A into the base buffers: the fingerprint changes, and comes back on unmerge.
+    await this.updateFingerprint(run);
+    this.emitMemory();
+    return report;
+  }
+
+  async unmerge(): Promise<void> {
+    const run = this.idleRun();
+    run.unmerge();
+    this.emit({ type: 'merge', merged: false, report: null });
+    await this.updateFingerprint(run);
+    this.emitMemory();
+  }
+
+  /** The run's adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors). */
+  exportAdapter(): Promise<Files> {
+    return this.idleRun().adapterFiles();
+  }
+
+  /** The merged weights (base + adapter folded on the GPU, the base restored exactly afterwards). */
+  async exportMerged(dtype: 'F32' | 'F16' = 'F32'): Promise<Files> {
+    const files = await this.idleRun().mergedFiles(dtype);
+    if (this.run) await this.updateFingerprint(this.run);
+    return files;
+  }
+
+  async generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }> {
+    const run = this.idleRun();
+    if (!run.generate) throw new Error('generation needs the language-model task');
+    return run.generate(prompt, maxNew, temperature, seed);
+  }
+
+  /** Task figures (teacher: its floor; language model: the validation loss) — for the CLI's summary. */
+  get currentRun(): Run | null {
+    return this.run;
+  }
+
+  // ── the adapter library ───────────────────────────────────────────────────────────────────
+
+  private progress(text: string | null): void {
+    if (this.busy !== null && text !== null) this.busy = text;
+    this.emit({ type: 'progress', text });
+  }
+
+  /**
+   * Library work, one at a time and never while a run trains: reports progress, turns failures
+   * into a notice (or rethrows them with throwErrors), and never loses a saved adapter.
+   */
+  private async libraryWork<T>(what: string, work: () => Promise<T>, o: { throwErrors?: boolean } = {}): Promise<T | undefined> {
+    const blocked: Guard = this.isActive() ? 'a training run is in progress: pause it first' : this.busy ? `wait for: ${this.busy}` : null;
+    if (blocked) {
+      if (o.throwErrors) throw new Error(blocked);
+      this.notice('error', blocked, 'library');
+      return undefined;
+    }
+    this.busy = what;
+    this.emit({ type: 'progress', text: what });
+    try {
+      return await work();
+    } catch (err) {
+      if (o.throwErrors) throw err;
+      this.notice('error', (err as Error).message, 'library');
+      return undefined;
+    } finally {
+      this.busy = null;
+      this.emit({ type: 'progress', text: null });
+    }
+  }
+
+  private setActive(name: string | null, adapter: ParsedAdapter | null, fields: AdapterConfigFields | null): void {
+    this.active = { name, adapter, fields };
+    this.emit({ type: 'active-adapter', name });
+  }
+
+  async refreshLibrary(): Promise<StoredAdapterSummary[]> {
+    const adapters = (await this.options.library.list()).map(summarizeStored);
+    this.emit({ type: 'library', adapters });
+    return adapters;
+  }
+
+  /** The language model the library works on: the run's, or a frozen one built for it. */
+  private libraryModel(): LlamaModel | null {
+    return this.run?.model ?? this.inference?.model ?? null;
+  }
+
+  /** Saves the current run's adapter (any run: teacher or language model) to the library. */
+  saveAdapter(name: string): Promise<void> {
+    return this.libraryWork('saving the adapter', async () => {
+      checkAdapterName(name);
+      let files: Files;
+      let base: string;
+      if (this.run) {
+        files = await this.run.adapterFiles();
+        base = this.run.model ? this.base?.name ?? '' : 'low-rank teacher (64×64 layer)';
+      } else if (this.inference && this.active.fields) {
+        files = adapterFolderFiles(await readAdapter(await this.gpu(), this.inference.model, this.active.fields));
+        base = this.base?.name ?? '';
+      } else {
+        throw new Error('there is no adapter to save: train one first');
+      }
+      const task = this.runInfo?.settings.task === 'teacher' ? 'low-rank teacher' : this.text?.name;
+      await this.store(name, files, base, { task, steps: this.lastTraining?.steps, final_loss: this.lastTraining?.loss, val_loss: this.lastTraining?.valLoss });
+      this.active = { ...this.active, name };
+      this.emit({ type: 'active-adapter', name });
+      this.notice('info', `saved ${name} to the library`, 'library');
+    }) as Promise<void>;
+  }
+
+  private async store(name: string, files: Files, base: string, training: StoredAdapter['training']): Promise<void> {
+    checkAdapterName(name);
+    const configJson = files['adapter_config.json'];
+    const safetensors = files['adapter_model.safetensors'];
+    if (typeof configJson !== 'string' || !(safetensors instanceof Uint8Array)) throw new Error('the adapter files are incomplete: adapter_config.json and adapter_model.safetensors are needed');
+    const { modules } = parseAdapter(configJson, safetensors); // never store what could not be loaded back
+    await this.options.library.add({ name, base, created: new Date().toISOString(), configJson, safetensors, modules: modules.size, training });
+    await this.refreshLibrary();
+  }
+
+  private async loadStored(name: string): Promise<ParsedAdapter> {
+    const stored = await this.options.library.get(name);
+    if (!stored) throw new Error(`the library has no adapter named ${name}`);
+    return parseAdapter(stored.configJson, stored.safetensors);
+  }
+
+  /** Makes a library adapter active (null: the base alone), without reloading the base files. */
+  activateAdapter(name: string | null): Promise<void> {
+    return this.libraryWork(name ? `switching to ${name}` : 'switching to the base model', async () => {
+      if (!this.base) throw new Error('load a model first');
+      if (this.run?.merged) throw new Error('the adapter is merged into the base: unmerge first');
+      const adapter = name ? await this.loadStored(name) : null;
+      const fields = adapter && configFields(adapter);
+      const { rebuilt } = await this.activateParsed(name, adapter, fields);
+      this.notice('info', `${name ?? 'base model'} active (${rebuilt ? 'LoRA layers rebuilt for its layout' : 'written into the existing LoRA layers'}; the base weights were not reloaded)`, 'library');
+    }) as Promise<void>;
+  }
+
+  private async activateParsed(name: string | null, adapter: ParsedAdapter | null, fields: AdapterConfigFields | null): Promise<{ rebuilt: boolean }> {
+    const gpu = await this.gpu();
+    const base = this.base!;
+    let model = this.libraryModel();
+    let rebuilt = false;
+    const fits = model && (adapter ? layoutDifference(model, adapter) === null : true);
+    if (!model || !fits) {
+      const batch = model?.options.batch ?? 4;
+      const seq = model?.options.seq ?? Math.min(32, base.config.max_position_embeddings);
+      const mode = adapter ? adapterMode(adapter) : ({ kind: 'frozen' } as const);
+      checkRunFitsDevice(gpu, base.config, { batch, seq, mode, training: false });
+      this.dropModels(); // one copy of the base on the GPU: the run goes (its chart stays)
+      if (this.runInfo) {
+        this.runInfo = null;
+        this.fingerprintState = null;
+        this.emit({ type: 'run', run: null });
+        this.setStatus('idle');
+      }
+      model = await LlamaModel.create(gpu, base.config, base.weights, { batch, seq, mode });
+      this.inference = { model, batch, seq };
+      rebuilt = true;
+    }
+    if (adapter) writeAdapter(gpu, model, adapter);
+    else clearAdapter(gpu, model);
+    this.builtWith = null; // the next Train starts a fresh run from the base
+    this.setActive(name, adapter, fields);
+    this.emitMemory();
+    return { rebuilt };
+  }
+
+  /** Mean next-token loss (nats per token) of the active model over the loaded text. */
+  evaluate(): Promise<{ adapter: string | null; loss: number; tokens: number } | undefined> {
+    return this.libraryWork('evaluating', async () => {
+      if (!this.base || !this.text) throw new Error('load a model and a text first');
+      let model = this.libraryModel();
+      if (!model) {
+        await this.activateParsed(null, null, null);
+        model = this.libraryModel()!;
+      }
+      const loss = await meanLoss(model, consecutiveBatches(this.text.tokens, model.options.batch, model.options.seq).slice(0, 64));
+      return { adapter: this.active.name, loss, tokens: this.text.tokens.length };
+    });
+  }
+
+  deleteAdapter(name: string): Promise<void> {
+    return this.libraryWork(`deleting ${name}`, async () => {
+      await this.options.library.delete(name);
+      if (this.active.name === name) this.setActive('unsaved', this.active.adapter, this.active.fields);
+      await this.refreshLibrary();
+    }) as Promise<void>;
+  }
+
+  combine(a: string, b: string, how: CombinationType, weights: [number, number], name: string): Promise<void> {
+    return this.libraryWork('combining adapters', async () => {
+      const combined = combineAdapters([await this.loadStored(a), await this.loadStored(b)], weights, how);
+      await this.store(name, adapterFolderFiles(combined), this.base?.name ?? '', { combined_from: [a, b], combination: how, weights });
+    }) as Promise<void>;
+  }
+
+  /** PEFT files (a folder's two files, or a .zip of them, as a ReadFile) into the library. */
+  importAdapter(read: ReadFile, name: string): Promise<void> {
+    return this.libraryWork('importing the adapter', async () => {
+      const [config, tensors] = [await read('adapter_config.json'), await read('adapter_model.safetensors')];
+      if (!config || !tensors) throw new Error('pick adapter_config.json and adapter_model.safetensors (or a .zip holding them)');
+      await this.store(name, { 'adapter_config.json': new TextDecoder().decode(config), 'adapter_model.safetensors': tensors }, this.base?.name ?? '', { task: 'import' });
+    }) as Promise<void>;
+  }
+
+  async storedAdapterFiles(name: string): Promise<Files> {
+    const stored = await this.options.library.get(name);
+    if (!stored) throw new Error(`the library has no adapter named ${name}`);
+    return { 'adapter_config.json': stored.configJson, 'adapter_model.safetensors': stored.safetensors };
+  }
+
+  /** The loaded base with the active adapter folded in (the base restored exactly afterwards), with the tokenizer. */
+  async exportActiveMerged(): Promise<{ folder: string; files: Files } | undefined> {
+    return this.libraryWork('merging on the GPU and exporting', async () => {
+      if (!this.base) throw new Error('load a model first');
+      const gpu = await this.gpu();
+      const model = this.libraryModel();
+      const files = this.run?.model
+        ? await this.run.mergedFiles()
+        : model
+          ? await mergedCheckpointFiles(gpu, model, 'F32', this.base.tokenizerFiles)
+          : { ...llamaCheckpointFiles(this.base.config, this.base.weights), ...this.base.tokenizerFiles };
+      if (this.run) await this.updateFingerprint(this.run);
+      return { folder: `${this.base.name}-${this.active.name ?? 'base'}-merged`, files };
+    });
+  }
+
+  /** A fingerprint of the base weights the library's model holds (the run's, when there is one). */
+  async baseFingerprint(): Promise<string | null> {
+    if (this.run) return this.run.fingerprint();
+    return null;
+  }
+}
+
+function configFields(a: ParsedAdapter): AdapterConfigFields {
+  return {
+    r: a.r, loraAlpha: a.loraAlpha, targetModules: a.targetModules, useRslora: a.useRslora, layersToTransform: a.layersToTransform,
+    rankPattern: a.rankPattern, alphaPattern: a.alphaPattern, loraDropout: a.loraDropout, baseModelNameOrPath: a.baseModelNameOrPath,
+  };
+}
+
+function summarizeStored(a: StoredAdapter): StoredAdapterSummary {
+  const parsed = JSON.parse(a.configJson) as { r: number; lora_alpha: number; target_modules: string[] | string };
+  return {
+    name: a.name, base: a.base, created: a.created, training: a.training, r: parsed.r, alpha: parsed.lora_alpha, modules: a.modules,
+    targets: Array.isArray(parsed.target_modules) ? parsed.target_modules.join(',') : parsed.target_modules,
+  };
+}

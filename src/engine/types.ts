@@ -1,0 +1,143 @@
+// What the Session says and takes, as plain data: it crosses the worker boundary by structured
+// clone (docs/ARCHITECTURE.md, "Worker protocol"), so nothing here holds a GPU object or a function.
+import type { AdapterSummary } from '../gpu/device.ts';
+import type { UnavailableReason } from '../gpu/errors.ts';
+import type { LlamaConfig } from '../model/config.ts';
+import type { MemoryPart } from '../model/memory-estimate.ts';
+import type { PlaygroundSettings } from '../settings/playground-settings.ts';
+import type { StepMetrics } from '../train/trainer.ts';
+
+export type GpuStatus =
+  | { state: 'pending' }
+  | { state: 'ready'; adapter: AdapterSummary }
+  | { state: 'unavailable'; reason: UnavailableReason | 'error'; message: string };
+
+/** 'pausing': Pause was pressed and the steps in flight are finishing. */
+export type RunStatus = 'idle' | 'running' | 'pausing' | 'paused';
+
+export type Files = Record<string, string | Uint8Array>;
+
+export interface MergeReport {
+  maxAbsDiff: number; // max |output merged − output unmerged (low-rank path, as PEFT)| on the probe batch
+  /**
+   * Median forward times. `unmerged`: the low-rank path, X·Wᵀ + s·(X·Aᵀ)·Bᵀ; `folded`: the path the
+   * engine takes for inputs this long (W + s·B·A into a scratch copy, then one matmul), or null
+   * where every layer keeps the low-rank path.
+   */
+  ms: { base: number; unmerged: number; folded: number | null; merged: number };
+}
+
+/**
+ * One linear layer the run trains, as the engine holds it. `baseGrad` is the base weight's
+ * gradient buffer: null when none exists (LoRA), otherwise its label and shape (full fine-tuning).
+ */
+export interface ModuleInfo {
+  path: string;
+  inDim: number;
+  outDim: number;
+  rank: number | null; // null: no adapter on this layer (full fine-tuning)
+  baseGrad: { name: string; shape: number[] } | null;
+  /** Trainer metric names of this layer's gradients (for the inspector's norms). */
+  gradNames: { base: string | null; a: string | null; b: string | null };
+}
+
+/** Live GPU bytes by kind, read from the allocation registry (src/gpu/allocations.ts). */
+export interface MemoryBreakdown {
+  parts: Record<MemoryPart | 'trainer copies', number>;
+  total: number;
+  buffers: number;
+  /** How many copies of the loaded base model's weights are alive (the page must never hold two). */
+  baseCopies: number;
+}
+
+export interface BaseSummary {
+  name: string;
+  config: LlamaConfig;
+  parameters: number;
+  dtypes: string[];
+}
+
+export interface TextSummary {
+  name: string;
+  tokens: number;
+}
+
+export interface RunInfo {
+  runId: string;
+  settings: PlaygroundSettings;
+  modules: ModuleInfo[];
+  frozenNames: string[];
+  step: number;
+}
+
+export interface StoredAdapterSummary {
+  name: string;
+  base: string;
+  created: string;
+  modules: number;
+  r: number;
+  alpha: number;
+  targets: string;
+  training: StoredAdapter['training'];
+}
+
+/** A PEFT adapter folder kept in a library, with its training record. */
+export interface StoredAdapter {
+  name: string;
+  base: string;
+  created: string;
+  configJson: string; // adapter_config.json
+  safetensors: Uint8Array; // adapter_model.safetensors
+  modules: number; // LoRA layers it holds
+  training: { task?: string; steps?: number; final_loss?: number; val_loss?: number; combined_from?: string[]; combination?: string; weights?: number[] };
+}
+
+/** Where adapters are kept: IndexedDB in the page (src/worker/idb-storage.ts), a folder in the CLI. */
+export interface AdapterLibrary {
+  list(): Promise<StoredAdapter[]>;
+  get(name: string): Promise<StoredAdapter | undefined>;
+  /** Adds; refuses a name already taken (nothing is overwritten). */
+  add(adapter: StoredAdapter): Promise<void>;
+  delete(name: string): Promise<void>;
+}
+
+/** The autosaved checkpoint of the current run (A and B, or every trainable tensor). */
+export interface SavedCheckpoint {
+  runId: string;
+  label: string;
+  settings: PlaygroundSettings;
+  step: number;
+  /** True once the run reached its steps: nothing to resume. */
+  finished: boolean;
+  tensors: Float32Array[];
+  savedAt: string;
+}
+
+export interface CheckpointStore {
+  write(c: Omit<SavedCheckpoint, 'savedAt'>): Promise<void>;
+  read(): Promise<SavedCheckpoint | undefined>;
+  clear(): Promise<void>;
+}
+
+/** Proposed identity of a run the next Train or Step may start (the page keeps run records by id). */
+export interface RunProposal {
+  runId: string;
+  label: string;
+}
+
+export type SessionEvent =
+  | { type: 'gpu'; status: GpuStatus }
+  | { type: 'status'; status: RunStatus }
+  /** A run was built (new, resumed, or rebuilt after a lost device). */
+  | { type: 'run'; run: RunInfo | null }
+  | { type: 'steps'; runId: string; metrics: StepMetrics[] }
+  /** The run's adapter went back to `step`: the chart drops its points after it. */
+  | { type: 'rolled-back'; runId: string; step: number }
+  | { type: 'fingerprint'; initial: string; current: string; atStep: number }
+  | { type: 'merge'; merged: boolean; report: MergeReport | null }
+  | { type: 'memory'; memory: MemoryBreakdown }
+  | { type: 'base'; base: BaseSummary | null; text: TextSummary | null }
+  | { type: 'active-adapter'; name: string | null }
+  | { type: 'library'; adapters: StoredAdapterSummary[] }
+  | { type: 'progress'; text: string | null }
+  | { type: 'notice'; kind: 'error' | 'info'; text: string; area: 'run' | 'library' };
