@@ -1,12 +1,17 @@
 // Issue 7 in the browser: each way WebGPU can be missing is named, and what needs no GPU keeps
 // working; while a run trains, actions that would touch its weights wait (disabled with a reason)
-// and the run's weights come out untouched.
-import { expect, test } from '@playwright/test';
+// and the run's weights come out untouched. The engine runs in a Web Worker, so faults are
+// injected there: a test sets window.__loraFaults before the page loads and the worker patches
+// its own WebGPU and IndexedDB globals with them (src/worker/faults.ts).
+import { expect, test, type Page } from '@playwright/test';
+
+/** Faults the engine worker applies to its own globals at start (src/worker/faults.ts). */
+function injectFaults(page: Page, faults: Record<string, unknown>) {
+  return page.addInitScript((f) => ((window as unknown as { __loraFaults: unknown }).__loraFaults = f), faults);
+}
 
 test('requestAdapter() returning null is named; counts and the scale calculator still work', async ({ page }) => {
-  await page.addInitScript(() => {
-    GPU.prototype.requestAdapter = async () => null;
-  });
+  await injectFaults(page, { adapterNull: true });
   await page.goto('/');
   await expect(page.getByTestId('gpu-unavailable')).toContainText('requestAdapter() returned null');
   await page.getByRole('slider', { name: 'rank r' }).fill('8');
@@ -17,11 +22,7 @@ test('requestAdapter() returning null is named; counts and the scale calculator 
 });
 
 test('requestDevice() failing is named', async ({ page }) => {
-  await page.addInitScript(() => {
-    GPUAdapter.prototype.requestDevice = async () => {
-      throw new DOMException('simulated: the device could not be created', 'OperationError');
-    };
-  });
+  await injectFaults(page, { deviceError: 'simulated: the device could not be created' });
   await page.goto('/');
   await expect(page.getByTestId('gpu-unavailable')).toContainText('refused to create a device');
   await expect(page.getByTestId('gpu-unavailable')).toContainText('simulated');
@@ -109,13 +110,7 @@ test('reloading the tab mid-run offers to resume from the autosaved checkpoint',
 });
 
 test('a full browser storage is reported, and training goes on', async ({ page }) => {
-  await page.addInitScript(() => {
-    const put = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof put>) {
-      if (this.name === 'checkpoints') throw new DOMException('simulated: the quota is exhausted', 'QuotaExceededError');
-      return put.apply(this, args);
-    };
-  });
+  await injectFaults(page, { checkpointQuota: true }); // IDBObjectStore.put on 'checkpoints' throws QuotaExceededError
   await page.goto('/?task=teacher&steps=12&lr=0.01');
   await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -127,16 +122,7 @@ test('a full browser storage is reported, and training goes on', async ({ page }
 
 test("a run over the device's limits is refused before anything is allocated, naming the limit and what to change", async ({ page }) => {
   // A device reporting a 1 MiB storage-binding limit (real ones report ≥ 128 MiB).
-  await page.addInitScript(() => {
-    const descriptor = Object.getOwnPropertyDescriptor(GPUDevice.prototype, 'limits')!;
-    Object.defineProperty(GPUDevice.prototype, 'limits', {
-      configurable: true,
-      get(this: GPUDevice) {
-        const real = descriptor.get!.call(this) as GPUSupportedLimits;
-        return new Proxy(real, { get: (target, key) => (key === 'maxStorageBufferBindingSize' ? 1 << 20 : Reflect.get(target, key)) });
-      },
-    });
-  });
+  await injectFaults(page, { maxStorageBufferBindingSize: 1 << 20 });
   await page.goto('/?task=tiny-lm&batch=64&seq=64&steps=5');
   await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -176,25 +162,15 @@ test('a learning rate of 10 (SGD, no clipping) stops at the first non-finite ste
 });
 
 test('validation errors from the device become messages: a rejected step applies nothing; an error outside the steps restores the checkpoint', async ({ page }) => {
-  // Arms a real device error: the next dispatch in a pass whose label starts with __breakPass asks
-  // for 2^30 workgroups, over maxComputeWorkgroupsPerDimension, so WebGPU rejects that command buffer.
-  await page.addInitScript(() => {
-    const w = window as unknown as { __breakPass: string | null };
-    w.__breakPass = null;
-    const dispatch = GPUComputePassEncoder.prototype.dispatchWorkgroups;
-    GPUComputePassEncoder.prototype.dispatchWorkgroups = function (this: GPUComputePassEncoder, x: number, y?: number, z?: number) {
-      if (w.__breakPass && this.label.startsWith(w.__breakPass)) {
-        w.__breakPass = null;
-        return dispatch.call(this, 2 ** 30, 1, 1);
-      }
-      return dispatch.call(this, x, y, z);
-    };
-  });
+  // Arms a real device error in the worker: the next dispatch in a pass whose label starts with the
+  // armed label asks for 2^30 workgroups, over maxComputeWorkgroupsPerDimension, so WebGPU rejects
+  // that command buffer (src/worker/faults.ts).
+  await injectFaults(page, {});
   await page.goto('/?task=teacher&steps=100000&lr=0.01');
   await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
   const points = async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
   const notice = page.getByTestId('workbench-notice');
-  const breakNext = (label: string) => page.evaluate((l) => ((window as unknown as { __breakPass: string }).__breakPass = l), label);
+  const breakNext = (label: string) => page.evaluate((l) => (window as unknown as { __loraPlayground: { breakPass(l: string): Promise<void> } }).__loraPlayground.breakPass(l), label);
 
   // A training step's submission is rejected: it fails inside the steps' error scope, nothing is applied.
   await page.getByRole('button', { name: 'Train', exact: true }).click();

@@ -92,6 +92,9 @@ export class PageController {
         this.pending.push(...e.metrics);
         this.flush();
         break;
+      case 'checkpoint':
+        this.flush(true); // the run's points so far are kept with the checkpoint (a reload resumes both)
+        break;
       case 'rolled-back':
         this.flush(true);
         this.persistRuns(workbench().runs.map((r) => (r.id === e.runId ? { ...r, points: r.points.filter((p) => p.step <= e.step) } : r)));
@@ -130,7 +133,11 @@ export class PageController {
 
   private flush(force = false): void {
     const now = this.env.now();
-    if (!this.pending.length || (!force && now - this.lastFlush < UPDATE_MS)) return;
+    if (!this.pending.length) {
+      if (force) this.persistRuns(workbench().runs);
+      return;
+    }
+    if (!force && now - this.lastFlush < UPDATE_MS) return;
     this.lastFlush = now;
     const { runs, currentRun, norms } = workbench();
     const nextNorms = { ...norms };
@@ -278,8 +285,8 @@ export class PageController {
   // ── the library section ──────────────────────────────────────────────────────────────────
 
   /** Library calls: the engine reports progress and failures as events; a thrown error is shown too. */
-  private async library<T>(work: () => Promise<T> | T): Promise<T | undefined> {
-    playground().set({ message: null });
+  private async library<T>(work: () => Promise<T> | T, o: { quiet?: boolean } = {}): Promise<T | undefined> {
+    if (!o.quiet) playground().set({ message: null }); // a user's action replaces the last message
     try {
       return await work();
     } catch (err) {
@@ -288,7 +295,7 @@ export class PageController {
     }
   }
 
-  refreshLibrary = () => this.library(() => this.engine.refreshLibrary());
+  refreshLibrary = () => this.library(() => this.engine.refreshLibrary(), { quiet: true });
   loadBuiltinModel = () => this.library(() => this.engine.loadBuiltinModel());
   loadModelFiles = (files: File[]) => this.library(() => this.engine.loadModelFiles(files));
   loadTextFile = (file: File) => this.library(() => this.engine.loadTextFile(file));

@@ -320,6 +320,7 @@ export class Session {
     const info = this.runInfo;
     if (!info || run.completed === 0) return;
     this.checkpoint = { runId: info.runId, step: run.completed, tensors: await run.checkpoint() };
+    this.emit({ type: 'checkpoint', runId: info.runId, step: run.completed });
     const store = this.options.checkpoints;
     if (!store) return;
     try {

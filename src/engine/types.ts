@@ -131,6 +131,8 @@ export type SessionEvent =
   /** A run was built (new, resumed, or rebuilt after a lost device). */
   | { type: 'run'; run: RunInfo | null }
   | { type: 'steps'; runId: string; metrics: StepMetrics[] }
+  /** A checkpoint of the run at `step` was kept (in memory, and autosaved where there is a store). */
+  | { type: 'checkpoint'; runId: string; step: number }
   /** The run's adapter went back to `step`: the chart drops its points after it. */
   | { type: 'rolled-back'; runId: string; step: number }
   | { type: 'fingerprint'; initial: string; current: string; atStep: number }

@@ -2,6 +2,7 @@
 // (null: no buffer for it exists, as under LoRA; a tensor and its norm under full fine-tuning) and
 // the live norms of A's and B's gradients; and the GPU fingerprint of every base weight, before
 // and during training. Every value here comes from the engine (src/engine/types.ts, ModuleInfo).
+import { useDeferredValue } from 'react';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 function Sparkline({ values, label }: { values: number[]; label: string }) {
@@ -19,7 +20,8 @@ function Sparkline({ values, label }: { values: number[]; label: string }) {
 
 export function InspectorPanel() {
   const modules = useWorkbench((x) => x.modules);
-  const norms = useWorkbench((x) => x.norms);
+  // Deferred: the table of sparklines redraws in interruptible slices while a run trains.
+  const norms = useDeferredValue(useWorkbench((x) => x.norms));
   const fingerprint = useWorkbench((x) => x.fingerprint);
   const merged = useWorkbench((x) => x.merge.merged);
   const full = modules.some((m) => m.baseGrad !== null);

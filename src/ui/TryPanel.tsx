@@ -24,8 +24,8 @@ export function TryPanel() {
       </div>
       {result && (
         <div className="side-by-side">
-          <figure><figcaption>base</figcaption><pre data-testid="gen-base">{prompt}<mark>{result.base}</mark></pre></figure>
-          <figure><figcaption>with the adapter</figcaption><pre data-testid="gen-adapted">{prompt}<mark>{result.adapted}</mark></pre></figure>
+          <figure><figcaption>base</figcaption><pre data-testid="gen-base">{prompt}<mark data-testid="gen-base-new">{result.base}</mark></pre></figure>
+          <figure><figcaption>with the adapter</figcaption><pre data-testid="gen-adapted">{prompt}<mark data-testid="gen-adapted-new">{result.adapted}</mark></pre></figure>
         </div>
       )}
     </section>
