@@ -27,6 +27,9 @@ export const RULES: readonly LayerRule[] = [
   { name: 'reference imports no gpu, lora or train', from: ['reference'], mayNotImport: ['gpu', 'lora', 'train'] },
   { name: 'gpu imports nothing above it', from: ['gpu'], mayNotImport: ['reference', 'lora', 'model', 'train', 'tasks', 'engine', 'app', 'ui', 'store', 'cli'] },
   { name: 'store and ui import no gpu runtime code', from: ['store', 'ui'], mayNotImport: ['gpu'], typeOnlyAllowed: true },
+  // The page's thread keeps React, the stores and the controller; the engine runs in the worker.
+  { name: "the page's thread (app, ui, store) runs no engine or gpu code", from: ['app', 'ui', 'store'], mayNotImport: ['gpu', 'engine'], typeOnlyAllowed: true },
+  { name: 'the worker imports no page code (ui, store, app) and no cli', from: ['worker'], mayNotImport: ['ui', 'store', 'app', 'cli'] },
 ];
 
 export interface ImportEdge {

@@ -79,12 +79,13 @@ export class PageController {
           break;
         }
         const run = e.run;
+        const settings = run.settings ?? workbench().settings;
         const known = workbench().runs.some((r) => r.id === run.runId);
         const isNew = workbench().currentRun !== run.runId;
         workbench().set({ currentRun: run.runId, modules: run.modules, frozenNames: run.frozenNames, ...(isNew ? { norms: {}, generation: null } : {}) });
         if (!known) {
-          const label = this.proposal?.runId === run.runId ? this.proposal.label : runLabel(run.settings);
-          this.persistRuns([...workbench().runs, { id: run.runId, label, settings: run.settings, points: [], visible: true }]);
+          const label = this.proposal?.runId === run.runId ? this.proposal.label : runLabel(settings);
+          this.persistRuns([...workbench().runs, { id: run.runId, label, settings, points: [], visible: true }]);
         }
         break;
       }
@@ -267,9 +268,10 @@ export class PageController {
     if (this.isActive()) return;
     try {
       const run = await this.engine.resumeInterruptedRun();
-      workbench().set({ settings: run.settings, resumeOffer: null, merge: { merged: false, report: null } });
-      this.env.saveSettings(run.settings);
-      const label = workbench().runs.find((r) => r.id === run.runId)?.label ?? runLabel(run.settings);
+      const settings = run.settings ?? workbench().settings;
+      workbench().set({ settings, resumeOffer: null, merge: { merged: false, report: null } });
+      this.env.saveSettings(settings);
+      const label = workbench().runs.find((r) => r.id === run.runId)?.label ?? runLabel(settings);
       this.notify('info', `resumed ${label} at step ${run.step}; press Train to continue`);
     } catch (err) {
       workbench().set({ resumeOffer: null });

@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAdapterName } from '../adapters/names.ts';
-import { parseAdapter, type ParsedAdapter } from '../io/peft.ts';
+import type { AdapterLibrary, StoredAdapter } from '../engine/types.ts';
+import { adapterFolderFiles, parseAdapter, type ParsedAdapter } from '../io/peft.ts';
 
 export { checkAdapterName };
 import { SettingError } from '../settings/schema.ts';
@@ -81,4 +82,28 @@ export function deleteFromLibrary(library: string, name: string): string {
   if (!existsSync(join(dir, 'adapter_config.json'))) throw new SettingError(`the library ${library} has no adapter named ${name}`);
   rmSync(dir, { recursive: true });
   return dir;
+}
+
+/** The library folder as the Session's AdapterLibrary (src/engine/types.ts): what `train --save` writes through. */
+export function folderLibrary(library: string): AdapterLibrary {
+  const stored = (e: LibraryEntry): StoredAdapter => {
+    const files = adapterFolderFiles(e.adapter);
+    return {
+      name: e.name, base: e.training?.base ?? e.adapter.baseModelNameOrPath ?? '', created: e.training?.created ?? '', modules: e.adapter.modules.size,
+      configJson: files['adapter_config.json'] as string, safetensors: files['adapter_model.safetensors'] as Uint8Array, training: e.training ?? {},
+    };
+  };
+  return {
+    list: async () => listLibrary(library).entries.map(stored),
+    get: async (name) => {
+      const entry = listLibrary(library).entries.find((e) => e.name === name);
+      return entry && stored(entry);
+    },
+    add: async (a) => {
+      saveToLibrary(library, a.name, { 'adapter_config.json': a.configJson, 'adapter_model.safetensors': a.safetensors }, { ...a.training, base: a.base || null, created: a.created });
+    },
+    delete: async (name) => {
+      deleteFromLibrary(library, name);
+    },
+  };
 }

@@ -1,4 +1,9 @@
-// Minimal flag parsing for the CLI: `--name value`, `--name=value` and boolean `--flag`.
+// Flag parsing for the CLI: node:util's parseArgs, strict, with one table of each command's flags.
+// Numeric flags are the settings table's (src/settings/schema.ts): parsed as text here and checked
+// by the table in flags.ts. `--name value`, `--name=value` and boolean `--flag`; a negative number
+// is a value (`--weights -1,1`), so the table's range check can name it.
+import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
+import type { SettingName } from '../settings/schema.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -13,31 +18,78 @@ export interface ParsedArgs {
   positional: string[];
 }
 
-export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<string> = new Set()): ParsedArgs {
-  const [command, ...rest] = argv;
-  const flags = new Map<string, string | true>();
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!name) throw new UsageError(`bad flag '${arg}'`);
-    if (flags.has(name)) throw new UsageError(`--${name} given twice`);
-    if (eq !== -1) flags.set(name, arg.slice(eq + 1));
-    else if (booleanFlags.has(name)) flags.set(name, true);
-    else if (i + 1 < rest.length && !/^--[a-z]/i.test(rest[i + 1])) flags.set(name, rest[++i]);
-    else throw new UsageError(`--${name} needs a value`);
-  }
-  return { command, flags, positional };
+interface CommandFlags {
+  /** Numeric flags: names of the settings table. */
+  numbers: SettingName[];
+  /** Flags that take text (paths, names, lists). */
+  strings: string[];
+  booleans: string[];
 }
 
-/** Throws on any flag not in `known`, suggesting the list. */
+const TRAIN_NUMBERS: SettingName[] = ['rank', 'alpha', 'steps', 'lr', 'seed', 'dim', 'true-rank', 'tokens', 'batch', 'seq-len', 'weight-decay', 'max-grad-norm', 'warmup', 'eval-every', 'dropout', 'gpu-memory', 'checkpoint-every'];
+
+/** Every command's flags: the one place a flag is declared. */
+export const COMMAND_FLAGS: Record<string, CommandFlags> = {
+  params: { numbers: ['in', 'out', 'rank'], strings: ['preset', 'config', 'targets', 'layers'], booleans: ['json'] },
+  train: {
+    numbers: TRAIN_NUMBERS,
+    strings: ['task', 'targets', 'layers', 'out', 'schedule', 'model', 'rank-pattern', 'alpha-pattern', 'merged-dtype', 'text', 'save', 'library', 'optimizer'],
+    booleans: ['rslora', 'full', 'quiet'],
+  },
+  pretrain: { numbers: ['steps', 'lr', 'seed'], strings: ['out'], booleans: ['quiet', 'check'] },
+  eval: { numbers: ['batch', 'seq-len', 'gpu-memory'], strings: ['model', 'adapter', 'text', 'logits'], booleans: [] },
+  adapters: { numbers: [], strings: ['library', 'as', 'how', 'weights'], booleans: ['json'] },
+  'bench-promises': { numbers: ['batch', 'seq-len', 'dim', 'tokens', 'steps'], strings: ['out'], booleans: [] },
+  inspect: { numbers: [], strings: [], booleans: ['json'] },
+  gpu: { numbers: [], strings: [], booleans: [] },
+  help: { numbers: [], strings: [], booleans: [] },
+};
+
+function flagList(spec: CommandFlags): string {
+  return [...spec.numbers, ...spec.strings, ...spec.booleans].map((k) => `--${k}`).join(', ');
+}
+
+/** Splits argv into the command and its flags, refusing unknown, repeated or valueless flags in one line. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const [command, ...rest] = argv;
+  const spec = command !== undefined ? COMMAND_FLAGS[command] : undefined;
+  if (!spec) return { command, flags: new Map(), positional: rest.filter((a) => !a.startsWith('--')) }; // main names the unknown command
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const name of [...spec.numbers, ...spec.strings]) options[name] = { type: 'string' };
+  for (const name of spec.booleans) options[name] = { type: 'boolean' };
+  // A value that starts with a dash (a negative number) is joined to its flag, so it stays a value.
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const name = rest[i].startsWith('--') ? rest[i].slice(2) : null;
+    if (name && options[name]?.type === 'string' && /^-[\d.]/.test(rest[i + 1] ?? '')) args.push(`${rest[i]}=${rest[++i]}`);
+    else args.push(rest[i]);
+  }
+  let parsed: ReturnType<typeof parseNodeArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: true; tokens: true }>>;
+  try {
+    parsed = parseNodeArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const flag = /'(-{1,2}[^' <]+)/.exec(e.message)?.[1] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown flag ${flag} (known: ${flagList(spec)})`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = flag.replace(/^-+/, '');
+      throw new UsageError(options[name]?.type === 'boolean' ? `--${name} takes no value` : `--${name} needs a value`);
+    }
+    throw new UsageError(e.message);
+  }
+  const flags = new Map<string, string | true>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    if (flags.has(token.name)) throw new UsageError(`--${token.name} given twice`);
+    flags.set(token.name, token.value ?? true);
+  }
+  return { command, flags, positional: parsed.positionals };
+}
+
+/** Throws on any flag not in `known` (a command whose sub-commands take fewer flags than it declares). */
 export function rejectUnknownFlags(args: ParsedArgs, known: readonly string[]): void {
   for (const name of args.flags.keys()) {
     if (!known.includes(name)) throw new UsageError(`unknown flag --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
   }
 }
+

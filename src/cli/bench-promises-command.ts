@@ -7,12 +7,11 @@ import { baseSetup, measurePromises } from '../bench/promises.ts';
 import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
 import { loadModelFolder } from '../io/model-folder.ts';
 import { TINY_BASE_DIR } from '../tasks/tiny-base.ts';
-import { rejectUnknownFlags, type ParsedArgs } from './args.ts';
+import type { ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
 import { folderReader } from './folder-reader.ts';
 
 export async function benchPromisesCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
-  rejectUnknownFlags(args, ['out', 'batch', 'seq-len', 'dim', 'tokens', 'steps']);
   const file = stringFlag(args, 'out') ?? 'bench/promises.json';
   const { config, weights } = await loadModelFolder(await folderReader(TINY_BASE_DIR));
   const gpu = await acquireNodeGpu();

@@ -12,14 +12,13 @@ import { SettingError } from '../settings/schema.ts';
 import { checkRunFits } from '../tasks/lm-run.ts';
 import { meanLoss } from '../tasks/text-task.ts';
 import { readAdapterFolder } from './adapter-library.ts';
-import { rejectUnknownFlags, type ParsedArgs } from './args.ts';
+import type { ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
 import { folderReader } from './folder-reader.ts';
 import { writeFilesAtomically } from './output-dir.ts';
 import { readTextDocuments } from './text-file.ts';
 
 export async function evalCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
-  rejectUnknownFlags(args, ['model', 'adapter', 'text', 'logits', 'batch', 'seq-len', 'gpu-memory']);
   const modelDir = stringFlag(args, 'model');
   const textPath = stringFlag(args, 'text');
   if (!modelDir || !textPath) throw new SettingError('eval needs --model DIR and --text FILE (.txt or .jsonl)');
@@ -39,7 +38,7 @@ export async function evalCommand(args: ParsedArgs, out: (line: string) => void)
 
   const gpu = await acquireNodeGpu();
   try {
-    checkRunFits(gpu, args, config, { batch, seq, mode, training: false });
+    checkRunFits(gpu, config, { batch, seq, mode, training: false }, 'adamw', numberFlag(args, 'gpu-memory') * 1024 ** 3);
     const model = await LlamaModel.create(gpu, config, folder.weights, { batch, seq, mode });
     if (adapter) writeAdapter(gpu, model, adapter);
     model.setTraining(false);

@@ -8,7 +8,7 @@ import { gpuCommand } from './gpu-command.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { paramsCommand } from './params-command.ts';
 import { pretrainCommand } from './pretrain-command.ts';
-import { TRAIN_BOOLEAN_FLAGS, trainCommand } from './train-command.ts';
+import { trainCommand } from './train-command.ts';
 import { NonFiniteError } from '../train/trainer.ts';
 import { CombineError } from '../adapters/combine.ts';
 import { AdapterNameError } from '../adapters/names.ts';
@@ -53,7 +53,7 @@ const USER_ERRORS = [
 /** Runs one command; returns the exit code. */
 export async function main(argv: readonly string[], out = console.log, err = console.error): Promise<number> {
   try {
-    const args = parseArgs(argv, new Set(['json', 'help', 'check', ...TRAIN_BOOLEAN_FLAGS]));
+    const args = parseArgs(argv);
     switch (args.command) {
       case 'params':
         out(paramsCommand(args));

@@ -9,14 +9,12 @@ import { modelParameterSummary, peftTrainableLine } from '../lora/model-params.t
 import { ConfigError, validateLlamaConfig, type LlamaConfig } from '../model/config.ts';
 import { PRESETS } from '../model/presets.ts';
 import { SettingError } from '../settings/schema.ts';
-import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
+import { UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
 
-const FLAGS = ['in', 'out', 'rank', 'json', 'preset', 'config', 'targets', 'layers'];
 const n = (x: number) => x.toLocaleString('en-US');
 
 export function paramsCommand(args: ParsedArgs): string {
-  rejectUnknownFlags(args, FLAGS);
   if (args.flags.has('preset') || args.flags.has('config')) return modelParams(args);
   const [inDim, outDim, rank] = [numberFlag(args, 'in'), numberFlag(args, 'out'), numberFlag(args, 'rank')];
   try {

@@ -9,7 +9,7 @@ import { PRETRAIN_DEFAULTS, TINY_BASE_CONFIG, TINY_BASE_DIR } from '../tasks/tin
 import { createTinyLmTask } from '../tasks/tiny-lm.ts';
 import { Trainer } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
-import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
+import { UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, stringFlag } from './flags.ts';
 import { stepJson } from './train-command.ts';
 import { writeFilesAtomically } from './output-dir.ts';
@@ -24,7 +24,6 @@ function readRecord(dir: string): { steps: number; seed: number; lr: number; fin
 }
 
 export async function pretrainCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
-  rejectUnknownFlags(args, ['steps', 'lr', 'seed', 'out', 'quiet', 'check']);
   const d = PRETRAIN_DEFAULTS;
   const dir = stringFlag(args, 'out') ?? TINY_BASE_DIR;
   // --check retrains with the settings recorded beside the checkpoint and compares, writing nothing.

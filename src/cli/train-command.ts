@@ -1,26 +1,31 @@
-// `lora-playground train --task low-rank-teacher|tiny-lm ...`: trains on the GPU through Dawn,
-// prints one JSON object per step, then writes the PEFT adapter and the merged weights.
-import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
-import { SettingError } from '../settings/schema.ts';
-import { NonFiniteError, Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
-import type { TaskRun } from '../tasks/task-run.ts';
-import { createTeacherRun } from '../tasks/teacher-run.ts';
-import { createTinyLmRun } from '../tasks/tiny-lm-run.ts';
-import { createTextRun } from '../tasks/text-run.ts';
+// `lora-playground train --task low-rank-teacher|tiny-lm|text ...`: maps the flags to a task's
+// plain options (src/tasks/run-options.ts) and trains it through the same Session as the page
+// (src/engine/session.ts), on the GPU through Dawn; prints one JSON object per step, then writes
+// the PEFT adapter and the merged weights.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkAdapterName, DEFAULT_LIBRARY, saveToLibrary } from './adapter-library.ts';
-import { rejectUnknownFlags, UsageError, type ParsedArgs } from './args.ts';
+import { Session } from '../engine/session.ts';
+import type { CheckpointStore, Files } from '../engine/types.ts';
+import { GpuError } from '../gpu/errors.ts';
+import { acquireNodeGpu } from '../gpu/node-gpu.ts';
+import { loadModelFolder } from '../io/model-folder.ts';
+import { parseTargetModules } from '../lora/injection.ts';
+import { SettingError } from '../settings/schema.ts';
+import type { LmRunOptions, TeacherRunOptions } from '../tasks/run-options.ts';
+import { createTeacherRun } from '../tasks/teacher-run.ts';
+import { createTextRun } from '../tasks/text-run.ts';
+import { TINY_BASE_DIR, TINY_BASE_NAME } from '../tasks/tiny-base.ts';
+import { createTinyLmRun } from '../tasks/tiny-lm-run.ts';
+import type { TaskRun } from '../tasks/task-run.ts';
+import { NonFiniteError, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
+import { checkAdapterName, DEFAULT_LIBRARY, folderLibrary } from './adapter-library.ts';
+import { UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, optimizerFlag, stringFlag } from './flags.ts';
+import { folderReader } from './folder-reader.ts';
 import { writeCheckpoint, writeFilesAtomically } from './output-dir.ts';
+import { readTextDocuments } from './text-file.ts';
 
-const FLAGS = [
-  'task', 'rank', 'alpha', 'rslora', 'targets', 'layers', 'steps', 'lr', 'seed', 'out', 'dim', 'true-rank', 'tokens', 'batch',
-  'seq-len', 'weight-decay', 'max-grad-norm', 'schedule', 'warmup', 'eval-every', 'full', 'model', 'quiet', 'rank-pattern', 'alpha-pattern', 'dropout', 'merged-dtype',
-  'text', 'save', 'library', 'gpu-memory', 'checkpoint-every', 'optimizer',
-];
 const TASKS = ['low-rank-teacher', 'tiny-lm', 'text'];
-export const TRAIN_BOOLEAN_FLAGS = ['rslora', 'full', 'quiet'];
 
 export function stepJson(m: StepMetrics): string {
   const round = (x: number) => Number(x.toPrecision(6));
@@ -36,8 +41,71 @@ export function stepJson(m: StepMetrics): string {
   });
 }
 
+/** `--layers 0,1` (null when absent). */
+function parseLayers(text: string | undefined): number[] | null {
+  if (text === undefined) return null;
+  return text.split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 0) throw new SettingError(`--layers takes layer indices such as 0,1, got '${text}'`);
+    return n;
+  });
+}
+
+/** `q_proj=4,model.layers.1.mlp.down_proj=2` → {q_proj: 4, ...} (PEFT's rank_pattern / alpha_pattern). */
+export function parsePattern(flag: string, text: string | undefined, integer: boolean): Record<string, number> {
+  const pattern: Record<string, number> = {};
+  if (text === undefined) return pattern;
+  for (const item of text.split(',')) {
+    const [key, value] = item.split('=');
+    const number = Number(value);
+    if (!key || value === undefined || !(number > 0) || (integer && !Number.isInteger(number))) {
+      throw new SettingError(`--${flag} takes module=${integer ? 'rank' : 'alpha'} pairs such as q_proj=4, got '${item}'`);
+    }
+    pattern[key.trim()] = number;
+  }
+  return pattern;
+}
+
+function lmOptions(args: ParsedArgs, baseName: string): LmRunOptions {
+  const rank = numberFlag(args, 'rank');
+  return {
+    lora: {
+      rank, alpha: numberFlag(args, 'alpha', 2 * rank), rslora: args.flags.has('rslora'), targets: parseTargetModules(stringFlag(args, 'targets') ?? 'all-linear'),
+      layers: parseLayers(stringFlag(args, 'layers')), rankPattern: parsePattern('rank-pattern', stringFlag(args, 'rank-pattern'), true),
+      alphaPattern: parsePattern('alpha-pattern', stringFlag(args, 'alpha-pattern'), false), dropout: numberFlag(args, 'dropout'),
+    },
+    full: args.flags.has('full'),
+    batch: numberFlag(args, 'batch'),
+    seq: numberFlag(args, 'seq-len'),
+    seed: numberFlag(args, 'seed'),
+    optimizer: optimizerFlag(args),
+    gpuMemoryBytes: numberFlag(args, 'gpu-memory') * 1024 ** 3,
+    baseName,
+  };
+}
+
+function teacherOptions(args: ParsedArgs): TeacherRunOptions {
+  const rank = numberFlag(args, 'rank');
+  return { dim: numberFlag(args, 'dim'), trueRank: numberFlag(args, 'true-rank'), tokens: numberFlag(args, 'tokens'), rank, alpha: numberFlag(args, 'alpha', 2 * rank), rslora: args.flags.has('rslora'), seed: numberFlag(args, 'seed') };
+}
+
+/** Every flag read and every file loaded before the GPU is touched: bad input costs nothing. */
+async function taskFromFlags(task: string, args: ParsedArgs): Promise<(gpu: Parameters<typeof createTeacherRun>[0]) => Promise<TaskRun>> {
+  if (task === 'low-rank-teacher') {
+    const o = teacherOptions(args);
+    return (gpu) => createTeacherRun(gpu, o);
+  }
+  const modelDir = stringFlag(args, 'model') ?? (task === 'tiny-lm' ? TINY_BASE_DIR : undefined);
+  const textPath = stringFlag(args, 'text');
+  if (task === 'text' && (!modelDir || !textPath)) throw new SettingError('--task text needs --model DIR (an HF Llama folder with tokenizer.json) and --text FILE (.txt or .jsonl)');
+  const o = lmOptions(args, modelDir!);
+  const folder = await loadModelFolder(await folderReader(modelDir!));
+  if (task === 'tiny-lm') return (gpu) => createTinyLmRun(gpu, folder, o);
+  const text = { name: textPath!, documents: await readTextDocuments(textPath!) };
+  return (gpu) => createTextRun(gpu, folder, text, o);
+}
+
 export async function trainCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
-  rejectUnknownFlags(args, FLAGS);
   const task = stringFlag(args, 'task');
   if (!task || !TASKS.includes(task)) throw new UsageError(`--task must be ${TASKS.join(', ')}; got ${task ?? 'nothing'}`);
   const saveAs = args.flags.has('save') ? checkAdapterName(stringFlag(args, 'save')) : null;
@@ -48,7 +116,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   const schedule = stringFlag(args, 'schedule') ?? 'constant';
   if (schedule !== 'constant' && schedule !== 'cosine') throw new SettingError(`--schedule must be constant or cosine, got ${schedule}`);
   const maxGradNorm = numberFlag(args, 'max-grad-norm');
-  const options: Partial<TrainerOptions> = {
+  const trainer: Partial<TrainerOptions> & { steps: number } = {
     steps: numberFlag(args, 'steps'),
     optimizer: optimizerFlag(args),
     lr: numberFlag(args, 'lr', task === 'tiny-lm' ? 2e-2 : 1e-2),
@@ -57,75 +125,82 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     schedule: schedule === 'cosine' ? { kind: 'cosine', warmupSteps: numberFlag(args, 'warmup') } : { kind: 'constant' },
     evalEvery: numberFlag(args, 'eval-every'),
   };
-  const gpu = await acquireNodeGpu();
+  const build = await taskFromFlags(task, args);
+  const quiet = args.flags.has('quiet');
+  const checkpointEvery = numberFlag(args, 'checkpoint-every');
+  const outDir = stringFlag(args, 'out');
+
+  // Ctrl-C (or SIGTERM): the Session finishes the steps in flight and keeps a checkpoint, written
+  // below; exit 130. A second Ctrl-C soon after the first (the terminal signals the whole process
+  // group) is the same request; a later one exits at once.
+  let interruptedAt = 0;
+  let lastLoss = NaN;
+  let session: Session | null = null;
+  // DIR/checkpoints/step-N: every --checkpoint-every steps, and the one the Session keeps when interrupted.
+  const checkpoints: CheckpointStore = {
+    async write(c) {
+      if (!outDir || !session || !(interruptedAt || (checkpointEvery > 0 && c.step % checkpointEvery === 0))) return;
+      const dir = writeCheckpoint(outDir, c.step, { ...(await session.checkpointAdapterFiles()), 'checkpoint.json': `${JSON.stringify({ step: c.step, loss: lastLoss }, null, 2)}\n` });
+      out(JSON.stringify({ checkpoint: dir, step: c.step }));
+    },
+    read: async () => undefined,
+    clear: async () => {},
+  };
+  session = new Session({
+    acquireGpu: acquireNodeGpu,
+    builtinModel: { name: TINY_BASE_NAME, read: await folderReader(TINY_BASE_DIR) },
+    library: folderLibrary(library),
+    checkpoints,
+    checkpointEvery,
+  });
+  const onInterrupt = () => {
+    if (interruptedAt && Date.now() - interruptedAt > 1000) process.exit(130);
+    interruptedAt ||= Date.now();
+    session?.pause();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
   try {
-    const create = { 'low-rank-teacher': createTeacherRun, 'tiny-lm': createTinyLmRun, text: createTextRun }[task as 'text'];
-    const run: TaskRun = await create(gpu, args);
-    const trainer = await Trainer.create(gpu, run.target, options);
-    const quiet = args.flags.has('quiet');
-    const checkpointEvery = numberFlag(args, 'checkpoint-every');
-    const outDir = stringFlag(args, 'out');
-    const checkpoint = async (m: StepMetrics) => {
-      if (!outDir) return;
-      const dir = writeCheckpoint(outDir, m.step, { ...(await run.adapterFiles()), 'checkpoint.json': `${JSON.stringify({ step: m.step, loss: m.loss }, null, 2)}\n` });
-      out(JSON.stringify({ checkpoint: dir, step: m.step }));
-    };
-    // Ctrl-C: finish the step in flight, write a checkpoint, exit 130. A second Ctrl-C soon
-    // after the first (the terminal signals the whole process group) is the same request.
-    let interruptedAt = 0;
-    const onInterrupt = () => {
-      if (interruptedAt && Date.now() - interruptedAt > 1000) process.exit(130);
-      interruptedAt ||= Date.now();
-    };
-    process.on('SIGINT', onInterrupt);
-    process.on('SIGTERM', onInterrupt);
-    let last: StepMetrics | null = null;
-    try {
-      while (trainer.step < trainer.options.steps && !interruptedAt) {
-        // A window of steps (up to the next checkpoint) runs without waiting; its metrics come back at once.
-        const untilCheckpoint = checkpointEvery > 0 ? checkpointEvery - (trainer.step % checkpointEvery) : Infinity;
-        for (const m of await trainer.trainSteps(untilCheckpoint)) {
-          last = m;
-          if (!quiet) out(stepJson(m));
-          if (checkpointEvery > 0 && m.step % checkpointEvery === 0) await checkpoint(m);
-        }
+    const status = await session.start();
+    if (status.state !== 'ready') throw new GpuError(status.state === 'unavailable' ? status.message : 'no WebGPU device');
+    session.on((e) => {
+      if (e.type !== 'steps') return;
+      for (const m of e.metrics) {
+        lastLoss = m.loss;
+        if (!quiet) out(stepJson(m));
       }
-    } catch (err) {
-      if (!(err instanceof NonFiniteError)) throw err;
-      await writeOutputs(args, run, out, mergedDtype === 'f16' ? 'F16' : 'F32');
-      throw err;
-    } finally {
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onInterrupt);
+    });
+    const { last, error } = await session.runTask({ runId: 'cli', label: task, build, trainer });
+    if (error instanceof NonFiniteError) {
+      await writeOutputs(session, outDir, out, mergedDtype === 'f16' ? 'F16' : 'F32'); // the adapter rolled back to its last finite state
+      throw error;
     }
+    if (error) throw error;
     if (interruptedAt) {
-      const finished = last as StepMetrics | null;
-      if (finished) await checkpoint(finished);
-      out(JSON.stringify({ interrupted_at_step: finished?.step ?? 0 }));
+      out(JSON.stringify({ interrupted_at_step: last?.step ?? 0 }));
       return 130;
     }
     if (quiet && last) out(stepJson(last));
-    if (run.summary) out(JSON.stringify(await run.summary()));
-    await writeOutputs(args, run, out, mergedDtype === 'f16' ? 'F16' : 'F32');
+    const summary = await session.summary();
+    if (summary) out(JSON.stringify(summary));
+    await writeOutputs(session, outDir, out, mergedDtype === 'f16' ? 'F16' : 'F32');
     if (saveAs) {
-      const files = await run.adapterFiles();
-      if (!files['adapter_config.json']) throw new SettingError('--save keeps a LoRA adapter; full fine-tuning (--full) has none (use --out for the merged weights)');
-      const finished = last as StepMetrics | null;
-      const dir = saveToLibrary(library, saveAs, files, {
-        task, base: stringFlag(args, 'model') ?? null, steps: finished?.step, final_loss: finished?.loss, val_loss: finished?.valLoss, created: new Date().toISOString(),
-      });
-      out(JSON.stringify({ saved: dir }));
+      if (args.flags.has('full')) throw new SettingError('--save keeps a LoRA adapter; full fine-tuning (--full) has none (use --out for the merged weights)');
+      await session.saveAdapter(saveAs, { task, base: stringFlag(args, 'model') ?? '' });
+      out(JSON.stringify({ saved: join(library, saveAs) }));
     }
     return 0;
   } finally {
-    releaseGpu(gpu);
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+    session.close();
   }
 }
 
-async function writeOutputs(args: ParsedArgs, run: TaskRun, out: (line: string) => void, dtype: 'F32' | 'F16'): Promise<void> {
-  const dir = stringFlag(args, 'out');
+async function writeOutputs(session: Session, dir: string | undefined, out: (line: string) => void, dtype: 'F32' | 'F16'): Promise<void> {
   if (!dir) return;
-  const adapter = writeFilesAtomically(`${dir}/adapter`, await run.adapterFiles());
-  const merged = writeFilesAtomically(`${dir}/merged`, await run.mergedFiles(dtype));
+  const adapterFiles: Files = await session.exportAdapter();
+  const adapter = writeFilesAtomically(`${dir}/adapter`, adapterFiles);
+  const merged = writeFilesAtomically(`${dir}/merged`, await session.exportMerged(dtype));
   out(JSON.stringify({ wrote: [...adapter, ...merged] }));
 }

@@ -26,6 +26,7 @@ export class DeviceKeeper {
   /** Counts devices: work started on one generation knows when its device went away. */
   generation = 0;
   private readonly handled = new WeakSet<Gpu>();
+  private closed = false;
 
   constructor(private readonly acquire: () => Promise<Gpu>, private readonly events: DeviceKeeperEvents) {}
 
@@ -67,7 +68,7 @@ export class DeviceKeeper {
   }
 
   private async handleLoss(lost: Gpu, loss: DeviceLoss): Promise<void> {
-    if (this.handled.has(lost) || lost !== this.gpu) return;
+    if (this.closed || this.handled.has(lost) || lost !== this.gpu) return;
     this.handled.add(lost);
     this.gpu = null;
     this.generation++;
@@ -84,6 +85,13 @@ export class DeviceKeeper {
     } finally {
       recovered?.();
     }
+  }
+
+  /** Destroys the device for good (a CLI command that is done): no new device is acquired. */
+  close(): void {
+    this.closed = true;
+    this.gpu?.device.destroy();
+    this.gpu = null;
   }
 
   /**

@@ -15,6 +15,7 @@ import { checkRunFitsDevice } from '../model/memory-estimate.ts';
 import { PAGE_TEACHER, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { createTeacherTask } from '../tasks/low-rank-teacher.ts';
 import { createTextTask } from '../tasks/text-task.ts';
+import type { TaskRun } from '../tasks/task-run.ts';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
 import type { BaseModel } from './base-model.ts';
@@ -43,6 +44,8 @@ export interface Run {
   generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }>;
   /** The language model the run trains (null for the teacher): the library writes adapters into it. */
   readonly model: LlamaModel | null;
+  /** Task figures after training (the CLI's summary line); absent for the page's runs. */
+  summary?(): Promise<Record<string, unknown>>;
   destroy(): void;
 }
 
@@ -197,14 +200,7 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
     r: s.rank, loraAlpha: s.alpha, targetModules: s.targets === 'all-linear' ? 'all-linear' : [...s.targets], useRslora: s.rslora,
     layersToTransform, rankPattern: {}, alphaPattern: {}, loraDropout: s.dropout, baseModelNameOrPath: base.name,
   };
-  // Every linear layer with an adapter, or (full fine-tuning) every linear layer: what the engine holds for its base weight's gradient.
-  const modules: ModuleInfo[] = model.linears
-    .filter((l) => l.lora || l.gradWeight)
-    .map((l) => ({
-      path: l.path, inDim: l.weight.shape[1], outDim: l.weight.shape[0], rank: l.lora?.config.rank ?? null,
-      baseGrad: l.gradWeight ? { name: l.gradWeight.label, shape: [...l.gradWeight.shape] } : null,
-      gradNames: { base: l.gradWeight ? `${l.path}.weight` : null, a: l.lora ? `${l.path}.lora_A.weight` : null, b: l.lora ? `${l.path}.lora_B.weight` : null },
-    }));
+  const modules = modelModules(model);
   return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
     model,
     modules,
@@ -291,4 +287,52 @@ function sample(row: Float32Array, temperature: number, random: () => number): n
   let u = random() * weights.reduce((a, b) => a + b, 0);
   for (let v = 0; v < weights.length; v++) if ((u -= weights[v]) <= 0) return v;
   return weights.length - 1;
+}
+
+/** What the inspector shows of a model's linear layers: those with an adapter, or (full fine-tuning) every one. */
+function modelModules(model: LlamaModel): ModuleInfo[] {
+  return model.linears
+    .filter((l) => l.lora || l.gradWeight)
+    .map((l) => ({
+      path: l.path, inDim: l.weight.shape[1], outDim: l.weight.shape[0], rank: l.lora?.config.rank ?? null,
+      baseGrad: l.gradWeight ? { name: l.gradWeight.label, shape: [...l.gradWeight.shape] } : null,
+      gradNames: { base: l.gradWeight ? `${l.path}.weight` : null, a: l.lora ? `${l.path}.lora_A.weight` : null, b: l.lora ? `${l.path}.lora_B.weight` : null },
+    }));
+}
+
+/**
+ * A run from a task built from plain options (src/tasks/*-run.ts: the CLI's teacher, tiny-lm and
+ * text tasks): the same trainer, checkpoints, exact merge, fingerprint and exports as the page's
+ * runs. Everything the task and the trainer allocate is freed with the run.
+ */
+export async function runFromTask(gpu: Gpu, build: (gpu: Gpu) => Promise<TaskRun>, trainer: Partial<TrainerOptions>): Promise<Run> {
+  const built = await withAllocationScope(gpu, async () => {
+    const task = await build(gpu);
+    return { task, trainer: await Trainer.create(gpu, task.target, trainer) };
+  });
+  const { task } = built.value;
+  const merging = new ExactMerge(gpu, task.loraLayers);
+  const modules: ModuleInfo[] = task.model
+    ? modelModules(task.model)
+    : task.loraLayers.map((l) => ({
+      path: l.path, inDim: l.lora.config.inFeatures, outDim: l.lora.config.outFeatures, rank: l.lora.config.rank, baseGrad: l.lora.gradWeight,
+      gradNames: { base: null, a: `student.lora_A.weight`, b: `student.lora_B.weight` },
+    }));
+  return Object.assign(new RunControls(gpu, built.value.trainer, task.target.trainable, merging), {
+    model: task.model,
+    modules,
+    frozenNames: task.target.frozenNames,
+    fingerprint: () => combinedFingerprint(gpu, task.baseTensors),
+    async merge(): Promise<MergeReport> {
+      throw new Error('the parity and timing report of a merge is measured on the page\'s runs; export the merged weights instead');
+    },
+    unmerge: () => merging.unmerge(),
+    adapterFiles: () => task.adapterFiles(),
+    mergedFiles: (dtype: 'F32' | 'F16' = 'F32') => task.mergedFiles(dtype),
+    summary: task.summary && (() => task.summary!()),
+    destroy: () => {
+      merging.unmerge();
+      destroyAll(built.allocations);
+    },
+  });
 }

@@ -20,11 +20,12 @@ import { checkRunFitsDevice } from '../model/memory-estimate.ts';
 import { settingsErrors, settingsContextFor, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { corpusText, meanLoss } from '../tasks/text-task.ts';
 import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
-import { GpuStepError, NonFiniteError, type StepMetrics } from '../train/trainer.ts';
+import { GpuStepError, NonFiniteError, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import type { BaseModel } from './base-model.ts';
 import { DeviceKeeper, type DeviceLoss } from './device-keeper.ts';
 import { memoryBreakdown } from './memory.ts';
-import { createLmRun, createTeacherRun, type Run } from './run.ts';
+import type { TaskRun } from '../tasks/task-run.ts';
+import { createLmRun, createTeacherRun, runFromTask, type Run } from './run.ts';
 import type {
   AdapterLibrary, BaseSummary, CheckpointStore, Files, GpuStatus, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, StoredAdapter,
   StoredAdapterSummary, TextSummary,
@@ -41,6 +42,8 @@ export interface SessionOptions {
   builtinModel: { name: string; read: ReadFile };
   library: AdapterLibrary;
   checkpoints?: CheckpointStore | null;
+  /** A checkpoint every this many steps (and whenever a run stops); 0: only when it stops. Default CHECKPOINT_EVERY. */
+  checkpointEvery?: number;
 }
 
 class UncaughtGpuError extends Error {}
@@ -70,8 +73,14 @@ export class Session {
   private lastTraining: { steps: number; loss: number; valLoss?: number } | null = null;
   /** Long library work in progress (one at a time). */
   private busy: string | null = null;
+  /** Builds the current run again from what made it (after a lost device). */
+  private rebuild: (() => Promise<Run>) | null = null;
+  /** The error that stopped the last Train or Step (null: it ended normally or was paused). */
+  private lastError: Error | null = null;
+  private readonly checkpointEvery: number;
 
   constructor(private readonly options: SessionOptions) {
+    this.checkpointEvery = options.checkpointEvery ?? CHECKPOINT_EVERY;
     this.device = new DeviceKeeper(options.acquireGpu, {
       status: (status) => {
         this.gpuStatus = status;
@@ -128,6 +137,12 @@ export class Session {
     this.device.lose(kind);
   }
 
+  /** Frees everything and destroys the device (Dawn keeps Node alive while a device exists). */
+  close(): void {
+    this.dropModels();
+    this.device.close();
+  }
+
   /** Live GPU bytes by kind, from the allocation registry. */
   memory(): MemoryBreakdown | null {
     const gpu = this.device.current();
@@ -145,7 +160,7 @@ export class Session {
     return this.base?.config ?? TINY_BASE_CONFIG;
   }
 
-  private summary(): { base: BaseSummary | null; text: TextSummary | null } {
+  private loaded(): { base: BaseSummary | null; text: TextSummary | null } {
     const b = this.base;
     return {
       base: b && { name: b.name, config: b.config, parameters: [...b.weights.values()].reduce((s, w) => s + w.length, 0), dtypes: b.dtypes },
@@ -164,7 +179,7 @@ export class Session {
       this.setActive(null, null, null);
       this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
       this.emitMemory();
-      return this.summary().base!;
+      return this.loaded().base!;
     }, { throwErrors: true }))!;
   }
 
@@ -187,13 +202,13 @@ export class Session {
     if (!this.base) throw new Error('load a model first: the text is tokenized with its tokenizer');
     this.text = { name, tokens: tokenizeDocuments(this.base.tokenizer, docs, this.base.config.vocab_size) };
     this.builtWith = null; // the next Train trains on the new text
-    this.emit({ type: 'base', ...this.summary() });
+    this.emit({ type: 'base', ...this.loaded() });
   }
 
   /** A .txt or .jsonl file's contents, tokenized with the loaded model's tokenizer. */
   async loadText(name: string, contents: string): Promise<TextSummary> {
     await this.libraryWork(`reading ${name}`, async () => this.useText(name, parseTextFile(name, contents)), { throwErrors: true });
-    return this.summary().text!;
+    return this.loaded().text!;
   }
 
   // ── the run: train, pause, step, reset ────────────────────────────────────────────────────
@@ -209,6 +224,24 @@ export class Session {
     if (s.task === 'teacher') return createTeacherRun(gpu, s);
     const base = await this.ensureBase();
     return createLmRun(gpu, base, this.text!.tokens, s);
+  }
+
+  /** Makes `build` the current run (freeing the one before), reports it, and remembers how to build it again. */
+  private async adoptRun(build: () => Promise<Run>, info: Omit<RunInfo, 'modules' | 'frozenNames' | 'step'>, label: string): Promise<Run> {
+    await this.gpu();
+    this.dropModels();
+    this.run = await build();
+    this.rebuild = build;
+    this.checkpoint = null;
+    this.runInfo = { ...info, modules: this.run.modules, frozenNames: this.run.frozenNames, step: 0 };
+    this.proposalLabel = label;
+    const fp = await this.run.fingerprint();
+    this.fingerprintState = { initial: fp, current: fp, atStep: 0 };
+    this.emit({ type: 'run', run: this.runInfo });
+    this.emit({ type: 'fingerprint', ...this.fingerprintState });
+    this.emit({ type: 'merge', merged: false, report: null });
+    this.emitMemory();
+    return this.run;
   }
 
   /** Frees the run and the inference model (their GPU copies of the base). */
@@ -230,20 +263,10 @@ export class Session {
     }
     const errors = Object.values(settingsErrors(s, settingsContextFor(s, this.baseConfig)));
     if (errors.length) throw new Error(`fix the settings first: ${errors.join('; ')}`);
-    await this.gpu();
-    this.run = await this.buildRun(s);
+    const run = await this.adoptRun(() => this.buildRun(s), { runId: proposal.runId, settings: s }, proposal.label);
     this.builtWith = key;
-    this.checkpoint = null;
-    this.runInfo = { runId: proposal.runId, settings: s, modules: this.run.modules, frozenNames: this.run.frozenNames, step: 0 };
-    this.proposalLabel = proposal.label;
-    const fp = await this.run.fingerprint();
-    this.fingerprintState = { initial: fp, current: fp, atStep: 0 };
     this.setActive(s.task === 'tiny-lm' && !s.full ? 'unsaved' : null, null, null);
-    this.emit({ type: 'run', run: this.runInfo });
-    this.emit({ type: 'fingerprint', ...this.fingerprintState });
-    this.emit({ type: 'merge', merged: false, report: null });
-    this.emitMemory();
-    return this.run;
+    return run;
   }
 
   private proposalLabel = '';
@@ -251,9 +274,17 @@ export class Session {
   /** Trains until the run's steps are done or Pause. A new run starts when the settings that make one changed. */
   async train(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
     if (this.refusedWhileBusy()) return;
+    await this.trainLoop(() => this.ensureRun(s, proposal), s.steps);
+  }
+
+  private async trainLoop(ensure: () => Promise<Run>, steps: number): Promise<void> {
     this.setStatus('running');
-    await this.guardedRun(s, proposal, async (run) => {
-      while (this.status === 'running' && run.completed < s.steps) await this.someSteps(run, s.steps - run.completed);
+    await this.guardedRun(ensure, async (run) => {
+      while (this.status === 'running' && run.completed < steps) {
+        // Windows end at checkpoints, so a checkpoint holds exactly the step it names.
+        const untilCheckpoint = this.checkpointEvery > 0 ? this.checkpointEvery - (run.completed % this.checkpointEvery) : Infinity;
+        await this.someSteps(run, Math.min(steps - run.completed, untilCheckpoint));
+      }
     });
     const stopped = this.status;
     this.setStatus(stopped === 'pausing' || stopped === 'paused' ? 'paused' : 'idle');
@@ -262,8 +293,32 @@ export class Session {
   /** One step of the current run (or of a new one). */
   async step(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
     if (this.refusedWhileBusy()) return;
-    await this.guardedRun(s, proposal, (run) => this.someSteps(run, 1));
+    await this.guardedRun(() => this.ensureRun(s, proposal), (run) => this.someSteps(run, 1));
     this.setStatus(this.run ? 'paused' : 'idle');
+  }
+
+  /**
+   * A run built from a task's plain options (the CLI's teacher, tiny-lm and text tasks), trained
+   * by the same loop, guards and checkpoints as the page's, until `steps` or Pause. Resolves with
+   * the last metrics and the error that stopped it (NonFiniteError, GpuStepError, a refused
+   * setting…), null when it ended normally or paused. The run stays for its exports.
+   */
+  async runTask(o: { runId: string; label: string; build: (gpu: Gpu) => Promise<TaskRun>; trainer: Partial<TrainerOptions> & { steps: number } }): Promise<{ last: StepMetrics | null; error: Error | null }> {
+    if (this.refusedWhileBusy()) return { last: null, error: new Error('the session is busy') };
+    let last: StepMetrics | null = null;
+    const off = this.on((e) => {
+      if (e.type === 'steps') last = e.metrics.at(-1) ?? last;
+    });
+    try {
+      const gpu = await this.gpu();
+      const ensure = async () => this.run ?? this.adoptRun(() => runFromTask(gpu, o.build, o.trainer), { runId: o.runId, settings: null }, o.label);
+      await this.trainLoop(ensure, o.trainer.steps);
+    } catch (err) {
+      this.lastError = err as Error;
+    } finally {
+      off();
+    }
+    return { last, error: this.lastError };
   }
 
   /** A run is training or library work is in progress: say so, and repeat the status for the caller. */
@@ -298,7 +353,7 @@ export class Session {
     const last = metrics.at(-1)?.step ?? run.completed;
     if (this.uncaught.length) throw new UncaughtGpuError(`The GPU reported an error during the run (noticed after step ${last}): ${this.uncaught.join('; ')}`);
     this.reportSteps(metrics);
-    if (metrics.some((m) => m.step % CHECKPOINT_EVERY === 0)) await this.saveCheckpoint(run);
+    if (this.checkpointEvery > 0 && metrics.some((m) => m.step % this.checkpointEvery === 0)) await this.saveCheckpoint(run);
     if (metrics.some((m) => m.step % FINGERPRINT_EVERY === 0)) await this.updateFingerprint(run);
   }
 
@@ -318,29 +373,31 @@ export class Session {
 
   private async saveCheckpoint(run: Run): Promise<void> {
     const info = this.runInfo;
-    if (!info || run.completed === 0) return;
+    if (!info || run.completed === 0 || this.checkpoint?.step === run.completed) return;
     this.checkpoint = { runId: info.runId, step: run.completed, tensors: await run.checkpoint() };
     this.emit({ type: 'checkpoint', runId: info.runId, step: run.completed });
     const store = this.options.checkpoints;
     if (!store) return;
     try {
-      await store.write({ runId: info.runId, label: this.proposalLabel, settings: info.settings, step: run.completed, finished: run.completed >= info.settings.steps, tensors: this.checkpoint.tensors });
+      await store.write({ runId: info.runId, label: this.proposalLabel, settings: info.settings, step: run.completed, finished: info.settings ? run.completed >= info.settings.steps : false, tensors: this.checkpoint.tensors });
     } catch (err) {
       this.notice('error', `autosave failed: ${(err as Error).message}; the run goes on, but a reload would lose its progress`, 'run');
     }
   }
 
-  private async guardedRun(s: PlaygroundSettings, proposal: RunProposal, work: (run: Run) => Promise<void>): Promise<void> {
+  private async guardedRun(ensure: () => Promise<Run>, work: (run: Run) => Promise<void>): Promise<void> {
     const started = this.device.generation;
     this.uncaught = [];
+    this.lastError = null;
     try {
-      const run = await this.ensureRun(s, proposal);
+      const run = await ensure();
       if (run.merged) throw new Error('the adapter is merged: unmerge before training');
       await work(run);
       await this.saveCheckpoint(run);
     } catch (err) {
       // A lost device fails the step in flight; the recovery reports it and restores.
       if (this.device.generation !== started) return;
+      this.lastError = err as Error;
       if (err instanceof UncaughtGpuError) {
         this.notice('error', `${err.message}. ${this.restoreCheckpoint()}`, 'run');
         this.setStatus(this.run ? 'paused' : 'idle');
@@ -393,9 +450,9 @@ export class Session {
     if (!wasActive || !info) return;
     const cp = this.checkpoint;
     try {
-      const s = info.settings;
-      this.run = await this.buildRun(s);
-      this.builtWith = this.buildKey(s);
+      if (!this.rebuild) throw new Error('the run does not know how it was built');
+      this.run = await this.rebuild();
+      if (info.settings) this.builtWith = this.buildKey(info.settings);
       const restoredStep = cp && cp.runId === info.runId ? cp.step : 0;
       if (cp && restoredStep > 0) this.run.restore(cp.tensors, restoredStep);
       this.runInfo = { ...info, modules: this.run.modules, step: restoredStep };
@@ -430,9 +487,11 @@ export class Session {
     const saved = await this.options.checkpoints?.read();
     if (!saved) throw new Error('the autosaved run is gone');
     const s = saved.settings;
+    if (!s) throw new Error('the autosaved run was not made on this page: nothing to resume here');
     this.dropModels();
     if (s.task === 'tiny-lm') await this.ensureBase();
     this.run = await this.buildRun(s);
+    this.rebuild = () => this.buildRun(s);
     this.builtWith = this.buildKey(s);
     this.run.restore(saved.tensors, saved.step);
     this.checkpoint = { runId: saved.runId, step: saved.step, tensors: saved.tensors };
@@ -484,6 +543,12 @@ export class Session {
     return this.idleRun().adapterFiles();
   }
 
+  /** The run's adapter files between two windows of steps (for a CheckpointStore: the loop waits for it). */
+  checkpointAdapterFiles(): Promise<Files> {
+    if (!this.run) throw new Error('there is no run yet');
+    return this.run.adapterFiles();
+  }
+
   /** The merged weights (base + adapter folded on the GPU, the base restored exactly afterwards). */
   async exportMerged(dtype: 'F32' | 'F16' = 'F32'): Promise<Files> {
     const files = await this.idleRun().mergedFiles(dtype);
@@ -497,9 +562,9 @@ export class Session {
     return run.generate(prompt, maxNew, temperature, seed);
   }
 
-  /** Task figures (teacher: its floor; language model: the validation loss) — for the CLI's summary. */
-  get currentRun(): Run | null {
-    return this.run;
+  /** Task figures after training (a task run's summary: floor, accuracy, validation loss), or null. */
+  async summary(): Promise<Record<string, unknown> | null> {
+    return (await this.run?.summary?.()) ?? null;
   }
 
   // ── the adapter library ───────────────────────────────────────────────────────────────────
@@ -551,7 +616,7 @@ export class Session {
   }
 
   /** Saves the current run's adapter (any run: teacher or language model) to the library. */
-  saveAdapter(name: string): Promise<void> {
+  saveAdapter(name: string, record: Partial<StoredAdapter['training']> & { base?: string } = {}): Promise<void> {
     return this.libraryWork('saving the adapter', async () => {
       checkAdapterName(name);
       let files: Files;
@@ -565,8 +630,10 @@ export class Session {
       } else {
         throw new Error('there is no adapter to save: train one first');
       }
-      const task = this.runInfo?.settings.task === 'teacher' ? 'low-rank teacher' : this.text?.name;
-      await this.store(name, files, base, { task, steps: this.lastTraining?.steps, final_loss: this.lastTraining?.loss, val_loss: this.lastTraining?.valLoss });
+      if (!files['adapter_config.json']) throw new Error('full fine-tuning has no adapter to save: export the merged weights instead');
+      const task = this.runInfo?.settings?.task === 'teacher' ? 'low-rank teacher' : this.text?.name;
+      const { base: baseOverride, ...training } = record;
+      await this.store(name, files, baseOverride ?? base, { task, steps: this.lastTraining?.steps, final_loss: this.lastTraining?.loss, val_loss: this.lastTraining?.valLoss, ...training });
       this.active = { ...this.active, name };
       this.emit({ type: 'active-adapter', name });
       this.notice('info', `saved ${name} to the library`, 'library');

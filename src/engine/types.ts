@@ -64,7 +64,8 @@ export interface TextSummary {
 
 export interface RunInfo {
   runId: string;
-  settings: PlaygroundSettings;
+  /** The page's settings that made the run (null for a run built from a task's options, as the CLI's). */
+  settings: PlaygroundSettings | null;
   modules: ModuleInfo[];
   frozenNames: string[];
   step: number;
@@ -105,7 +106,7 @@ export interface AdapterLibrary {
 export interface SavedCheckpoint {
   runId: string;
   label: string;
-  settings: PlaygroundSettings;
+  settings: PlaygroundSettings | null;
   step: number;
   /** True once the run reached its steps: nothing to resume. */
   finished: boolean;

@@ -1,38 +1,36 @@
-// The low-rank teacher as a CLI run: flags → task, and its adapter / merged exports.
-import { ExactMerge } from '../lora/exact-merge.ts';
-import { numberFlag } from '../cli/flags.ts';
-import type { ParsedArgs } from '../cli/args.ts';
+// The low-rank teacher as a run: plain options → task, and its adapter / merged exports.
 import { readTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { adapterConfigJson, adapterSafetensors } from '../io/peft.ts';
 import { serializeSafetensors } from '../io/safetensors.ts';
+import { ExactMerge } from '../lora/exact-merge.ts';
 import { validateLoRAShape } from '../lora/lora-math.ts';
 import { SettingError } from '../settings/schema.ts';
 import { createTeacherTask } from './low-rank-teacher.ts';
+import type { TeacherRunOptions } from './run-options.ts';
 import type { TaskRun } from './task-run.ts';
 
-export async function createTeacherRun(gpu: Gpu, args: ParsedArgs): Promise<TaskRun> {
-  const dim = numberFlag(args, 'dim');
-  const rank = numberFlag(args, 'rank');
-  const trueRank = numberFlag(args, 'true-rank');
+export async function createTeacherRun(gpu: Gpu, o: TeacherRunOptions): Promise<TaskRun> {
+  const { dim, rank, trueRank, alpha } = o;
   try {
     validateLoRAShape(dim, dim, rank);
     validateLoRAShape(dim, dim, trueRank);
   } catch (err) {
     throw new SettingError((err as Error).message.replace(/^rank/, 'rank (or true-rank)'));
   }
-  const alpha = numberFlag(args, 'alpha', 2 * rank);
-  const useRslora = args.flags.has('rslora');
-  const task = await createTeacherTask(gpu, { dim, trueRank, rank, alpha, useRslora, tokens: numberFlag(args, 'tokens'), seed: numberFlag(args, 'seed') });
+  const task = await createTeacherTask(gpu, { dim, trueRank, rank, alpha, useRslora: o.rslora, tokens: o.tokens, seed: o.seed });
   const layer = task.layer;
   return {
     target: task,
+    loraLayers: [{ path: 'layer', lora: layer }],
+    baseTensors: [layer.weight],
+    model: null,
     async adapterFiles() {
       const module = { path: 'layer', loraA: await readTensor(gpu, layer.loraA), loraB: await readTensor(gpu, layer.loraB), rank, inDim: dim, outDim: dim };
       return {
         'adapter_model.safetensors': adapterSafetensors([module]),
         'adapter_config.json': adapterConfigJson({
-          r: rank, loraAlpha: alpha, targetModules: ['layer'], useRslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null,
+          r: rank, loraAlpha: alpha, targetModules: ['layer'], useRslora: o.rslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null,
         }),
       };
     },

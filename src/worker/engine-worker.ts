@@ -34,7 +34,7 @@ const api: EngineApi = {
   async init(events, faults) {
     if (faults) installFaults(faults);
     session.on((e) => {
-      if (e.type === 'run' && e.run) runName = `${e.run.settings.task}-r${e.run.settings.rank}`;
+      if (e.type === 'run' && e.run?.settings) runName = `${e.run.settings.task}-r${e.run.settings.rank}`;
       events(e);
     });
     return session.start();
