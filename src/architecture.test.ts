@@ -18,6 +18,8 @@ export interface LayerRule {
   mayNotImport: readonly string[];
   /** Type-only imports (`import type`, `import('…').T`) are erased at build time: allowed if set. */
   typeOnlyAllowed?: boolean;
+  /** Tests (`*.test.ts`) are not part of the layer at run time (a test may drive the page's controller against a real engine). */
+  exceptTests?: boolean;
 }
 
 export const RULES: readonly LayerRule[] = [
@@ -28,7 +30,7 @@ export const RULES: readonly LayerRule[] = [
   { name: 'gpu imports nothing above it', from: ['gpu'], mayNotImport: ['reference', 'lora', 'model', 'train', 'tasks', 'engine', 'app', 'ui', 'store', 'cli'] },
   { name: 'store and ui import no gpu runtime code', from: ['store', 'ui'], mayNotImport: ['gpu'], typeOnlyAllowed: true },
   // The page's thread keeps React, the stores and the controller; the engine runs in the worker.
-  { name: "the page's thread (app, ui, store) runs no engine or gpu code", from: ['app', 'ui', 'store'], mayNotImport: ['gpu', 'engine'], typeOnlyAllowed: true },
+  { name: "the page's thread (app, ui, store) runs no engine or gpu code", from: ['app', 'ui', 'store'], mayNotImport: ['gpu', 'engine'], typeOnlyAllowed: true, exceptTests: true },
   { name: 'the worker imports no page code (ui, store, app) and no cli', from: ['worker'], mayNotImport: ['ui', 'store', 'app', 'cli'] },
 ];
 
@@ -116,7 +118,7 @@ export function scanSrc(): { files: string[]; edges: ImportEdge[] } {
 /** The edges breaking `rule`, as `file → specifier` lines. */
 export function violations(rule: LayerRule, edges: readonly ImportEdge[]): string[] {
   return edges
-    .filter((e) => e.to !== null && rule.from.includes(e.from) && rule.mayNotImport.includes(e.to) && !(rule.typeOnlyAllowed && e.typeOnly))
+    .filter((e) => e.to !== null && rule.from.includes(e.from) && rule.mayNotImport.includes(e.to) && !(rule.typeOnlyAllowed && e.typeOnly) && !(rule.exceptTests && /\.test\.tsx?$/.test(e.file)))
     .map((e) => `${e.file} → ${e.specifier}${e.typeOnly ? ' (type only)' : ''}`);
 }
 

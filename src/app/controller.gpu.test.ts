@@ -1,0 +1,170 @@
+// The page controller's state machine without a browser: the real controller and stores, driving
+// a real Session (Dawn in Node) through the same EngineApi the worker exposes — only the worker
+// boundary, IndexedDB and the browser's storage and downloads are replaced by in-memory ones.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Session } from '../engine/session.ts';
+import type { AdapterLibrary, CheckpointStore, SavedCheckpoint, StoredAdapter } from '../engine/types.ts';
+import { acquireNodeGpu } from '../gpu/node-gpu.ts';
+import { folderReader } from '../cli/folder-reader.ts';
+import { readZip } from '../io/zip.ts';
+import { parseSafetensors } from '../io/safetensors.ts';
+import { DEFAULT_SETTINGS, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import { usePlayground } from '../store/playground-store.ts';
+import { useWorkbench } from '../store/workbench-store.ts';
+import { TINY_BASE_DIR } from '../tasks/tiny-base.ts';
+import { createEngineApi } from '../worker/engine-api.ts';
+import type { ZipExport } from '../worker/protocol.ts';
+import { PageController } from './controller.ts';
+
+function memoryLibrary(): AdapterLibrary {
+  const items = new Map<string, StoredAdapter>();
+  return {
+    list: async () => [...items.values()],
+    get: async (name) => items.get(name),
+    add: async (a) => {
+      if (items.has(a.name)) throw new Error(`an adapter named ${a.name} already exists`);
+      items.set(a.name, a);
+    },
+    delete: async (name) => void items.delete(name),
+  };
+}
+
+function memoryCheckpoints(): CheckpointStore & { saved: SavedCheckpoint | undefined } {
+  const store = {
+    saved: undefined as SavedCheckpoint | undefined,
+    write: async (c: Omit<SavedCheckpoint, 'savedAt'>) => void (store.saved = { ...c, savedAt: 'now' }),
+    read: async () => store.saved,
+    clear: async () => void (store.saved = undefined),
+  };
+  return store;
+}
+
+const wb = () => useWorkbench.getState();
+const pg = () => usePlayground.getState();
+const points = () => wb().runs.find((r) => r.id === wb().currentRun)?.points.length ?? 0;
+
+async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let session: Session;
+let controller: PageController;
+let downloads: ZipExport[];
+let checkpoints: ReturnType<typeof memoryCheckpoints>;
+
+const settings = (s: Partial<PlaygroundSettings>) => controller.updateSettings({ ...DEFAULT_SETTINGS, ...s });
+
+beforeAll(async () => {
+  checkpoints = memoryCheckpoints();
+  session = new Session({ acquireGpu: acquireNodeGpu, builtinModel: { name: 'byte-caps', read: await folderReader(TINY_BASE_DIR) }, library: memoryLibrary(), checkpoints });
+  downloads = [];
+  controller = new PageController(createEngineApi(session), { saveSettings: () => null, saveRuns: () => null, download: (f) => downloads.push(f), now: () => Date.now() });
+  await controller.start();
+  expect(useWorkbench.getState().status).toBe('idle');
+});
+
+afterAll(() => session?.close());
+
+beforeEach(() => {
+  controller.reset();
+  wb().set({ runs: [], notice: null, settings: DEFAULT_SETTINGS });
+});
+
+describe('page controller', () => {
+  it('train: idle → running → idle, one run record holding every step, base gradient null from the engine, fingerprint unchanged', async () => {
+    settings({ task: 'teacher', steps: 12, lr: 0.02 });
+    const statuses: string[] = [];
+    const off = useWorkbench.subscribe((s, before) => s.status !== before.status && statuses.push(s.status));
+    await controller.train();
+    off();
+    expect(statuses).toEqual(['running', 'idle']);
+    expect(wb().runs).toHaveLength(1);
+    expect(points()).toBe(12);
+    expect(wb().modules).toEqual([expect.objectContaining({ path: 'student', rank: 4, baseGrad: null })]);
+    expect(wb().norms['student.lora_B.weight']).toHaveLength(12);
+    expect(wb().fingerprint!.current).toBe(wb().fingerprint!.initial);
+    expect(wb().memory!.parts.adapters).toBeGreaterThan(0);
+    expect(wb().memory!.parts.gradients).toBe(2 * 4 * 64 * 4); // dA and dB: r·64 floats each
+    expect(checkpoints.saved?.step).toBe(12); // autosaved at step 10 and at the end
+  });
+
+  it('pause and step: the loop stops after its window, Step adds one step to the same run', async () => {
+    settings({ task: 'teacher', steps: 100_000, lr: 0.01 });
+    const training = controller.train();
+    await until('a few steps', () => points() >= 3);
+    controller.pause();
+    expect(wb().status).toBe('pausing');
+    await training;
+    expect(wb().status).toBe('paused');
+    const paused = points();
+    await controller.stepOnce();
+    expect(points()).toBe(paused + 1);
+    expect(wb().runs).toHaveLength(1);
+    expect(wb().status).toBe('paused');
+  });
+
+  it('merge, export, unmerge: parity within float32, a merged download that parses, and the base fingerprint back bit for bit', async () => {
+    settings({ task: 'teacher', steps: 5, lr: 0.05 });
+    await controller.train();
+    const initial = wb().fingerprint!.initial;
+    await controller.mergeNow();
+    expect(wb().merge.merged).toBe(true);
+    expect(wb().merge.report!.maxAbsDiff).toBeLessThan(1e-3);
+    expect(wb().fingerprint!.current).not.toBe(initial);
+    await controller.exportFiles('merged');
+    const merged = readZip(downloads.at(-1)!.zip);
+    expect(parseSafetensors([...merged].find(([n]) => n.endsWith('model.safetensors'))![1]).tensors.map((t) => t.shape)).toEqual([[64, 64]]);
+    await controller.unmergeNow();
+    expect(wb().merge.merged).toBe(false);
+    expect(wb().fingerprint!.current).toBe(initial);
+    // Exporting the merged weights without merging first also leaves the base as it was.
+    await controller.exportFiles('merged');
+    expect(wb().fingerprint!.current).toBe(initial);
+    // Training while merged is refused with a message, not a silent no-op.
+    await controller.mergeNow();
+    await controller.stepOnce();
+    expect(wb().notice?.text).toContain('unmerge before training');
+    await controller.unmergeNow();
+  });
+
+  it('save: the run of the one trainer goes to the library and becomes the active adapter; full fine-tuning has none to save', async () => {
+    settings({ task: 'tiny-lm', steps: 2, batch: 2, seq: 16, lr: 0.02 });
+    await controller.train();
+    expect(pg().active).toBe('unsaved');
+    await controller.saveActiveAdapter('first');
+    expect(pg().library.map((a) => a.name)).toEqual(['first']);
+    expect(pg().library[0]).toMatchObject({ r: 4, modules: 14, training: { steps: 2 } });
+    expect(pg().active).toBe('first');
+    expect(wb().memory!.baseCopies).toBe(1);
+
+    settings({ task: 'tiny-lm', steps: 1, batch: 2, seq: 16, full: true });
+    await controller.train();
+    expect(wb().modules.every((m) => m.baseGrad !== null && m.rank === null)).toBe(true);
+    expect(wb().memory!.baseCopies).toBe(1); // the LoRA run's model was freed first
+    await controller.saveActiveAdapter('second');
+    expect(pg().message?.text).toContain('full fine-tuning has no adapter');
+    expect(pg().library.map((a) => a.name)).toEqual(['first']);
+  });
+
+  it('device loss: reported, a new device, the run rebuilt and restored from its last checkpoint, Step continues it', async () => {
+    settings({ task: 'teacher', steps: 100_000, lr: 0.01 });
+    const training = controller.train();
+    await until('past the checkpoint at step 20', () => points() > 24);
+    controller.loseDevice('destroy');
+    await training;
+    await until('the recovery notice', () => /restored from step \d+/.test(wb().notice?.text ?? ''));
+    const restored = Number(/restored from step (\d+)/.exec(wb().notice!.text)![1]);
+    expect(restored).toBeGreaterThanOrEqual(20);
+    expect(restored % 10).toBe(0);
+    expect(wb().status).toBe('paused');
+    expect(points()).toBe(restored);
+    await controller.stepOnce();
+    expect(points()).toBe(restored + 1);
+    expect(wb().runs).toHaveLength(1);
+    expect(wb().fingerprint!.current).toBe(wb().fingerprint!.initial);
+  });
+});
