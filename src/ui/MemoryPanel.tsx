@@ -19,8 +19,9 @@ export function MemoryPanel() {
         <p className="note">Train or step a run: every buffer the engine allocates is counted here.</p>
       ) : (
         <>
-          <table className="table" aria-label="GPU memory by kind">
-            <thead><tr><th>kind</th><th>now</th><th>tiny Llama, LoRA</th><th>tiny Llama, full fine-tuning</th></tr></thead>
+          <table className="table nowrap" aria-label="GPU memory by kind">
+            <caption>LoRA and full FT: the last tiny-Llama run trained in each mode, this visit.</caption>
+            <thead><tr><th>kind</th><th>now</th><th>LoRA</th><th>full FT</th></tr></thead>
             <tbody>
               {[...KINDS, 'total' as const].map((k) => (
                 <tr key={k} data-testid={`memory-${k.replace(' ', '-')}`}>
