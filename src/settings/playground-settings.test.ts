@@ -41,4 +41,14 @@ describe('page settings', () => {
       targets: 'choose at least one target module',
     });
   });
+
+  it('carries the schedule, warmup, weight decay and full fine-tuning through a link to the trainer', () => {
+    const { settings, problems } = settingsFromQuery('?schedule=cosine&warmup=5&weightDecay=0.1&full=1');
+    expect(problems).toEqual([]);
+    expect(settings).toMatchObject({ schedule: 'cosine', warmup: 5, weightDecay: 0.1, full: true });
+    expect(settingsFromQuery(settingsToQuery(settings)).settings).toEqual(settings);
+    expect(trainerSettings(settings)).toMatchObject({ schedule: { kind: 'cosine', warmupSteps: 5 }, weightDecay: 0.1 });
+    expect(trainerSettings(DEFAULT_SETTINGS).schedule).toEqual({ kind: 'constant' });
+    expect(settingsFromQuery('?schedule=linear').problems).toEqual(["schedule 'linear' is not one of constant, cosine"]);
+  });
 });

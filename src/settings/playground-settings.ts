@@ -22,6 +22,11 @@ export interface PlaygroundSettings {
   dropout: number;
   optimizer: OptimizerKind;
   lr: number;
+  /** Learning-rate schedule: constant, or linear warmup then cosine decay (src/train/schedule.ts). */
+  schedule: 'constant' | 'cosine';
+  warmup: number;
+  /** AdamW's decoupled weight decay. */
+  weightDecay: number;
   /** Clip the global gradient norm to this; 0 turns clipping off. */
   maxGradNorm: number;
   batch: number;
@@ -32,10 +37,10 @@ export interface PlaygroundSettings {
 
 export const DEFAULT_SETTINGS: PlaygroundSettings = {
   task: 'teacher', rank: 4, alpha: 8, alphaLock: true, rslora: false, full: false, targets: 'all-linear', layerFrom: 0, layerTo: 1,
-  dropout: 0, optimizer: 'adamw', lr: 0.01, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0,
+  dropout: 0, optimizer: 'adamw', lr: 0.01, schedule: 'constant', warmup: 0, weightDecay: 0, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0,
 };
 
-type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'lr' | 'maxGradNorm' | 'batch' | 'seq' | 'steps' | 'seed';
+type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'lr' | 'warmup' | 'weightDecay' | 'maxGradNorm' | 'batch' | 'seq' | 'steps' | 'seed';
 
 /** Each numeric control: its schema setting, narrowed where the page offers less than the CLI. */
 export const CONTROLS: Record<NumberKey, NumberSetting> = {
@@ -45,6 +50,8 @@ export const CONTROLS: Record<NumberKey, NumberSetting> = {
   layerTo: { name: 'last layer', kind: 'int', default: 1, min: 0, max: 1023, description: 'last layer that gets LoRA' },
   dropout: SETTINGS.dropout,
   lr: SETTINGS.lr, // up to 100: an absurd rate must be enterable, to see the divergence guard work
+  warmup: { ...SETTINGS.warmup, max: 100_000 },
+  weightDecay: SETTINGS['weight-decay'],
   maxGradNorm: { ...SETTINGS['max-grad-norm'], max: 1000 },
   batch: { ...SETTINGS.batch, max: 64 },
   seq: { ...SETTINGS['seq-len'], max: 256 },
@@ -97,6 +104,7 @@ export function settingsToQuery(s: PlaygroundSettings): string {
   const q = new URLSearchParams();
   q.set('task', s.task);
   q.set('optimizer', s.optimizer);
+  q.set('schedule', s.schedule);
   for (const key of Object.keys(CONTROLS) as NumberKey[]) q.set(key, String(s[key]));
   q.set('targets', s.targets === 'all-linear' ? 'all-linear' : s.targets.join(','));
   q.set('alphaLock', s.alphaLock ? '1' : '0');
@@ -119,6 +127,11 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
   if (optimizer !== null) {
     if ((OPTIMIZERS as readonly string[]).includes(optimizer)) settings.optimizer = optimizer as OptimizerKind;
     else problems.push(`optimizer '${optimizer}' is not one of ${OPTIMIZERS.join(', ')}`);
+  }
+  const schedule = q.get('schedule');
+  if (schedule !== null) {
+    if (schedule === 'constant' || schedule === 'cosine') settings.schedule = schedule;
+    else problems.push(`schedule '${schedule}' is not one of constant, cosine`);
   }
   for (const key of Object.keys(CONTROLS) as NumberKey[]) {
     const raw = q.get(key);
@@ -143,6 +156,9 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
 }
 
 /** The trainer's options that the page's settings choose. */
-export function trainerSettings(s: Pick<PlaygroundSettings, 'steps' | 'optimizer' | 'lr' | 'maxGradNorm'>) {
-  return { steps: s.steps, optimizer: s.optimizer, lr: s.lr, maxGradNorm: s.maxGradNorm > 0 ? s.maxGradNorm : null };
+export function trainerSettings(s: Pick<PlaygroundSettings, 'steps' | 'optimizer' | 'lr' | 'maxGradNorm' | 'schedule' | 'warmup' | 'weightDecay'>) {
+  return {
+    steps: s.steps, optimizer: s.optimizer, lr: s.lr, maxGradNorm: s.maxGradNorm > 0 ? s.maxGradNorm : null, weightDecay: s.weightDecay,
+    schedule: s.schedule === 'cosine' ? { kind: 'cosine' as const, warmupSteps: s.warmup } : { kind: 'constant' as const },
+  };
 }

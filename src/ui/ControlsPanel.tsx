@@ -81,6 +81,15 @@ export function ControlsPanel() {
           </select>
         </label>
         {number('lr', 'learning rate', 0.001)}
+        <label className="control">
+          <span>schedule</span>
+          <select aria-label="schedule" value={s.schedule} disabled={running} onChange={(e) => updateSettings({ schedule: e.target.value as PlaygroundSettings['schedule'] })}>
+            <option value="constant">constant</option>
+            <option value="cosine">warmup, then cosine</option>
+          </select>
+        </label>
+        {number('warmup', 'warmup steps', 1, s.schedule !== 'cosine')}
+        {number('weightDecay', 'weight decay', 0.01, s.optimizer !== 'adamw')}
         {number('maxGradNorm', 'clip grad norm (0 = off)', 0.1)}
         {number('batch', 'batch size', 1, isTeacher)}
         {number('seq', 'sequence length', 1, isTeacher)}
