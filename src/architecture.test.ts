@@ -1,6 +1,8 @@
 // The layering of src/, checked on every import: static imports, `export … from`, dynamic
 // import('…') and worker references new URL('…', import.meta.url). Each top-level entry of src/
-// is one folder (src/engine.ts counts as `engine`). Run: npx vitest run src/architecture.test.ts
+// is one folder (a file directly in src/ counts by its name: src/main.tsx is `main`). Also: the
+// page's thread, followed import by import from src/main.tsx, loads no GPU or engine code.
+// Run: npx vitest run src/architecture.test.ts
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,4 +170,35 @@ describe('layering of src/', () => {
       expect(found, `${rule.name}:\n  ${found.join('\n  ')}`).toEqual([]);
     });
   }
+
+  it("the page's thread, followed transitively from src/main.tsx, loads no gpu, engine or worker module (the worker is its own bundle)", () => {
+    const reached = mainThreadModules();
+    expect(reached.length).toBeGreaterThan(30); // the scan follows the page's imports
+    expect(reached.some((f) => f.startsWith('src/ui/'))).toBe(true);
+    const forbidden = reached.filter((f) => /^src\/(gpu|engine|worker)\//.test(f));
+    expect(forbidden, `reached from src/main.tsx at run time:\n  ${forbidden.join('\n  ')}`).toEqual([]);
+  });
 });
+
+/**
+ * Every src/ module the page's thread loads: runtime imports (static and dynamic) followed from
+ * src/main.tsx. Type-only imports are erased; `new URL(…, import.meta.url)` starts another bundle
+ * (the engine worker), so it is not followed.
+ */
+function mainThreadModules(): string[] {
+  const seen = new Set<string>();
+  const queue = [join(SRC, 'main.tsx')];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const { specifier, typeOnly } of extractSpecifiers(file, text)) {
+      const path = specifier.replace(/[?#].*$/, '');
+      if (typeOnly || !path.startsWith('.') || !/\.(ts|tsx)$/.test(path)) continue;
+      if (text.includes(`new URL('${specifier}'`)) continue;
+      queue.push(resolve(dirname(file), path));
+    }
+  }
+  return [...seen].map((f) => relative(ROOT, f).split(sep).join('/'));
+}

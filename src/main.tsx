@@ -15,7 +15,7 @@ useWorkbench.getState().set({ settings, settingsProblems: problems, runs: loadRu
 
 // The engine runs in a worker; this thread keeps React, the stores and the controller.
 const controller = installController(
-  new PageController(startEngineWorker(), { saveSettings, saveRuns, download: (f) => downloadZip(f.name, f.zip), now: () => Date.now() }),
+  new PageController(startEngineWorker((message) => controller.engineCrashed(message)), { saveSettings, saveRuns, download: (f) => downloadZip(f.name, f.zip), now: () => Date.now() }),
 );
 
 createRoot(document.getElementById('root')!).render(

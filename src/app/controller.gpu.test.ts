@@ -150,6 +150,26 @@ describe('page controller', () => {
     expect(pg().library.map((a) => a.name)).toEqual(['first']);
   });
 
+  it("one operation at a time, and an unsaved run is never overwritten by the library", async () => {
+    settings({ task: 'tiny-lm', steps: 2, batch: 2, seq: 16, lr: 0.02 });
+    await controller.loadBuiltinModel();
+    await controller.train();
+    // Switching to the base would zero the run's B matrices: refused until the run is saved.
+    await controller.activateAdapter(null);
+    expect(pg().message?.text).toContain('is not in the library: save it, or press Reset');
+    expect(pg().active).toBe('unsaved');
+    await controller.loadBuiltinModel();
+    expect(pg().message?.text).toContain('before you load another model');
+    // Two Steps at once: the second is refused while the first runs, and one step is added.
+    const before = points();
+    await Promise.all([controller.stepOnce(), session.step(wb().settings, { runId: 'other', label: 'other' })]);
+    expect(points()).toBe(before + 1);
+    expect(wb().memory!.baseCopies).toBe(1);
+    await controller.saveActiveAdapter('kept');
+    await controller.activateAdapter(null);
+    expect(pg().active).toBe(null);
+  });
+
   it('device loss: reported, a new device, the run rebuilt and restored from its last checkpoint, Step continues it', async () => {
     settings({ task: 'teacher', steps: 100_000, lr: 0.01 });
     const training = controller.train();

@@ -45,11 +45,20 @@ export function settingsContext(s: PlaygroundSettings): SettingsContext {
 
 export class PageController {
   private pending: StepMetrics[] = [];
+  /** The settings of the run the engine holds now (null: none). */
+  private runSettings: PlaygroundSettings | null = null;
   private lastFlush = 0;
   /** Run id and label proposed by the last Train/Step; adopted when the engine reports a new run. */
   private proposal: { runId: string; label: string; settings: PlaygroundSettings } | null = null;
 
   constructor(private readonly engine: Engine, private readonly env: PageEnvironment) {}
+
+  /** The engine's thread died: nothing will answer, so say so and stop waiting. */
+  engineCrashed(message: string): void {
+    useGpuStore.getState().setStatus({ state: 'unavailable', reason: 'error', message: `The engine stopped: ${message}. Reload the page; saved adapters and runs are kept.` });
+    workbench().set({ status: 'idle', notice: { kind: 'error', text: `The engine stopped: ${message}. Reload the page; saved adapters and runs are kept.` } });
+    playground().set({ busy: null });
+  }
 
   /** Starts the engine (acquires the device), then looks for a run to resume. */
   async start(faults: Faults | null = null): Promise<void> {
@@ -74,12 +83,16 @@ export class PageController {
         break;
       case 'run': {
         if (!e.run) {
+          this.runSettings = null;
           this.flush(true);
           workbench().set({ currentRun: null, modules: [], frozenNames: [], norms: {}, fingerprint: null, generation: null });
           break;
         }
         const run = e.run;
         const settings = run.settings ?? workbench().settings;
+        this.runSettings = settings;
+        // Another run replaced the autosave slot: the offer to resume the old one is void.
+        if (workbench().resumeOffer && workbench().resumeOffer!.runId !== run.runId) workbench().set({ resumeOffer: null });
         const known = workbench().runs.some((r) => r.id === run.runId);
         const isNew = workbench().currentRun !== run.runId;
         workbench().set({ currentRun: run.runId, modules: run.modules, frozenNames: run.frozenNames, ...(isNew ? { norms: {}, generation: null } : {}) });
@@ -107,9 +120,10 @@ export class PageController {
         workbench().set({ merge: { merged: e.merged, report: e.report ?? (e.merged ? null : workbench().merge.report) } });
         break;
       case 'memory': {
-        const settings = workbench().settings;
-        const mode = settings.task === 'tiny-lm' && settings.full ? 'full' : 'lora';
-        const byMode = workbench().currentRun && settings.task === 'tiny-lm' ? { ...workbench().memoryByMode, [mode]: e.memory } : workbench().memoryByMode;
+        // Filed under the mode of the run that holds the memory, not of the controls (which may have changed since).
+        const settings = this.runSettings;
+        const mode = settings?.full ? 'full' : 'lora';
+        const byMode = workbench().currentRun && settings?.task === 'tiny-lm' ? { ...workbench().memoryByMode, [mode]: e.memory } : workbench().memoryByMode;
         workbench().set({ memory: e.memory, memoryByMode: byMode });
         break;
       }
@@ -267,7 +281,9 @@ export class PageController {
   async resumeInterruptedRun(): Promise<void> {
     if (this.isActive()) return;
     try {
-      const run = await this.engine.resumeInterruptedRun();
+      const offer = workbench().resumeOffer;
+      if (!offer) return;
+      const run = await this.engine.resumeInterruptedRun(offer.runId);
       const settings = run.settings ?? workbench().settings;
       workbench().set({ settings, resumeOffer: null, merge: { merged: false, report: null } });
       this.env.saveSettings(settings);

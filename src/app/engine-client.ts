@@ -7,8 +7,10 @@ import type { Faults } from '../worker/faults.ts';
 import type { EngineApi } from '../worker/protocol.ts';
 import type { Engine } from './controller.ts';
 
-export function startEngineWorker(): Engine {
+/** `onCrash` hears of a worker that failed to load or died: the page then says so instead of waiting. */
+export function startEngineWorker(onCrash: (message: string) => void): Engine {
   const worker = new Worker(new URL('../worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'lora-engine' });
+  worker.addEventListener('error', (e) => onCrash(e.message || 'the engine worker could not be loaded'));
   const remote = Comlink.wrap<EngineApi>(worker);
   return new Proxy({} as Engine, {
     get(_, key: keyof EngineApi) {

@@ -109,6 +109,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   const task = stringFlag(args, 'task');
   if (!task || !TASKS.includes(task)) throw new UsageError(`--task must be ${TASKS.join(', ')}; got ${task ?? 'nothing'}`);
   const saveAs = args.flags.has('save') ? checkAdapterName(stringFlag(args, 'save')) : null;
+  if (saveAs && args.flags.has('full')) throw new SettingError('--save keeps a LoRA adapter; full fine-tuning (--full) has none (use --out for the merged weights)');
   const library = stringFlag(args, 'library') ?? DEFAULT_LIBRARY;
   if (saveAs && existsSync(join(library, saveAs))) throw new SettingError(`the library already has an adapter named ${saveAs} (${join(library, saveAs)}); choose another name or delete it first`);
   const mergedDtype = (stringFlag(args, 'merged-dtype') ?? 'f32').toLowerCase();
@@ -136,12 +137,20 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   let interruptedAt = 0;
   let lastLoss = NaN;
   let session: Session | null = null;
+  /** A checkpoint that could not be written stops the command (after the run), as any write error does. */
+  let checkpointError: Error | null = null;
   // DIR/checkpoints/step-N: every --checkpoint-every steps, and the one the Session keeps when interrupted.
   const checkpoints: CheckpointStore = {
     async write(c) {
       if (!outDir || !session || !(interruptedAt || (checkpointEvery > 0 && c.step % checkpointEvery === 0))) return;
-      const dir = writeCheckpoint(outDir, c.step, { ...(await session.checkpointAdapterFiles()), 'checkpoint.json': `${JSON.stringify({ step: c.step, loss: lastLoss }, null, 2)}\n` });
-      out(JSON.stringify({ checkpoint: dir, step: c.step }));
+      try {
+        const dir = writeCheckpoint(outDir, c.step, { ...(await session.checkpointAdapterFiles()), 'checkpoint.json': `${JSON.stringify({ step: c.step, loss: lastLoss }, null, 2)}\n` });
+        out(JSON.stringify({ checkpoint: dir, step: c.step }));
+      } catch (err) {
+        checkpointError ??= new SettingError(`could not write a checkpoint in ${outDir}: ${(err as Error).message}`);
+        session.pause();
+        throw err;
+      }
     },
     read: async () => undefined,
     clear: async () => {},
@@ -170,7 +179,12 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
         if (!quiet) out(stepJson(m));
       }
     });
+    if (interruptedAt) {
+      out(JSON.stringify({ interrupted_at_step: 0 })); // interrupted before the first step: nothing to keep
+      return 130;
+    }
     const { last, error } = await session.runTask({ runId: 'cli', label: task, build, trainer });
+    if (checkpointError) throw checkpointError;
     if (error instanceof NonFiniteError) {
       await writeOutputs(session, outDir, out, mergedDtype === 'f16' ? 'F16' : 'F32'); // the adapter rolled back to its last finite state
       throw error;
@@ -185,8 +199,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     if (summary) out(JSON.stringify(summary));
     await writeOutputs(session, outDir, out, mergedDtype === 'f16' ? 'F16' : 'F32');
     if (saveAs) {
-      if (args.flags.has('full')) throw new SettingError('--save keeps a LoRA adapter; full fine-tuning (--full) has none (use --out for the merged weights)');
-      await session.saveAdapter(saveAs, { task, base: stringFlag(args, 'model') ?? '' });
+      await session.saveAdapter(saveAs, { task, base: stringFlag(args, 'model') ?? '' }, { throwErrors: true });
       out(JSON.stringify({ saved: join(library, saveAs) }));
     }
     return 0;

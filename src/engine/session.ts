@@ -48,9 +48,6 @@ export interface SessionOptions {
 
 class UncaughtGpuError extends Error {}
 
-/** Why a library action cannot run now (null: it can). */
-type Guard = string | null;
-
 export class Session {
   private readonly listeners = new Set<(e: SessionEvent) => void>();
   private readonly device: DeviceKeeper;
@@ -86,7 +83,7 @@ export class Session {
         this.gpuStatus = status;
         this.emit({ type: 'gpu', status });
       },
-      recovered: (gpu, loss) => this.recover(gpu, loss),
+      recovered: (_gpu, loss) => this.recover(loss),
       uncaptured: (message) => {
         if (this.isActive()) this.uncaught.push(message); // the loop stops at its next window and restores the checkpoint
         else this.notice('error', `The GPU reported an error: ${message}`, 'run');
@@ -171,9 +168,10 @@ export class Session {
   /** Reads a model folder (config, safetensors, tokenizer) into memory; the GPU copy is made by the next run. */
   async loadModel(name: string, read: ReadFile): Promise<BaseSummary> {
     return (await this.libraryWork(`reading ${name}`, async () => {
+      this.refuseIfUnsaved('load another model');
       const folder = await loadModelFolder(read, (m) => this.progress(m));
       if (!folder.tokenizer) throw new Error('the model folder has no tokenizer.json: pick it together with config.json and the weights');
-      this.dropModels();
+      this.clearRun();
       this.base = { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
       this.lastTraining = null;
       this.setActive(null, null, null);
@@ -279,22 +277,31 @@ export class Session {
 
   private async trainLoop(ensure: () => Promise<Run>, steps: number): Promise<void> {
     this.setStatus('running');
-    await this.guardedRun(ensure, async (run) => {
-      while (this.status === 'running' && run.completed < steps) {
-        // Windows end at checkpoints, so a checkpoint holds exactly the step it names.
-        const untilCheckpoint = this.checkpointEvery > 0 ? this.checkpointEvery - (run.completed % this.checkpointEvery) : Infinity;
-        await this.someSteps(run, Math.min(steps - run.completed, untilCheckpoint));
-      }
-    });
-    const stopped = this.status;
-    this.setStatus(stopped === 'pausing' || stopped === 'paused' ? 'paused' : 'idle');
+    try {
+      await this.guardedRun(ensure, async (run) => {
+        while (this.status === 'running' && run.completed < steps) {
+          // Windows end at checkpoints, so a checkpoint holds exactly the step it names.
+          const untilCheckpoint = this.checkpointEvery > 0 ? this.checkpointEvery - (run.completed % this.checkpointEvery) : Infinity;
+          await this.someSteps(run, Math.min(steps - run.completed, untilCheckpoint));
+        }
+      });
+    } finally {
+      // Whatever happened, the loop is over: never leave the session 'running'.
+      const stopped = this.status;
+      this.setStatus(stopped === 'pausing' || stopped === 'paused' ? 'paused' : 'idle');
+    }
   }
 
-  /** One step of the current run (or of a new one). */
+  /** One step of the current run (or of a new one); nothing else runs meanwhile. */
   async step(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
     if (this.refusedWhileBusy()) return;
-    await this.guardedRun(() => this.ensureRun(s, proposal), (run) => this.someSteps(run, 1));
-    this.setStatus(this.run ? 'paused' : 'idle');
+    this.busy = 'a step';
+    try {
+      await this.guardedRun(() => this.ensureRun(s, proposal), (run) => this.someSteps(run, 1));
+    } finally {
+      this.busy = null;
+      this.setStatus(this.run ? 'paused' : 'idle');
+    }
   }
 
   /**
@@ -309,10 +316,11 @@ export class Session {
     const off = this.on((e) => {
       if (e.type === 'steps') last = e.metrics.at(-1) ?? last;
     });
+    const started = this.device.generation;
     try {
-      const gpu = await this.gpu();
-      const ensure = async () => this.run ?? this.adoptRun(() => runFromTask(gpu, o.build, o.trainer), { runId: o.runId, settings: null }, o.label);
+      const ensure = async () => this.run ?? this.adoptRun(async () => runFromTask(await this.gpu(), o.build, o.trainer), { runId: o.runId, settings: null }, o.label);
       await this.trainLoop(ensure, o.trainer.steps);
+      if (this.device.generation !== started && !this.lastError) this.lastError = new Error('the GPU device was lost during the run; it was rebuilt from its last checkpoint');
     } catch (err) {
       this.lastError = err as Error;
     } finally {
@@ -335,16 +343,48 @@ export class Session {
   }
 
   reset(): void {
-    if (this.isActive()) return;
+    if (this.isActive() || this.busy) return;
+    this.clearRun();
+  }
+
+  /** Forgets the run (its chart stays on the page): its GPU buffers, checkpoint, rebuild and records. */
+  private clearRun(): void {
     this.dropModels();
     this.runInfo = null;
     this.checkpoint = null;
+    this.rebuild = null;
     this.fingerprintState = null;
+    this.lastTraining = null;
+    this.runUnsaved = false;
     this.setActive(null, null, null);
     this.setStatus('idle');
     this.emit({ type: 'run', run: null });
     this.emit({ type: 'merge', merged: false, report: null });
     this.emitMemory();
+  }
+
+  /** True while the run has trained steps that are in no library: switching models would lose them. */
+  private runUnsaved = false;
+
+  private refuseIfUnsaved(action: string): void {
+    if (this.run && this.runUnsaved && this.run.completed > 0) {
+      throw new Error(`the current run (step ${this.run.completed}) is not in the library: save it, or press Reset, before you ${action}`);
+    }
+  }
+
+  /**
+   * Run work that must not overlap anything else (merge, exports, generation, resume): refused
+   * with the reason while a run trains or other work is in progress.
+   */
+  private async exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.isActive()) throw new Error('a run is training: pause it first');
+    if (this.busy) throw new Error(`wait for: ${this.busy}`);
+    this.busy = what;
+    try {
+      return await work();
+    } finally {
+      this.busy = null;
+    }
   }
 
   /** Up to `limit` steps (a window of at most 10: one readback), then checkpoint and fingerprint when due. */
@@ -362,6 +402,7 @@ export class Session {
     const lastMetric = metrics[metrics.length - 1];
     this.runInfo = { ...this.runInfo, step: lastMetric.step };
     this.lastTraining = { steps: lastMetric.step, loss: lastMetric.loss, valLoss: [...metrics].reverse().find((m) => m.valLoss !== undefined)?.valLoss ?? this.lastTraining?.valLoss };
+    this.runUnsaved = true;
     this.emit({ type: 'steps', runId: this.runInfo.runId, metrics });
   }
 
@@ -379,7 +420,11 @@ export class Session {
     const store = this.options.checkpoints;
     if (!store) return;
     try {
-      await store.write({ runId: info.runId, label: this.proposalLabel, settings: info.settings, step: run.completed, finished: info.settings ? run.completed >= info.settings.steps : false, tensors: this.checkpoint.tensors });
+      const lm = info.settings?.task === 'tiny-lm';
+      await store.write({
+        runId: info.runId, label: this.proposalLabel, settings: info.settings, step: run.completed, finished: info.settings ? run.completed >= info.settings.steps : false,
+        tensors: this.checkpoint.tensors, base: lm ? this.base?.name ?? null : null, text: lm ? this.text?.name ?? null : null,
+      });
     } catch (err) {
       this.notice('error', `autosave failed: ${(err as Error).message}; the run goes on, but a reload would lose its progress`, 'run');
     }
@@ -430,14 +475,24 @@ export class Session {
    * regenerated or re-uploaded from memory), write the last checkpoint back, and report the step
    * it returned to. The library's model gets its adapter back too. No run and no saved adapter is lost.
    */
-  private async recover(gpu: Gpu, loss: DeviceLoss): Promise<void> {
+  private async recover(loss: DeviceLoss): Promise<void> {
+    // Nothing else may build on the new device until the run is back.
+    this.busy = 'recovering from the lost GPU device';
+    try {
+      await this.rebuildAfterLoss(loss);
+    } finally {
+      this.busy = null;
+      this.emitMemory();
+    }
+  }
+
+  private async rebuildAfterLoss(loss: DeviceLoss): Promise<void> {
     const lostAt = this.run?.completed ?? 0;
     const info = this.runInfo;
     const hadInference = this.inference;
     this.run = null; // their buffers died with the device
     this.inference = null;
     this.builtWith = null;
-    const wasActive = this.status !== 'idle' || info !== null;
     this.setStatus('idle');
     if (hadInference && this.base) {
       try {
@@ -447,7 +502,7 @@ export class Session {
         this.notice('error', `The GPU device was replaced and the library's model could not be rebuilt: ${(err as Error).message}`, 'library');
       }
     }
-    if (!wasActive || !info) return;
+    if (!info) return;
     const cp = this.checkpoint;
     try {
       if (!this.rebuild) throw new Error('the run does not know how it was built');
@@ -467,8 +522,6 @@ export class Session {
     } catch (err) {
       this.notice('error', `The GPU device was lost (${loss.reason}) and the run could not be rebuilt: ${(err as Error).message}. Your runs are kept; press Reset and Train to start again.`, 'run');
     }
-    this.emitMemory();
-    void gpu;
   }
 
   // ── autosave ──────────────────────────────────────────────────────────────────────────────
@@ -481,19 +534,31 @@ export class Session {
     return rest;
   }
 
-  /** Rebuilds the autosaved run with its settings and writes its adapter back at its step. */
-  async resumeInterruptedRun(): Promise<RunInfo> {
-    if (this.isActive()) throw new Error('a run is training: pause it first');
+  /** Rebuilds the autosaved run `runId` with its settings and writes its adapter back at its step. */
+  resumeInterruptedRun(runId: string): Promise<RunInfo> {
+    return this.exclusive('resuming the autosaved run', () => this.resume(runId));
+  }
+
+  private async resume(runId: string): Promise<RunInfo> {
     const saved = await this.options.checkpoints?.read();
-    if (!saved) throw new Error('the autosaved run is gone');
+    if (!saved || saved.runId !== runId) throw new Error('the autosaved run is gone: another run has been saved since');
     const s = saved.settings;
     if (!s) throw new Error('the autosaved run was not made on this page: nothing to resume here');
+    if (s.task === 'tiny-lm') {
+      await this.ensureBase();
+      // The run trained on a model and text of the user's: they must be loaded again first.
+      if ((saved.base && saved.base !== this.base?.name) || (saved.text && saved.text !== this.text?.name)) {
+        throw new Error(`the autosaved run trained ${saved.base} on ${saved.text}: load them first (Model and text), then resume`);
+      }
+    }
+    this.refuseIfUnsaved('resume another run');
     this.dropModels();
-    if (s.task === 'tiny-lm') await this.ensureBase();
     this.run = await this.buildRun(s);
     this.rebuild = () => this.buildRun(s);
     this.builtWith = this.buildKey(s);
     this.run.restore(saved.tensors, saved.step);
+    this.runUnsaved = true;
+    this.setActive(s.task === 'tiny-lm' && !s.full ? 'unsaved' : null, null, null);
     this.checkpoint = { runId: saved.runId, step: saved.step, tensors: saved.tensors };
     this.proposalLabel = saved.label;
     this.runInfo = { runId: saved.runId, settings: s, modules: this.run.modules, frozenNames: this.run.frozenNames, step: saved.step };
@@ -520,27 +585,31 @@ export class Session {
     return this.run;
   }
 
-  async merge(): Promise<MergeReport> {
-    const run = this.idleRun();
-    const report = await run.merge();
-    this.emit({ type: 'merge', merged: true, report });
-    // Merging writes W + s·B·A into the base buffers: the fingerprint changes, and comes back on unmerge.
-    await this.updateFingerprint(run);
-    this.emitMemory();
-    return report;
+  merge(): Promise<MergeReport> {
+    return this.exclusive('merging on the GPU', async () => {
+      const run = this.idleRun();
+      const report = await run.merge();
+      this.emit({ type: 'merge', merged: true, report });
+      // Merging writes W + s·B·A into the base buffers: the fingerprint changes, and comes back on unmerge.
+      await this.updateFingerprint(run);
+      this.emitMemory();
+      return report;
+    });
   }
 
-  async unmerge(): Promise<void> {
-    const run = this.idleRun();
-    run.unmerge();
-    this.emit({ type: 'merge', merged: false, report: null });
-    await this.updateFingerprint(run);
-    this.emitMemory();
+  unmerge(): Promise<void> {
+    return this.exclusive('unmerging', async () => {
+      const run = this.idleRun();
+      run.unmerge();
+      this.emit({ type: 'merge', merged: false, report: null });
+      await this.updateFingerprint(run);
+      this.emitMemory();
+    });
   }
 
   /** The run's adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors). */
   exportAdapter(): Promise<Files> {
-    return this.idleRun().adapterFiles();
+    return this.exclusive('exporting the adapter', () => this.idleRun().adapterFiles());
   }
 
   /** The run's adapter files between two windows of steps (for a CheckpointStore: the loop waits for it). */
@@ -550,16 +619,20 @@ export class Session {
   }
 
   /** The merged weights (base + adapter folded on the GPU, the base restored exactly afterwards). */
-  async exportMerged(dtype: 'F32' | 'F16' = 'F32'): Promise<Files> {
-    const files = await this.idleRun().mergedFiles(dtype);
-    if (this.run) await this.updateFingerprint(this.run);
-    return files;
+  exportMerged(dtype: 'F32' | 'F16' = 'F32'): Promise<Files> {
+    return this.exclusive('merging and exporting', async () => {
+      const files = await this.idleRun().mergedFiles(dtype);
+      if (this.run) await this.updateFingerprint(this.run);
+      return files;
+    });
   }
 
-  async generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }> {
-    const run = this.idleRun();
-    if (!run.generate) throw new Error('generation needs the language-model task');
-    return run.generate(prompt, maxNew, temperature, seed);
+  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }> {
+    return this.exclusive('generating', async () => {
+      const run = this.idleRun();
+      if (!run.generate) throw new Error('generation needs the language-model task');
+      return run.generate(prompt, maxNew, temperature, seed);
+    });
   }
 
   /** Task figures after training (a task run's summary: floor, accuracy, validation loss), or null. */
@@ -579,7 +652,7 @@ export class Session {
    * into a notice (or rethrows them with throwErrors), and never loses a saved adapter.
    */
   private async libraryWork<T>(what: string, work: () => Promise<T>, o: { throwErrors?: boolean } = {}): Promise<T | undefined> {
-    const blocked: Guard = this.isActive() ? 'a training run is in progress: pause it first' : this.busy ? `wait for: ${this.busy}` : null;
+    const blocked: string | null = this.isActive() ? 'a training run is in progress: pause it first' : this.busy ? `wait for: ${this.busy}` : null;
     if (blocked) {
       if (o.throwErrors) throw new Error(blocked);
       this.notice('error', blocked, 'library');
@@ -616,7 +689,7 @@ export class Session {
   }
 
   /** Saves the current run's adapter (any run: teacher or language model) to the library. */
-  saveAdapter(name: string, record: Partial<StoredAdapter['training']> & { base?: string } = {}): Promise<void> {
+  saveAdapter(name: string, record: Partial<StoredAdapter['training']> & { base?: string } = {}, o: { throwErrors?: boolean } = {}): Promise<void> {
     return this.libraryWork('saving the adapter', async () => {
       checkAdapterName(name);
       let files: Files;
@@ -635,9 +708,10 @@ export class Session {
       const { base: baseOverride, ...training } = record;
       await this.store(name, files, baseOverride ?? base, { task, steps: this.lastTraining?.steps, final_loss: this.lastTraining?.loss, val_loss: this.lastTraining?.valLoss, ...training });
       this.active = { ...this.active, name };
+      this.runUnsaved = false;
       this.emit({ type: 'active-adapter', name });
       this.notice('info', `saved ${name} to the library`, 'library');
-    }) as Promise<void>;
+    }, o) as Promise<void>;
   }
 
   private async store(name: string, files: Files, base: string, training: StoredAdapter['training']): Promise<void> {
@@ -661,6 +735,7 @@ export class Session {
     return this.libraryWork(name ? `switching to ${name}` : 'switching to the base model', async () => {
       if (!this.base) throw new Error('load a model first');
       if (this.run?.merged) throw new Error('the adapter is merged into the base: unmerge first');
+      this.refuseIfUnsaved(`switch to ${name ?? 'the base model'} (it would replace the run's adapter)`);
       const adapter = name ? await this.loadStored(name) : null;
       const fields = adapter && configFields(adapter);
       const { rebuilt } = await this.activateParsed(name, adapter, fields);
@@ -704,6 +779,7 @@ export class Session {
       if (!this.base || !this.text) throw new Error('load a model and a text first');
       let model = this.libraryModel();
       if (!model) {
+        this.refuseIfUnsaved('evaluate the language model (the teacher run would be freed)');
         await this.activateParsed(null, null, null);
         model = this.libraryModel()!;
       }
@@ -756,12 +832,6 @@ export class Session {
       if (this.run) await this.updateFingerprint(this.run);
       return { folder: `${this.base.name}-${this.active.name ?? 'base'}-merged`, files };
     });
-  }
-
-  /** A fingerprint of the base weights the library's model holds (the run's, when there is one). */
-  async baseFingerprint(): Promise<string | null> {
-    if (this.run) return this.run.fingerprint();
-    return null;
   }
 }
 

@@ -111,6 +111,9 @@ export interface SavedCheckpoint {
   /** True once the run reached its steps: nothing to resume. */
   finished: boolean;
   tensors: Float32Array[];
+  /** The language model and text the run trained on (null for the teacher). */
+  base?: string | null;
+  text?: string | null;
   savedAt: string;
 }
 

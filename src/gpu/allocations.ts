@@ -37,7 +37,7 @@ export function liveAllocations(gpu: Gpu): Allocation[] {
   return [...(live.get(gpu.device) ?? [])];
 }
 
-/** Runs `build` and returns what it made with every storage buffer it allocated (nested scopes see theirs too). */
+/** Runs `build` and returns what it made with every storage buffer it allocated (nested scopes see theirs too); if it throws, those buffers are destroyed. */
 export async function withAllocationScope<T>(gpu: Gpu, build: () => Promise<T>): Promise<{ value: T; allocations: Allocation[] }> {
   const scopes = openScopes.get(gpu.device) ?? [];
   openScopes.set(gpu.device, scopes);
@@ -45,6 +45,10 @@ export async function withAllocationScope<T>(gpu: Gpu, build: () => Promise<T>):
   scopes.push(allocations);
   try {
     return { value: await build(), allocations };
+  } catch (err) {
+    // A build that failed leaves nothing behind: what it had allocated is freed.
+    for (const a of allocations) a.buffer.destroy();
+    throw err;
   } finally {
     scopes.splice(scopes.indexOf(allocations), 1);
   }

@@ -2,7 +2,7 @@
 // (src/settings/schema.ts), narrowed to the ranges the controls offer, and round-tripped through
 // the URL query so a shared link restores it.
 import { headDimOf, LINEAR_MODULES, type LinearModule, type LlamaConfig } from '../model/config.ts';
-import { OPTIMIZERS, type OptimizerKind } from '../train/optimizer.ts';
+import { OPTIMIZERS, type OptimizerKind } from '../util/optimizer-hyper.ts';
 import { parseSetting, SETTINGS, type NumberSetting } from './schema.ts';
 
 export type TaskName = 'teacher' | 'tiny-lm';

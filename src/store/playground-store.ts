@@ -4,14 +4,6 @@ import type { BaseSummary, StoredAdapterSummary, TextSummary } from '../engine/t
 
 export type { BaseSummary, TextSummary };
 
-export interface StepPoint {
-  step: number;
-  loss: number;
-  valLoss?: number;
-}
-
-export type LibraryItem = StoredAdapterSummary;
-
 export interface PlaygroundState {
   busy: string | null; // what long work is running, shown as progress
   message: { kind: 'error' | 'info'; text: string } | null;
@@ -19,7 +11,7 @@ export interface PlaygroundState {
   text: TextSummary | null;
   /** The adapter in the LoRA layers now: a library name, 'unsaved' after training, or null (base only). */
   active: string | null;
-  library: LibraryItem[];
+  library: StoredAdapterSummary[];
   evaluation: { adapter: string | null; loss: number; tokens: number }[];
   set(partial: Partial<PlaygroundState>): void;
 }

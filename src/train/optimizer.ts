@@ -5,8 +5,9 @@ import { submitDispatches } from '../gpu/dispatch.ts';
 import { createSgdUpdate, type SgdUpdate } from '../gpu/kernels/sgd.ts';
 import { AdamW } from './adamw.ts';
 
-export const OPTIMIZERS = ['adamw', 'sgd'] as const;
-export type OptimizerKind = (typeof OPTIMIZERS)[number];
+import { OPTIMIZERS, type OptimizerKind } from '../util/optimizer-hyper.ts';
+
+export { OPTIMIZERS, type OptimizerKind };
 
 export interface Optimizer {
   /** One update of every parameter, scaled (clipping) or skipped as the guard buffer says. */

@@ -1,5 +1,9 @@
-// Optimizer hyper-parameters, shared by the GPU updates (src/gpu/kernels/{adamw,sgd}.ts) and
-// their float64 references (src/reference/{adamw,sgd}.ts). Types only: this module imports nothing.
+// Optimizer names and hyper-parameters, shared by the GPU updates (src/gpu/kernels/{adamw,sgd}.ts),
+// their float64 references (src/reference/{adamw,sgd}.ts), the trainer and the settings table (and
+// so the page's thread, which must not load GPU code). This module imports nothing.
+
+export const OPTIMIZERS = ['adamw', 'sgd'] as const;
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
 
 /** torch.optim.AdamW's hyper-parameters (decoupled weight decay). */
 export interface AdamWHyper {

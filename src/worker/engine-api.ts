@@ -40,7 +40,7 @@ export function createEngineApi(session: Session): EngineApi {
     },
     generate: (prompt, maxNew, temperature, seed) => session.generate(prompt, maxNew, temperature, seed),
     interruptedRun: () => session.interruptedRun(),
-    resumeInterruptedRun: () => session.resumeInterruptedRun(),
+    resumeInterruptedRun: (runId) => session.resumeInterruptedRun(runId),
     discardInterruptedRun: () => session.discardInterruptedRun(),
     loadBuiltinModel: () => session.loadBuiltinModel(),
     async loadModelFiles(files) {

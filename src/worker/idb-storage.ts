@@ -87,7 +87,7 @@ export const idbCheckpoints: CheckpointStore = {
   /** The autosaved checkpoint; settings an older version did not store take their defaults. */
   async read() {
     const saved = await run('readonly', 'read', (s) => s.get('workbench') as IDBRequest<(SavedCheckpoint & { key: string }) | undefined>, CHECKPOINT_STORE);
-    return saved && { ...saved, settings: { ...DEFAULT_SETTINGS, ...saved.settings } };
+    return saved && { ...saved, settings: saved.settings && { ...DEFAULT_SETTINGS, ...saved.settings } };
   },
   async clear() {
     await run('readwrite', 'cleared', (s) => s.delete('workbench'), CHECKPOINT_STORE);

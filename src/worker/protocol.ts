@@ -24,7 +24,7 @@ export interface EngineApi {
   exportRun(what: 'adapter' | 'merged'): Promise<ZipExport>;
   generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }>;
   interruptedRun(): Promise<Omit<SavedCheckpoint, 'tensors'> | null>;
-  resumeInterruptedRun(): Promise<RunInfo>;
+  resumeInterruptedRun(runId: string): Promise<RunInfo>;
   discardInterruptedRun(): Promise<void>;
   loadBuiltinModel(): Promise<BaseSummary>;
   loadModelFiles(files: File[]): Promise<BaseSummary>;
