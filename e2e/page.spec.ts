@@ -11,8 +11,10 @@ test('shows the WebGPU adapter and its limits', async ({ page }) => {
 });
 
 test('without navigator.gpu, says so and keeps the parameter counts working', async ({ page }) => {
+  // Both threads lose WebGPU: the page's, and the engine worker's (which applies window.__loraFaults).
   await page.addInitScript(() => {
     Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+    (window as unknown as { __loraFaults: object }).__loraFaults = { noWebGpu: true };
   });
   await page.goto('/');
   const alert = page.getByTestId('gpu-unavailable');

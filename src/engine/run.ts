@@ -1,21 +1,21 @@
 // A training run of the Session: the low-rank teacher (one LoRALinear) or a Llama with LoRA (or
 // full fine-tuning) on text, behind one interface for training, checkpoints, the inspector, the
 // merge, exports and generation. Built by src/engine/session.ts, which owns the device.
-import { mergedCheckpointFiles, readAdapter } from '../adapters/model-adapter.ts';
 import { consecutiveBatches } from '../data/text-dataset.ts';
 import { withAllocationScope, type Allocation } from '../gpu/allocations.ts';
 import { readTensor, writeTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
-import { adapterConfigJson, adapterFolderFiles, adapterSafetensors } from '../io/peft.ts';
-import { serializeSafetensors } from '../io/safetensors.ts';
 import { ExactMerge } from '../lora/exact-merge.ts';
-import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
+import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
 import { checkRunFitsDevice } from '../model/memory-estimate.ts';
 import { PAGE_TEACHER, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { createTeacherTask } from '../tasks/low-rank-teacher.ts';
 import { createTextTask } from '../tasks/text-task.ts';
+import { lmRunParts } from '../tasks/lm-run.ts';
+import { lmTraining } from '../tasks/run-options.ts';
 import type { TaskRun } from '../tasks/task-run.ts';
+import { teacherExports } from '../tasks/teacher-run.ts';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
 import type { BaseModel } from './base-model.ts';
@@ -111,20 +111,7 @@ export async function createTeacherRun(gpu: Gpu, s: PlaygroundSettings): Promise
       return { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { base: msBase, unmerged: msUnmerged, folded: null, merged: await medianMs(gpu, task.forwardProbe) } };
     },
     unmerge: () => merging.unmerge(),
-    async adapterFiles() {
-      const module = { path: 'layer', loraA: await readTensor(gpu, layer.loraA), loraB: await readTensor(gpu, layer.loraB), rank: s.rank, inDim: dim, outDim: dim };
-      return {
-        'adapter_model.safetensors': adapterSafetensors([module]),
-        'adapter_config.json': adapterConfigJson({ r: s.rank, loraAlpha: s.alpha, targetModules: ['layer'], useRslora: s.rslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null }),
-      };
-    },
-    async mergedFiles(dtype: 'F32' | 'F16' = 'F32') {
-      const wasMerged = merging.merged;
-      await merging.merge();
-      const weight = await readTensor(gpu, layer.weight);
-      if (!wasMerged) merging.unmerge();
-      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
-    },
+    ...teacherExports(gpu, layer, { dim, rank: s.rank, alpha: s.alpha, rslora: s.rslora }),
     destroy: () => {
       merging.unmerge();
       destroyAll(built.allocations);
@@ -176,8 +163,10 @@ function destroyAll(allocations: Allocation[]): void {
 
 export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array, s: PlaygroundSettings): Promise<Run> {
   const layersToTransform = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
-  const lora = { targetModules: s.targets, r: s.rank, loraAlpha: s.alpha, useRslora: s.rslora, loraDropout: s.dropout, seed: s.seed, layersToTransform };
-  const mode: TrainingMode = s.full ? { kind: 'full' } : { kind: 'lora', lora };
+  const { mode, fields } = lmTraining({
+    lora: { rank: s.rank, alpha: s.alpha, rslora: s.rslora, targets: s.targets, layers: layersToTransform, rankPattern: {}, alphaPattern: {}, dropout: s.dropout },
+    full: s.full, batch: s.batch, seq: s.seq, seed: s.seed, optimizer: s.optimizer, gpuMemoryBytes: Infinity, baseName: base.name,
+  }, base.config);
   const options = { batch: s.batch, seq: s.seq, mode };
   checkRunFitsDevice(gpu, base.config, { ...options, training: true, optimizer: s.optimizer });
   const built = await withAllocationScope(gpu, async () => {
@@ -196,10 +185,7 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
     model.setBatch(probe.ids, probe.targets);
     model.forward();
   };
-  const fields = {
-    r: s.rank, loraAlpha: s.alpha, targetModules: s.targets === 'all-linear' ? 'all-linear' : [...s.targets], useRslora: s.rslora,
-    layersToTransform, rankPattern: {}, alphaPattern: {}, loraDropout: s.dropout, baseModelNameOrPath: base.name,
-  };
+  const exports = lmRunParts(gpu, model, fields, base.tokenizerFiles);
   const modules = modelModules(model);
   return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
     model,
@@ -230,17 +216,9 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
     unmerge: () => merging.unmerge(),
     async adapterFiles() {
       if (!layers.length) throw new Error('full fine-tuning has no adapter: download the merged weights instead');
-      return adapterFolderFiles(await readAdapter(gpu, model, fields));
+      return exports.adapterFiles();
     },
-    async mergedFiles(dtype: 'F32' | 'F16' = 'F32') {
-      const wasMerged = merging.merged;
-      await merging.merge();
-      try {
-        return await mergedCheckpointFiles(gpu, model, dtype, base.tokenizerFiles);
-      } finally {
-        if (!wasMerged) merging.unmerge();
-      }
-    },
+    mergedFiles: (dtype: 'F32' | 'F16' = 'F32') => exports.mergedFiles(dtype),
     async generate(prompt: string, maxNew: number, temperature: number, seed: number) {
       const run = async (adapter: boolean) => {
         model.setTraining(false);

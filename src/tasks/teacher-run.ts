@@ -4,11 +4,35 @@ import type { Gpu } from '../gpu/device.ts';
 import { adapterConfigJson, adapterSafetensors } from '../io/peft.ts';
 import { serializeSafetensors } from '../io/safetensors.ts';
 import { ExactMerge } from '../lora/exact-merge.ts';
+import type { LoRALinear } from '../lora/lora-linear.ts';
 import { validateLoRAShape } from '../lora/lora-math.ts';
 import { SettingError } from '../settings/schema.ts';
 import { createTeacherTask } from './low-rank-teacher.ts';
 import type { TeacherRunOptions } from './run-options.ts';
 import type { TaskRun } from './task-run.ts';
+
+/** The teacher layer's PEFT adapter (module `layer`) and its merged weight (the base restored bit for bit afterwards). */
+export function teacherExports(gpu: Gpu, layer: LoRALinear, o: Pick<TeacherRunOptions, 'dim' | 'rank' | 'alpha' | 'rslora'>): Pick<TaskRun, 'adapterFiles' | 'mergedFiles'> {
+  const { dim, rank } = o;
+  return {
+    async adapterFiles() {
+      const module = { path: 'layer', loraA: await readTensor(gpu, layer.loraA), loraB: await readTensor(gpu, layer.loraB), rank, inDim: dim, outDim: dim };
+      return {
+        'adapter_model.safetensors': adapterSafetensors([module]),
+        'adapter_config.json': adapterConfigJson({
+          r: rank, loraAlpha: o.alpha, targetModules: ['layer'], useRslora: o.rslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null,
+        }),
+      };
+    },
+    async mergedFiles(dtype) {
+      const merging = new ExactMerge(gpu, [{ path: 'layer', lora: layer }]); // a layer merged already is read as it is
+      await merging.merge();
+      const weight = await readTensor(gpu, layer.weight);
+      merging.unmerge();
+      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
+    },
+  };
+}
 
 export async function createTeacherRun(gpu: Gpu, o: TeacherRunOptions): Promise<TaskRun> {
   const { dim, rank, trueRank, alpha } = o;
@@ -25,22 +49,7 @@ export async function createTeacherRun(gpu: Gpu, o: TeacherRunOptions): Promise<
     loraLayers: [{ path: 'layer', lora: layer }],
     baseTensors: [layer.weight],
     model: null,
-    async adapterFiles() {
-      const module = { path: 'layer', loraA: await readTensor(gpu, layer.loraA), loraB: await readTensor(gpu, layer.loraB), rank, inDim: dim, outDim: dim };
-      return {
-        'adapter_model.safetensors': adapterSafetensors([module]),
-        'adapter_config.json': adapterConfigJson({
-          r: rank, loraAlpha: alpha, targetModules: ['layer'], useRslora: o.rslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null,
-        }),
-      };
-    },
-    async mergedFiles(dtype) {
-      const merging = new ExactMerge(gpu, [{ path: 'layer', lora: layer }]);
-      await merging.merge();
-      const weight = await readTensor(gpu, layer.weight);
-      merging.unmerge(); // the saved base copied back: bit for bit
-      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
-    },
+    ...teacherExports(gpu, layer, o),
     async summary() {
       return { task: 'low-rank-teacher', dim, true_rank: trueRank, rank, initial_loss: task.expected.initialLoss, floor: task.expected.floor, val_loss: await task.validationLoss!() };
     },

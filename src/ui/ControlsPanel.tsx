@@ -88,7 +88,7 @@ export function ControlsPanel() {
             <option value="cosine">warmup, then cosine</option>
           </select>
         </label>
-        {number('warmup', 'warmup steps', 1, s.schedule !== 'cosine')}
+        {number('warmup', 'warmup (updates)', 1, s.schedule !== 'cosine')}
         {number('weightDecay', 'weight decay', 0.01, s.optimizer !== 'adamw')}
         {number('maxGradNorm', 'clip grad norm (0 = off)', 0.1)}
         {number('batch', 'batch size', 1, isTeacher)}

@@ -1,43 +1,23 @@
 // Loss against step for the current run (raw and smoothed, validation points) and any earlier
-// runs, labelled by their configuration. Every point is stored; at most ~1,500 per run are drawn.
-import { memo, useDeferredValue, useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+// runs, labelled by their configuration in the run list below the chart (its swatches are the
+// legend). Every point is stored; at most ~1,500 per run are drawn (src/ui/LossChart.tsx).
+import { useDeferredValue, useMemo } from 'react';
+import { LossChart, type LossSeries } from './LossChart.tsx';
 import { controller } from '../app/controller.ts';
 import { downsample, smooth } from '../store/series.ts';
-import { useWorkbench, type RunRecord } from '../store/workbench-store.ts';
+import { useWorkbench } from '../store/workbench-store.ts';
 
 const COLORS = ['#2a5d8f', '#d9480f', '#2b8a3e', '#862e9c', '#c2255c', '#0b7285', '#e67700', '#495057'];
 const DRAWN_POINTS = 1500;
 /** EMA weight: light, so a fast-falling loss is not drawn far above its raw values. */
 const SMOOTHING = 0.6;
 
-/** The chart renders from a deferred copy of the runs: React draws it in interruptible slices, so a redraw never blocks the page for long. */
-const LossChart = memo(function LossChart({ series, currentRun }: { series: Series[]; currentRun: string | null }) {
-  return (
-    <ResponsiveContainer width="100%" height={260}>
-      <LineChart margin={{ top: 8, right: 24, bottom: 4, left: 0 }}>
-        <CartesianGrid strokeDasharray="3 3" />
-        <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} />
-        <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow width={64} tickFormatter={(v: number) => v.toPrecision(2)} />
-        <Tooltip formatter={(v) => Number(v).toPrecision(5)} />
-        <Legend />
-        {series.filter((x) => x.run.visible).flatMap((x) => [
-          ...(x.run.id === currentRun ? [<Line key={`${x.run.id}-raw`} data={x.data} dataKey="loss" name={`${x.run.label} (raw)`} stroke={x.color} strokeOpacity={0.35} dot={false} isAnimationActive={false} />] : []),
-          <Line key={`${x.run.id}-smooth`} data={x.data} dataKey="smoothed" name={x.run.label} stroke={x.color} strokeWidth={2} dot={false} isAnimationActive={false} />,
-          <Line key={`${x.run.id}-val`} data={x.validation} dataKey="valLoss" name={`${x.run.label} (validation)`} stroke="none" dot={{ r: 3, fill: x.color }} legendType="circle" isAnimationActive={false} />,
-        ])}
-      </LineChart>
-    </ResponsiveContainer>
-  );
-});
-
-type Series = { run: RunRecord; color: string; data: { step: number; loss: number; smoothed: number }[]; validation: { step: number; valLoss?: number }[] };
-
 export function LossPanel() {
   const runs = useWorkbench((x) => x.runs);
   const currentRun = useWorkbench((x) => x.currentRun);
   const drawnRuns = useDeferredValue(runs);
-  const series: Series[] = useMemo(
+  // Deferred: the chart redraws after more urgent updates, in a slice of its own.
+  const series: LossSeries[] = useMemo(
     () =>
       drawnRuns.map((run, i) => {
         const drawn = downsample(run.points, DRAWN_POINTS);
@@ -61,6 +41,7 @@ export function LossPanel() {
       <div className="chart" data-testid="loss-chart" data-points={current?.points.length ?? 0}>
         <LossChart series={series} currentRun={currentRun} />
       </div>
+      {runs.length > 0 && <p className="note small">Thick line: smoothed loss · faint line: raw loss of the current run · dots: validation loss. Colours as in the list of runs.</p>}
       {runs.length > 0 && (
         <ul className="runs" aria-label="runs">
           {series.map(({ run, color }) => (

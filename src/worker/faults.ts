@@ -3,6 +3,8 @@
 // the page loads, the page passes it to the worker at start, and the worker patches its own
 // globals before acquiring the device. `breakPass` arms a real device error at run time.
 export interface Faults {
+  /** navigator.gpu is missing (a browser without WebGPU). */
+  noWebGpu?: boolean;
   /** requestAdapter() resolves to null. */
   adapterNull?: boolean;
   /** requestDevice() rejects with this message (an OperationError). */
@@ -21,7 +23,8 @@ export function breakPass(label: string): void {
 }
 
 export function installFaults(f: Faults): void {
-  if (typeof GPU === 'undefined') return; // no WebGPU here: nothing to break
+  if (f.noWebGpu) Object.defineProperty(Object.getPrototypeOf(navigator), 'gpu', { get: () => undefined, configurable: true });
+  if (typeof GPU === 'undefined') return; // no WebGPU here: nothing else to break
   if (f.adapterNull) GPU.prototype.requestAdapter = async () => null;
   if (f.deviceError) {
     const message = f.deviceError;
