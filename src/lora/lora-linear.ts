@@ -7,7 +7,7 @@
 // Where the input has many more rows than the layer has inputs, the unmerged forward folds the
 // adapter instead: W' = W + s·B·A into a scratch buffer, then Y = X·W'ᵀ (equal in exact
 // arithmetic, fewer multiply-adds; see foldsAdapter). W itself is never written.
-// Every dispatch is built once here, then only encoded (see DESIGN.md §3).
+// Every dispatch is built once here, then only encoded (docs/ARCHITECTURE.md, "One training step").
 import { copyTensor, createTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';

@@ -1,6 +1,6 @@
 // LlamaForCausalLM on the GPU: forward to the mean next-token loss and a hand-written backward,
 // with each linear layer frozen, fully trainable, or LoRA-adapted. Every dispatch is built once
-// for a fixed (batch, seq); a step only writes token ids and encodes. See DESIGN.md §3.
+// for a fixed (batch, seq); a step only writes token ids and encodes (docs/ARCHITECTURE.md, "One training step").
 import { totalBytes, withAllocationScope, type Allocation } from '../gpu/allocations.ts';
 import { createTensor, createU32Buffer, readTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';

@@ -1,4 +1,4 @@
-// CPU reference (float64) of a LoRA linear layer, forward and backward; see DESIGN.md §3.
+// CPU reference (float64) of a LoRA linear layer, forward and backward; the math is in README.md ("The math").
 //   H = X̃·Aᵀ ; Y = X·Wᵀ + s·H·Bᵀ
 //   dB = s·dYᵀ·H ; dH = s·dY·B ; dA = dHᵀ·X̃ ; dX = dY·W + dropout(dH·A) ; dW: none (frozen)
 // where X̃ = dropout(X) with lora_dropout (the same mask in both passes), else X̃ = X.
