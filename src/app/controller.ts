@@ -44,7 +44,8 @@ export function settingsContext(s: PlaygroundSettings): SettingsContext {
 }
 
 export class PageController {
-  private pending: StepMetrics[] = [];
+  /** Metrics not yet in the store, with the run they belong to. */
+  private pending: { runId: string; m: StepMetrics }[] = [];
   /** The settings of the run the engine holds now (null: none). */
   private runSettings: PlaygroundSettings | null = null;
   private lastFlush = 0;
@@ -103,7 +104,7 @@ export class PageController {
         break;
       }
       case 'steps':
-        this.pending.push(...e.metrics);
+        for (const m of e.metrics) this.pending.push({ runId: e.runId, m });
         this.flush();
         break;
       case 'checkpoint':
@@ -156,10 +157,16 @@ export class PageController {
     this.lastFlush = now;
     const { runs, currentRun, norms } = workbench();
     const nextNorms = { ...norms };
-    for (const m of this.pending) for (const [name, v] of Object.entries(m.gradNorms)) nextNorms[name] = [...(nextNorms[name] ?? []), v];
-    const points = this.pending.map((m) => ({ step: m.step, loss: m.loss, ...(m.valLoss !== undefined ? { valLoss: m.valLoss } : {}) }));
+    for (const { runId, m } of this.pending) {
+      if (runId === currentRun) for (const [name, v] of Object.entries(m.gradNorms)) nextNorms[name] = [...(nextNorms[name] ?? []), v];
+    }
+    // Each point goes to the run the engine said it belongs to (not whatever the page shows now).
+    const byRun = new Map<string, { step: number; loss: number; valLoss?: number }[]>();
+    for (const { runId, m } of this.pending) {
+      byRun.set(runId, [...(byRun.get(runId) ?? []), { step: m.step, loss: m.loss, ...(m.valLoss !== undefined ? { valLoss: m.valLoss } : {}) }]);
+    }
     this.pending = [];
-    const nextRuns = runs.map((r) => (r.id === currentRun ? { ...r, points: [...r.points, ...points] } : r));
+    const nextRuns = runs.map((r) => (byRun.has(r.id) ? { ...r, points: [...r.points, ...byRun.get(r.id)!] } : r));
     workbench().set({ norms: nextNorms, runs: nextRuns });
     if (force) this.persistRuns(nextRuns);
   }
@@ -225,9 +232,10 @@ export class PageController {
     await this.call(() => this.engine.step(workbench().settings, this.propose()));
   }
 
+  /** The engine forgets the run (its chart stays): the page follows its 'run' and 'status' events, or its refusal. */
   reset(): void {
     if (this.isActive()) return;
-    workbench().set({ status: 'idle', currentRun: null, modules: [], norms: {}, fingerprint: null, merge: { merged: false, report: null }, generation: null, notice: null });
+    workbench().set({ notice: null });
     void this.engine.reset();
   }
 
@@ -290,8 +298,10 @@ export class PageController {
       const label = workbench().runs.find((r) => r.id === run.runId)?.label ?? runLabel(settings);
       this.notify('info', `resumed ${label} at step ${run.step}; press Train to continue`);
     } catch (err) {
-      workbench().set({ resumeOffer: null });
-      this.notify('error', `could not resume: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      // The offer stays unless there is nothing left to resume.
+      if (/is gone|not made on this page/.test(message)) workbench().set({ resumeOffer: null });
+      this.notify('error', `could not resume: ${message}`);
     }
   }
 

@@ -13,6 +13,10 @@ export interface DeviceLoss {
 
 export interface DeviceKeeperEvents {
   status(status: GpuStatus): void;
+  /** The device is gone (said at once, before a new one is sought). */
+  lost(): void;
+  /** No new device will come (none could be acquired, or the keeper was closed). */
+  gaveUp(): void;
   /** A new device after a loss, ready for the Session to rebuild on. */
   recovered(gpu: Gpu, loss: DeviceLoss): Promise<void>;
   /** Errors of GPU work outside any error scope (validation, out of memory). */
@@ -72,15 +76,22 @@ export class DeviceKeeper {
     this.handled.add(lost);
     this.gpu = null;
     this.generation++;
+    this.events.lost();
     this.events.status({ state: 'unavailable', reason: 'error', message: `The GPU device was lost (${loss.reason}: ${loss.message}); acquiring a new one…` });
     let recovered: (() => void) | undefined;
     this.acquiring = new Promise<void>((resolve) => (recovered = resolve));
     try {
       const fresh = await this.acquireCalibrated();
+      if (this.closed) {
+        fresh.device.destroy(); // closed while acquiring (a CLI command that is done): keep nothing alive
+        this.events.gaveUp();
+        return;
+      }
       this.adopt(fresh);
       recovered?.();
       await this.events.recovered(fresh, loss);
     } catch (err) {
+      this.events.gaveUp();
       this.events.status({ state: 'unavailable', reason: 'error', message: `The GPU device was lost (${loss.reason}) and no new one could be acquired: ${(err as Error).message}. Reload the page; saved adapters and runs are kept.` });
     } finally {
       recovered?.();

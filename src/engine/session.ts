@@ -31,6 +31,9 @@ import type {
   StoredAdapterSummary, TextSummary,
 } from './types.ts';
 
+/** What the lock says while a Step runs (the device's uncaptured errors then count against it). */
+const STEPPING = 'a step';
+
 export const BUILTIN_TEXT_NAME = 'built-in corpus B (one pair per line)';
 /** The adapter is copied to memory (and the autosave) this often, and on pause. */
 export const CHECKPOINT_EVERY = 10;
@@ -68,8 +71,10 @@ export class Session {
   /** The adapter in the LoRA layers: a library name, 'unsaved' (trained here), or null (the base alone). */
   private active: { name: string | null; adapter: ParsedAdapter | null; fields: AdapterConfigFields | null } = { name: null, adapter: null, fields: null };
   private lastTraining: { steps: number; loss: number; valLoss?: number } | null = null;
-  /** Long library work in progress (one at a time). */
-  private busy: string | null = null;
+  /** The one operation in progress besides training (library work, a step, a merge…): only its holder releases it. */
+  private busy: { what: string } | null = null;
+  /** Set the moment the device is lost, until the run is back on a new one: nothing may build meanwhile. */
+  private recovering = false;
   /** Builds the current run again from what made it (after a lost device). */
   private rebuild: (() => Promise<Run>) | null = null;
   /** The error that stopped the last Train or Step (null: it ended normally or was paused). */
@@ -83,9 +88,15 @@ export class Session {
         this.gpuStatus = status;
         this.emit({ type: 'gpu', status });
       },
+      lost: () => {
+        this.recovering = true;
+        this.builtWith = null;
+      },
+      gaveUp: () => (this.recovering = false),
       recovered: (_gpu, loss) => this.recover(loss),
       uncaptured: (message) => {
-        if (this.isActive()) this.uncaught.push(message); // the loop stops at its next window and restores the checkpoint
+        // The loop (or the Step) stops at its next window and restores the checkpoint.
+        if (this.isActive() || this.busy?.what === STEPPING) this.uncaught.push(message);
         else this.notice('error', `The GPU reported an error: ${message}`, 'run');
       },
     });
@@ -231,6 +242,8 @@ export class Session {
     this.run = await build();
     this.rebuild = build;
     this.checkpoint = null;
+    this.lastTraining = null;
+    this.runUnsaved = false;
     this.runInfo = { ...info, modules: this.run.modules, frozenNames: this.run.frozenNames, step: 0 };
     this.proposalLabel = label;
     const fp = await this.run.fingerprint();
@@ -295,13 +308,30 @@ export class Session {
   /** One step of the current run (or of a new one); nothing else runs meanwhile. */
   async step(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
     if (this.refusedWhileBusy()) return;
-    this.busy = 'a step';
+    const release = this.hold(STEPPING);
     try {
       await this.guardedRun(() => this.ensureRun(s, proposal), (run) => this.someSteps(run, 1));
     } finally {
-      this.busy = null;
-      this.setStatus(this.run ? 'paused' : 'idle');
+      release();
+      if (!this.recovering) this.setStatus(this.run ? 'paused' : 'idle');
     }
+  }
+
+  /** Takes the operation lock; the function returned releases it (and only it). */
+  private hold(what: string): () => void {
+    const token = { what };
+    this.busy = token;
+    return () => {
+      if (this.busy === token) this.busy = null;
+    };
+  }
+
+  /** Why nothing else may start now (null: it may). */
+  private blocker(): string | null {
+    if (this.recovering) return 'wait: the GPU device was lost and the run is being rebuilt on a new one';
+    if (this.isActive()) return 'a run is training: pause it first';
+    if (this.busy) return `wait for: ${this.busy.what}`;
+    return null;
   }
 
   /**
@@ -320,7 +350,7 @@ export class Session {
     try {
       const ensure = async () => this.run ?? this.adoptRun(async () => runFromTask(await this.gpu(), o.build, o.trainer), { runId: o.runId, settings: null }, o.label);
       await this.trainLoop(ensure, o.trainer.steps);
-      if (this.device.generation !== started && !this.lastError) this.lastError = new Error('the GPU device was lost during the run; it was rebuilt from its last checkpoint');
+      if (this.device.generation !== started && !this.lastError) this.lastError = new Error('the GPU device was lost during the run');
     } catch (err) {
       this.lastError = err as Error;
     } finally {
@@ -331,8 +361,9 @@ export class Session {
 
   /** A run is training or library work is in progress: say so, and repeat the status for the caller. */
   private refusedWhileBusy(): boolean {
-    if (!this.isActive() && !this.busy) return false;
-    if (this.busy) this.notice('error', `wait for: ${this.busy}`, 'run');
+    const blocked = this.blocker();
+    if (!blocked) return false;
+    if (!this.isActive()) this.notice('error', blocked, 'run');
     this.setStatus(this.status);
     return true;
   }
@@ -343,7 +374,14 @@ export class Session {
   }
 
   reset(): void {
-    if (this.isActive() || this.busy) return;
+    const blocked = this.blocker();
+    if (blocked) {
+      // Refused: say so, and repeat what the page shows of the run, which it cleared in hope.
+      this.notice('error', `Reset refused: ${blocked}`, 'run');
+      this.emit({ type: 'run', run: this.runInfo });
+      this.setStatus(this.status);
+      return;
+    }
     this.clearRun();
   }
 
@@ -367,9 +405,11 @@ export class Session {
   private runUnsaved = false;
 
   private refuseIfUnsaved(action: string): void {
-    if (this.run && this.runUnsaved && this.run.completed > 0) {
-      throw new Error(`the current run (step ${this.run.completed}) is not in the library: save it, or press Reset, before you ${action}`);
+    if (!this.run || !this.runUnsaved || this.run.completed === 0) return;
+    if (this.runInfo?.settings?.full) {
+      throw new Error(`the current run is full fine-tuning (step ${this.run.completed}) and has no adapter to save: download its merged weights if you want them, then press Reset, before you ${action}`);
     }
+    throw new Error(`the current run (step ${this.run.completed}) is not in the library: save it, or press Reset, before you ${action}`);
   }
 
   /**
@@ -377,13 +417,13 @@ export class Session {
    * with the reason while a run trains or other work is in progress.
    */
   private async exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
-    if (this.isActive()) throw new Error('a run is training: pause it first');
-    if (this.busy) throw new Error(`wait for: ${this.busy}`);
-    this.busy = what;
+    const blocked = this.blocker();
+    if (blocked) throw new Error(blocked);
+    const release = this.hold(what);
     try {
       return await work();
     } finally {
-      this.busy = null;
+      release();
     }
   }
 
@@ -423,7 +463,7 @@ export class Session {
       const lm = info.settings?.task === 'tiny-lm';
       await store.write({
         runId: info.runId, label: this.proposalLabel, settings: info.settings, step: run.completed, finished: info.settings ? run.completed >= info.settings.steps : false,
-        tensors: this.checkpoint.tensors, base: lm ? this.base?.name ?? null : null, text: lm ? this.text?.name ?? null : null,
+        tensors: this.checkpoint.tensors, base: lm ? this.base?.name ?? null : null, text: lm ? this.text?.name ?? null : null, data: lm ? this.dataKey() : null,
       });
     } catch (err) {
       this.notice('error', `autosave failed: ${(err as Error).message}; the run goes on, but a reload would lose its progress`, 'run');
@@ -476,12 +516,11 @@ export class Session {
    * it returned to. The library's model gets its adapter back too. No run and no saved adapter is lost.
    */
   private async recover(loss: DeviceLoss): Promise<void> {
-    // Nothing else may build on the new device until the run is back.
-    this.busy = 'recovering from the lost GPU device';
+    // `recovering` was set when the device was lost: nothing else builds until the run is back.
     try {
       await this.rebuildAfterLoss(loss);
     } finally {
-      this.busy = null;
+      this.recovering = false;
       this.emitMemory();
     }
   }
@@ -546,23 +585,32 @@ export class Session {
     if (!s) throw new Error('the autosaved run was not made on this page: nothing to resume here');
     if (s.task === 'tiny-lm') {
       await this.ensureBase();
-      // The run trained on a model and text of the user's: they must be loaded again first.
-      if ((saved.base && saved.base !== this.base?.name) || (saved.text && saved.text !== this.text?.name)) {
-        throw new Error(`the autosaved run trained ${saved.base} on ${saved.text}: load them first (Model and text), then resume`);
+      // The run trained on a model and text of the user's: the same ones must be loaded again first.
+      if (saved.data && saved.data !== this.dataKey()) {
+        throw new Error(`the autosaved run trained ${saved.base} on ${saved.text}: load that model and text first (Model and text), then resume`);
       }
     }
     this.refuseIfUnsaved('resume another run');
     this.dropModels();
-    this.run = await this.buildRun(s);
-    this.rebuild = () => this.buildRun(s);
+    // Built and restored aside; the session takes it only once all of it worked.
+    const build = () => this.buildRun(s);
+    const run = await build();
+    try {
+      run.restore(saved.tensors, saved.step);
+    } catch (err) {
+      run.destroy();
+      throw err;
+    }
+    this.run = run;
+    this.rebuild = build;
     this.builtWith = this.buildKey(s);
-    this.run.restore(saved.tensors, saved.step);
     this.runUnsaved = true;
+    this.lastTraining = null;
     this.setActive(s.task === 'tiny-lm' && !s.full ? 'unsaved' : null, null, null);
     this.checkpoint = { runId: saved.runId, step: saved.step, tensors: saved.tensors };
     this.proposalLabel = saved.label;
-    this.runInfo = { runId: saved.runId, settings: s, modules: this.run.modules, frozenNames: this.run.frozenNames, step: saved.step };
-    const fp = await this.run.fingerprint();
+    this.runInfo = { runId: saved.runId, settings: s, modules: run.modules, frozenNames: run.frozenNames, step: saved.step };
+    const fp = await run.fingerprint();
     this.fingerprintState = { initial: fp, current: fp, atStep: saved.step };
     this.emit({ type: 'run', run: this.runInfo });
     this.emit({ type: 'rolled-back', runId: saved.runId, step: saved.step });
@@ -571,6 +619,12 @@ export class Session {
     this.setStatus('paused');
     this.emitMemory();
     return this.runInfo;
+  }
+
+  /** What a language-model run trained on, beyond names: the config, the size of the weights, the text's length. */
+  private dataKey(): string {
+    const b = this.base;
+    return JSON.stringify([b?.name, b?.config, b ? [...b.weights.values()].reduce((n, w) => n + w.length, 0) : 0, this.text?.name, this.text?.tokens.length]);
   }
 
   async discardInterruptedRun(): Promise<void> {
@@ -643,7 +697,7 @@ export class Session {
   // ── the adapter library ───────────────────────────────────────────────────────────────────
 
   private progress(text: string | null): void {
-    if (this.busy !== null && text !== null) this.busy = text;
+    if (this.busy !== null && text !== null) this.busy.what = text;
     this.emit({ type: 'progress', text });
   }
 
@@ -652,13 +706,13 @@ export class Session {
    * into a notice (or rethrows them with throwErrors), and never loses a saved adapter.
    */
   private async libraryWork<T>(what: string, work: () => Promise<T>, o: { throwErrors?: boolean } = {}): Promise<T | undefined> {
-    const blocked: string | null = this.isActive() ? 'a training run is in progress: pause it first' : this.busy ? `wait for: ${this.busy}` : null;
+    const blocked = this.isActive() ? 'a training run is in progress: pause it first' : this.blocker();
     if (blocked) {
       if (o.throwErrors) throw new Error(blocked);
       this.notice('error', blocked, 'library');
       return undefined;
     }
-    this.busy = what;
+    const release = this.hold(what);
     this.emit({ type: 'progress', text: what });
     try {
       return await work();
@@ -667,7 +721,7 @@ export class Session {
       this.notice('error', (err as Error).message, 'library');
       return undefined;
     } finally {
-      this.busy = null;
+      release();
       this.emit({ type: 'progress', text: null });
     }
   }
@@ -791,7 +845,10 @@ export class Session {
   deleteAdapter(name: string): Promise<void> {
     return this.libraryWork(`deleting ${name}`, async () => {
       await this.options.library.delete(name);
-      if (this.active.name === name) this.setActive('unsaved', this.active.adapter, this.active.fields);
+      if (this.active.name === name) {
+        this.setActive('unsaved', this.active.adapter, this.active.fields);
+        if (this.run) this.runUnsaved = true; // the run's adapter is in no library any more
+      }
       await this.refreshLibrary();
     }) as Promise<void>;
   }

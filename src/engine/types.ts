@@ -114,6 +114,8 @@ export interface SavedCheckpoint {
   /** The language model and text the run trained on (null for the teacher). */
   base?: string | null;
   text?: string | null;
+  /** Model config, weight count, text name and length: a resume needs the same ones loaded. */
+  data?: string | null;
   savedAt: string;
 }
 

@@ -13,12 +13,23 @@ export type LossSeries = {
 };
 
 const HEIGHT = 260;
+const positive = (v: number | undefined): v is number => v !== undefined && v > 0 && Number.isFinite(v);
+
+/** Min and max without spreading (a long run has more points than a call may take arguments). */
+function extent(values: Iterable<number>): [number, number] {
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
 const MARGIN = { top: 10, right: 16, bottom: 40, left: 64 };
 
-/** About `count` round numbers spanning [lo, hi]. */
-function linearTicks(lo: number, hi: number, count: number): number[] {
+/** About `count` round whole numbers (steps) spanning [lo, hi]. */
+function stepTicks(lo: number, hi: number, count: number): number[] {
   if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
+  const raw = Math.max(1, (hi - lo) / count);
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
@@ -56,21 +67,30 @@ function useWidth(): [React.RefObject<HTMLDivElement | null>, number] {
 export const LossChart = memo(function LossChart({ series, currentRun }: { series: LossSeries[]; currentRun: string | null }) {
   const [ref, width] = useWidth();
   const shown = series.filter((s) => s.run.visible && s.data.length > 0);
-  const values = shown.flatMap((s) => [...s.data.flatMap((p) => (s.run.id === currentRun ? [p.loss, p.smoothed] : [p.smoothed])), ...s.validation.map((p) => p.valLoss ?? NaN)]).filter((v) => v > 0 && Number.isFinite(v));
-  const steps = shown.flatMap((s) => [s.data[0].step, s.data[s.data.length - 1].step]);
+  function* values() {
+    for (const s of shown) {
+      for (const p of s.data) {
+        if (positive(p.smoothed)) yield p.smoothed;
+        if (s.run.id === currentRun && positive(p.loss)) yield p.loss;
+      }
+      for (const p of s.validation) if (positive(p.valLoss)) yield p.valLoss;
+    }
+  }
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  if (!values.length) {
-    return <div ref={ref}><svg width={width} height={HEIGHT} role="img" aria-label="loss chart (no points yet)" /></div>;
+  let [y0, y1] = extent(values());
+  if (!Number.isFinite(y0)) {
+    const why = shown.length ? 'no positive, finite loss to draw on a log scale' : 'no points yet';
+    return <div ref={ref}><svg width={width} height={HEIGHT} role="img" aria-label={`loss chart (${why})`} /></div>;
   }
-  const [x0, x1] = [Math.min(...steps), Math.max(...steps, Math.min(...steps) + 1)];
-  let [y0, y1] = [Math.min(...values), Math.max(...values)];
+  const [first, last] = extent(shown.flatMap((s) => [s.data[0].step, s.data[s.data.length - 1].step]));
+  const [x0, x1] = [first, Math.max(last, first + 1)];
   if (y1 / y0 < 1.5) [y0, y1] = [y0 / 1.25, y1 * 1.25]; // a flat loss still gets a readable axis
   const x = (step: number) => MARGIN.left + ((step - x0) / (x1 - x0)) * plotW;
   const y = (v: number) => MARGIN.top + (1 - (Math.log10(v) - Math.log10(y0)) / (Math.log10(y1) - Math.log10(y0))) * plotH;
   const path = (points: { step: number; v: number }[]) =>
-    points.filter((p) => p.v > 0 && Number.isFinite(p.v)).map((p, i) => `${i ? 'L' : 'M'}${x(p.step).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
-  const xTicks = linearTicks(x0, x1, Math.max(2, Math.floor(plotW / 90)));
+    points.filter((p) => positive(p.v)).map((p, i) => `${i ? 'L' : 'M'}${x(p.step).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
+  const xTicks = stepTicks(x0, x1, Math.max(2, Math.floor(plotW / 90)));
   const yTicks = logTicks(y0, y1);
   return (
     <div ref={ref}>
@@ -94,7 +114,8 @@ export const LossChart = memo(function LossChart({ series, currentRun }: { serie
           <g key={s.run.id}>
             {s.run.id === currentRun && <path d={path(s.data.map((p) => ({ step: p.step, v: p.loss })))} fill="none" stroke={s.color} strokeOpacity={0.35} />}
             <path d={path(s.data.map((p) => ({ step: p.step, v: p.smoothed })))} fill="none" stroke={s.color} strokeWidth={2} />
-            {s.validation.filter((p) => (p.valLoss ?? 0) > 0).map((p) => <circle key={p.step} cx={x(p.step)} cy={y(p.valLoss!)} r={3} fill={s.color} />)}
+            {s.data.length === 1 && positive(s.data[0].smoothed) && <circle cx={x(s.data[0].step)} cy={y(s.data[0].smoothed)} r={2.5} fill={s.color} />}
+            {s.validation.filter((p) => positive(p.valLoss)).map((p) => <circle key={p.step} cx={x(p.step)} cy={y(p.valLoss!)} r={3} fill={s.color} />)}
           </g>
         ))}
       </svg>
