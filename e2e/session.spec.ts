@@ -123,6 +123,11 @@ test('full fine-tuning: the base gradient the engine holds turns from null into 
   const norm = Number(await page.getByTestId('base-grad').first().textContent());
   expect(norm).toBeGreaterThan(0);
   await expect(page.getByTestId('fingerprint-verdict')).toHaveText('changed: full fine-tuning trains these weights');
+  // No adapter to merge or download; Try it says the base is not kept (its weights were trained).
+  await expect(page.getByRole('button', { name: 'Merge on GPU' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Download adapter' })).toBeDisabled();
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByTestId('gen-base')).toContainText('the base model is not kept');
   const full = (await memory(page))!;
   expect(full.parts.gradients).toBeGreaterThan(0);
 

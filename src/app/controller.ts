@@ -96,10 +96,11 @@ export class PageController {
         if (workbench().resumeOffer && workbench().resumeOffer!.runId !== run.runId) workbench().set({ resumeOffer: null });
         const known = workbench().runs.some((r) => r.id === run.runId);
         const isNew = workbench().currentRun !== run.runId;
-        workbench().set({ currentRun: run.runId, modules: run.modules, frozenNames: run.frozenNames, ...(isNew ? { norms: {}, generation: null } : {}) });
+        workbench().set({ currentRun: run.runId, modules: run.modules, frozenNames: run.frozenNames, ...(isNew ? { norms: {}, generation: null, merge: { merged: false, report: null } } : {}) });
         if (!known) {
           const label = this.proposal?.runId === run.runId ? this.proposal.label : runLabel(settings);
-          this.persistRuns([...workbench().runs, { id: run.runId, label, settings, points: [], visible: true }]);
+          const colorIndex = workbench().runs.reduce((m, r, i) => Math.max(m, r.colorIndex ?? i), -1) + 1;
+          this.persistRuns([...workbench().runs, { id: run.runId, label, settings, points: [], visible: true, colorIndex }]);
         }
         break;
       }

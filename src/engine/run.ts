@@ -41,7 +41,7 @@ export interface Run {
   unmerge(): void;
   adapterFiles(): Promise<Files>;
   mergedFiles(dtype?: 'F32' | 'F16'): Promise<Files>;
-  generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }>;
+  generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }>;
   /** The language model the run trains (null for the teacher): the library writes adapters into it. */
   readonly model: LlamaModel | null;
   /** Task figures after training (the CLI's summary line); absent for the page's runs. */
@@ -243,7 +243,8 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
         model.setTraining(true);
         return base.tokenizer.decode(out);
       };
-      return { base: await run(false), adapted: await run(true) };
+      // Full fine-tuning wrote over the base weights: there is no base left to ask.
+      return { base: layers.length ? await run(false) : null, adapted: await run(true) };
     },
     destroy: () => {
       merging.unmerge();

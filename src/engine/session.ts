@@ -681,7 +681,7 @@ export class Session {
     });
   }
 
-  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }> {
+  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }> {
     return this.exclusive('generating', async () => {
       const run = this.idleRun();
       if (!run.generate) throw new Error('generation needs the language-model task');

@@ -12,6 +12,8 @@ export interface RunRecord {
   settings: PlaygroundSettings;
   points: LossPoint[];
   visible: boolean;
+  /** Its colour in the chart, kept for the run's life (deleting another run recolours nothing). */
+  colorIndex?: number;
 }
 
 export type { RunStatus };
@@ -34,7 +36,8 @@ export interface WorkbenchState {
   memory: MemoryBreakdown | null;
   /** LoRA beside full fine-tuning: the last breakdown measured in each mode (this visit). */
   memoryByMode: { lora: MemoryBreakdown | null; full: MemoryBreakdown | null };
-  generation: { base: string; adapted: string } | null;
+  /** Completions of the base and the trained model (base null: full fine-tuning overwrote the base weights). */
+  generation: { base: string | null; adapted: string } | null;
   notice: { kind: 'error' | 'info'; text: string } | null;
   /** An autosaved run that did not finish (found at page load): offered for resuming. */
   resumeOffer: { runId: string; label: string; step: number } | null;

@@ -47,7 +47,7 @@ export function ControlsPanel() {
       <h2 id="controls-title">Train</h2>
       <label className="control">
         <span>task</span>
-        <select aria-label="task" value={s.task} disabled={running} onChange={(e) => { controller().reset(); updateSettings({ task: e.target.value as PlaygroundSettings['task'] }); }}>
+        <select aria-label="task" value={s.task} disabled={running} onChange={(e) => updateSettings({ task: e.target.value as PlaygroundSettings['task'] })}>
           <option value="teacher">low-rank teacher (one 64×64 layer, true rank 4)</option>
           <option value="tiny-lm">{base && base.name !== 'byte-caps' ? `language model: ${base.name} on the loaded text` : 'tiny Llama: adapt byte-caps to one pair per line'}</option>
         </select>

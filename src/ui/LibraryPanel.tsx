@@ -18,6 +18,7 @@ export function LibraryPanel() {
     <section className="panel panel-wide" aria-labelledby="library-title">
       <h2 id="library-title">Adapter library</h2>
       <p className="note">Kept in this browser (IndexedDB). Active: <strong data-testid="active-adapter">{active ?? 'base model'}</strong></p>
+      {!base && library.length > 0 && <p className="note">Load a model (Model and text) to activate, evaluate or merge these adapters.</p>}
       {library.length === 0 ? <p className="note">No saved adapters yet.</p> : (
         <table className="table" aria-label="saved adapters">
           <thead><tr><th>name</th><th>r</th><th>α</th><th>targets</th><th>modules</th><th>steps</th><th>final loss</th><th>from</th><th /></tr></thead>
@@ -28,7 +29,9 @@ export function LibraryPanel() {
                 <td>{l.training.steps ?? ''}</td><td>{l.training.final_loss?.toFixed(4) ?? ''}</td>
                 <td>{l.training.combined_from ? `${l.training.combination}(${l.training.combined_from.join(', ')})` : l.training.task ?? ''}</td>
                 <td className="actions">
-                  <button type="button" disabled={!!busy || !base || active === l.name} onClick={() => void controller().activateAdapter(l.name)} aria-label={`activate ${l.name}`}>Activate</button>
+                  <button type="button" disabled={!!busy || !base || active === l.name || l.base.startsWith('low-rank teacher')}
+                    title={!base ? 'load a model first (Model and text)' : l.base.startsWith('low-rank teacher') ? "the teacher's adapter fits its 64×64 layer, not a language model" : undefined}
+                    onClick={() => void controller().activateAdapter(l.name)} aria-label={`activate ${l.name}`}>Activate</button>
                   <button type="button" disabled={!!busy} onClick={() => void controller().exportStoredAdapter(l.name)} aria-label={`export ${l.name}`}>Export</button>
                   <button type="button" disabled={!!busy} onClick={() => window.confirm(`Delete ${l.name}? Export it first to keep a copy.`) && void controller().deleteAdapter(l.name)} aria-label={`delete ${l.name}`}>Delete</button>
                 </td>

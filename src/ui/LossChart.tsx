@@ -37,8 +37,22 @@ function stepTicks(lo: number, hi: number, count: number): number[] {
   return ticks;
 }
 
-/** Ticks of a log axis: the decades in range, and 2× and 5× of them when the range is short. */
+/** About `count` round numbers spanning [lo, hi] (any scale). */
+function niceTicks(lo: number, hi: number, count: number): number[] {
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) ticks.push(Number(t.toPrecision(6)));
+  return ticks;
+}
+
+/** Ticks of a log axis: the decades in range, and 2× and 5× of them; round linear values when less than a decade shows. */
 function logTicks(lo: number, hi: number): number[] {
+  if (hi / lo < 10) {
+    const ticks = niceTicks(lo, hi, 4);
+    if (ticks.length >= 2) return ticks;
+  }
   const ticks: number[] = [];
   const decades = Math.log10(hi / lo);
   const factors = decades < 2 ? [1, 2, 5] : [1];
@@ -86,6 +100,8 @@ export const LossChart = memo(function LossChart({ series, currentRun }: { serie
   const [first, last] = extent(shown.flatMap((s) => [s.data[0].step, s.data[s.data.length - 1].step]));
   const [x0, x1] = [first, Math.max(last, first + 1)];
   if (y1 / y0 < 1.5) [y0, y1] = [y0 / 1.25, y1 * 1.25]; // a flat loss still gets a readable axis
+  const pad = (y1 / y0) ** 0.04; // 4 % of the log range above and below: no point sits on the frame
+  [y0, y1] = [y0 / pad, y1 * pad];
   const x = (step: number) => MARGIN.left + ((step - x0) / (x1 - x0)) * plotW;
   const y = (v: number) => MARGIN.top + (1 - (Math.log10(v) - Math.log10(y0)) / (Math.log10(y1) - Math.log10(y0))) * plotH;
   const path = (points: { step: number; v: number }[]) =>
@@ -98,7 +114,7 @@ export const LossChart = memo(function LossChart({ series, currentRun }: { serie
         {yTicks.map((t) => (
           <g key={`y${t}`}>
             <line x1={MARGIN.left} x2={width - MARGIN.right} y1={y(t)} y2={y(t)} stroke="#e6ebf0" strokeDasharray="3 3" />
-            <text x={MARGIN.left - 6} y={y(t) + 4} textAnchor="end" fontSize={11} fill="#52616f">{t.toPrecision(2).replace(/\.?0+e/, 'e')}</text>
+            <text x={MARGIN.left - 6} y={y(t) + 4} textAnchor="end" fontSize={11} fill="#52616f">{Number(t.toPrecision(3))}</text>
           </g>
         ))}
         {xTicks.map((t) => (

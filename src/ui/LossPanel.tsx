@@ -23,7 +23,7 @@ export function LossPanel() {
         const drawn = downsample(run.points, DRAWN_POINTS);
         const smoothed = smooth(drawn.map((p) => p.loss), SMOOTHING);
         return {
-          run, color: COLORS[i % COLORS.length],
+          run, color: COLORS[(run.colorIndex ?? i) % COLORS.length],
           data: drawn.map((p, j) => ({ step: p.step, loss: p.loss, smoothed: smoothed[j] })),
           validation: run.points.filter((p) => p.valLoss !== undefined).map((p) => ({ step: p.step, valLoss: p.valLoss })),
         };
@@ -36,7 +36,9 @@ export function LossPanel() {
     <section className="panel panel-wide" aria-labelledby="loss-title">
       <h2 id="loss-title">Loss</h2>
       <p className="note" data-testid="loss-summary">
-        {current && last ? `${current.label}: step ${last.step}, loss ${last.loss.toFixed(5)} (first ${current.points[0].loss.toFixed(5)})` : 'Train to see the loss fall.'}
+        {current && last
+          ? `${current.label}: step ${last.step}, loss ${last.loss.toFixed(5)} (first ${current.points[0].loss.toFixed(5)})`
+          : runs.length ? `${runs.length} earlier run${runs.length > 1 ? 's' : ''} below; Train to add one.` : 'Train to see the loss fall.'}
       </p>
       <div className="chart" data-testid="loss-chart" data-points={current?.points.length ?? 0}>
         <LossChart series={series} currentRun={currentRun} />

@@ -7,19 +7,22 @@ export function MergePanel() {
   const merge = useWorkbench((x) => x.merge);
   const status = useWorkbench((x) => x.status);
   const built = useWorkbench((x) => x.currentRun !== null && x.modules.length > 0);
+  // Full fine-tuning trains the weights themselves: no adapter to merge or download (the engine's modules say so).
+  const full = useWorkbench((x) => x.modules.length > 0 && x.modules.every((m) => m.rank === null));
   const busy = status === 'running' || status === 'pausing';
   const reason = busy ? 'pause training first' : !built ? 'train or step first' : undefined;
+  const noAdapter = full ? 'full fine-tuning has no adapter: its weights are the trained model (download them merged)' : undefined;
   const r = merge.report;
   return (
     <section className="panel" aria-labelledby="merge-title">
       <h2 id="merge-title">Merge and export</h2>
       <div className="row buttons">
-        <button type="button" disabled={busy || !built || merge.merged} title={reason} onClick={() => void controller().mergeNow()}>Merge on GPU</button>
+        <button type="button" disabled={busy || !built || merge.merged || full} title={reason ?? noAdapter} onClick={() => void controller().mergeNow()}>Merge on GPU</button>
         <button type="button" disabled={busy || !merge.merged} title={reason} onClick={() => void controller().unmergeNow()}>Unmerge</button>
-        <button type="button" disabled={busy || !built} title={reason} onClick={() => void controller().exportFiles('adapter')}>Download adapter</button>
+        <button type="button" disabled={busy || !built || full} title={reason ?? noAdapter} onClick={() => void controller().exportFiles('adapter')}>Download adapter</button>
         <button type="button" disabled={busy || !built} title={reason} onClick={() => void controller().exportFiles('merged')}>Download merged weights</button>
       </div>
-      {reason && <p className="note">{reason}</p>}
+      {(reason ?? noAdapter) && <p className="note">{reason ?? noAdapter}</p>}
       {r && (
         <dl className="facts" data-testid="merge-report">
           <div className="fact-row"><dt>max |merged − unmerged|</dt><dd data-testid="merge-diff">{r.maxAbsDiff.toExponential(2)}</dd></div>

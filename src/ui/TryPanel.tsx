@@ -24,8 +24,10 @@ export function TryPanel() {
       </div>
       {result && (
         <div className="side-by-side">
-          <figure><figcaption>base</figcaption><pre data-testid="gen-base">{prompt}<mark data-testid="gen-base-new">{result.base}</mark></pre></figure>
-          <figure><figcaption>with the adapter</figcaption><pre data-testid="gen-adapted">{prompt}<mark data-testid="gen-adapted-new">{result.adapted}</mark></pre></figure>
+          <figure><figcaption>base</figcaption>{result.base === null
+            ? <p className="note" data-testid="gen-base">Full fine-tuning trained the base weights themselves: the base model is not kept on the GPU.</p>
+            : <pre data-testid="gen-base">{prompt}<mark data-testid="gen-base-new">{result.base}</mark></pre>}</figure>
+          <figure><figcaption>{result.base === null ? 'fine-tuned' : 'with the adapter'}</figcaption><pre data-testid="gen-adapted">{prompt}<mark data-testid="gen-adapted-new">{result.adapted}</mark></pre></figure>
         </div>
       )}
     </section>

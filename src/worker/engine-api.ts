@@ -22,7 +22,7 @@ export function createEngineApi(session: Session): EngineApi {
     async init(events, faults) {
       if (faults) installFaults(faults);
       session.on((e) => {
-        if (e.type === 'run' && e.run?.settings) runName = `${e.run.settings.task}-r${e.run.settings.rank}`;
+        if (e.type === 'run' && e.run?.settings) runName = e.run.settings.full && e.run.settings.task === 'tiny-lm' ? `${e.run.settings.task}-full` : `${e.run.settings.task}-r${e.run.settings.rank}`;
         events(e);
       });
       return session.start();

@@ -22,7 +22,7 @@ export interface EngineApi {
   merge(): Promise<MergeReport>;
   unmerge(): Promise<void>;
   exportRun(what: 'adapter' | 'merged'): Promise<ZipExport>;
-  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string; adapted: string }>;
+  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }>;
   interruptedRun(): Promise<Omit<SavedCheckpoint, 'tensors'> | null>;
   resumeInterruptedRun(runId: string): Promise<RunInfo>;
   discardInterruptedRun(): Promise<void>;
