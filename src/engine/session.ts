@@ -14,8 +14,8 @@ import type { Gpu } from '../gpu/device.ts';
 import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
 import { loadModelFolder, type ReadFile } from '../io/model-folder.ts';
 import { adapterFolderFiles, parseAdapter, type AdapterConfigFields, type ParsedAdapter } from '../io/peft.ts';
-import type { LlamaConfig } from '../model/config.ts';
-import { LlamaModel } from '../model/llama-model.ts';
+import { ConfigError, type LlamaConfig } from '../model/config.ts';
+import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
 import { checkRunFitsDevice } from '../model/memory-estimate.ts';
 import { settingsErrors, settingsContextFor, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { corpusText, meanLoss } from '../tasks/text-task.ts';
@@ -181,7 +181,7 @@ export class Session {
     return (await this.libraryWork(`reading ${name}`, async () => {
       this.refuseIfUnsaved('load another model');
       const folder = await loadModelFolder(read, (m) => this.progress(m));
-      if (!folder.tokenizer) throw new Error('the model folder has no tokenizer.json: pick it together with config.json and the weights');
+      if (!folder.tokenizer) throw new ConfigError(`${name} has no tokenizer.json: pick it together with config.json and the weights (text cannot be tokenized without the model's own tokenizer)`);
       this.clearRun();
       this.base = { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
       this.lastTraining = null;
@@ -212,6 +212,12 @@ export class Session {
     this.text = { name, tokens: tokenizeDocuments(this.base.tokenizer, docs, this.base.config.vocab_size) };
     this.builtWith = null; // the next Train trains on the new text
     this.emit({ type: 'base', ...this.loaded() });
+  }
+
+  /** Documents already read (the CLI's text file), tokenized with the loaded model's tokenizer. */
+  async loadDocuments(name: string, documents: string[]): Promise<TextSummary> {
+    await this.libraryWork(`tokenizing ${name}`, async () => this.useText(name, documents), { throwErrors: true });
+    return this.loaded().text!;
   }
 
   /** A .txt or .jsonl file's contents, tokenized with the loaded model's tokenizer. */
@@ -825,6 +831,38 @@ export class Session {
     this.setActive(name, adapter, fields);
     this.emitMemory();
     return { rebuilt };
+  }
+
+  /**
+   * The CLI's eval: the mean next-token loss of the loaded base, or of the base with `adapter`, over
+   * every consecutive window of the loaded text, and on request the logits of the first window.
+   * Builds a frozen model for it (after the memory check), in place of any other.
+   */
+  evaluateText(o: { adapter: ParsedAdapter | null; batch: number; seq: number; budgetBytes: number; firstLogits: boolean }): Promise<{ loss: number; predicted: number; logits: Float32Array | null; inputIds: Uint32Array }> {
+    return this.exclusive('evaluating the text', async () => {
+      if (!this.base || !this.text) throw new Error('load a model and a text first');
+      this.refuseIfUnsaved('evaluate another model');
+      const gpu = await this.gpu();
+      const mode = o.adapter ? adapterMode(o.adapter) : ({ kind: 'frozen' } as const);
+      checkRunFitsDevice(gpu, this.base.config, { batch: o.batch, seq: o.seq, mode, training: false }, o.budgetBytes);
+      this.dropModels();
+      const model = await LlamaModel.create(gpu, this.base.config, this.base.weights, { batch: o.batch, seq: o.seq, mode });
+      this.inference = { model, batch: o.batch, seq: o.seq };
+      if (o.adapter) writeAdapter(gpu, model, o.adapter);
+      this.setActive(o.adapter ? 'evaluated adapter' : null, o.adapter, o.adapter && configFields(o.adapter));
+      model.setTraining(false);
+      const batches = consecutiveBatches(this.text.tokens, o.batch, o.seq);
+      const loss = await meanLoss(model, batches);
+      const predicted = batches.reduce((n, b) => n + b.targets.filter((t) => t !== IGNORE_TARGET).length, 0);
+      let logits: Float32Array | null = null;
+      if (o.firstLogits) {
+        model.setBatch(batches[0].ids, batches[0].targets);
+        model.forward();
+        logits = (await model.logits()).slice(0, o.seq * this.base.config.vocab_size); // the first sequence: (seq, vocab)
+      }
+      this.emitMemory();
+      return { loss, predicted, logits, inputIds: batches[0].ids.slice(0, o.seq) };
+    });
   }
 
   /** Mean next-token loss (nats per token) of the active model over the loaded text. */
