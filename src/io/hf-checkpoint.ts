@@ -1,12 +1,12 @@
 // Hugging Face Llama checkpoints: config.json + model.safetensors, as
 // LlamaForCausalLM.save_pretrained writes them (and merge_and_unload().save_pretrained()).
-import { ConfigError, llamaParameterShapes, validateLlamaConfig, type LlamaConfig } from '../model/config.ts';
+import { ARCHITECTURES, ConfigError, llamaParameterShapes, validateLlamaConfig, type LlamaConfig } from '../model/config.ts';
 import { parseSafetensors, serializeSafetensors, type Dtype, type SafetensorsFile, type TensorToWrite } from './safetensors.ts';
 
 export function llamaConfigJson(config: LlamaConfig, dtype: 'float32' | 'float16' | 'bfloat16' = 'float32'): string {
   const json = {
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
+    architectures: [ARCHITECTURES[config.model_type]],
+    model_type: config.model_type,
     vocab_size: config.vocab_size,
     hidden_size: config.hidden_size,
     intermediate_size: config.intermediate_size,
@@ -18,6 +18,7 @@ export function llamaConfigJson(config: LlamaConfig, dtype: 'float32' | 'float16
     rms_norm_eps: config.rms_norm_eps,
     rope_theta: config.rope_theta,
     max_position_embeddings: config.max_position_embeddings,
+    ...(config.model_type === 'mistral' ? { sliding_window: config.sliding_window ?? null } : {}),
     tie_word_embeddings: config.tie_word_embeddings,
     attention_bias: false,
     mlp_bias: false,

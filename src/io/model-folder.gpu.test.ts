@@ -73,7 +73,7 @@ describe('HF model folders', () => {
     const cases: [Record<string, string | Uint8Array>, RegExp][] = [
       [{ 'model.safetensors': single['model.safetensors'] }, /no config\.json/],
       [{ 'config.json': single['config.json'] }, /neither model\.safetensors nor model\.safetensors\.index\.json/],
-      [{ ...single, 'config.json': JSON.stringify({ ...JSON.parse(single['config.json'] as string), model_type: 'mistral' }) }, /model_type 'mistral' is not supported; only 'llama'/],
+      [{ ...single, 'config.json': JSON.stringify({ ...JSON.parse(single['config.json'] as string), model_type: 'gpt2' }) }, /model_type 'gpt2' is not supported; 'llama' \(LlamaForCausalLM\) and 'mistral'/],
       [{ ...single, 'config.json': JSON.stringify({ ...JSON.parse(single['config.json'] as string), num_hidden_layers: 1e9 }) }, /num_hidden_layers must be a whole number from 1 to 1024/],
       [{ ...single, 'config.json': JSON.stringify({ ...JSON.parse(single['config.json'] as string), num_hidden_layers: 3 }) }, /no tensor model\.layers\.2\./],
       [{ ...single, 'config.json': '{"model_type": "llama",' }, /config\.json is not valid JSON/],

@@ -1,8 +1,14 @@
 // The Llama configuration, with Hugging Face's config.json keys, its validation, and the names
-// and shapes of its parameters as LlamaForCausalLM names them.
+// and shapes of its parameters as LlamaForCausalLM names them. Mistral (MistralForCausalLM) is the
+// same network with the same parameter names; its one difference, sliding-window attention, only
+// matters for sequences longer than the window, and those are refused (checkSequenceFits).
+
+/** The architectures this engine runs, and the class transformers loads each with. */
+export const ARCHITECTURES = { llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM' } as const;
+export type ModelType = keyof typeof ARCHITECTURES;
 
 export interface LlamaConfig {
-  model_type: 'llama';
+  model_type: ModelType;
   vocab_size: number;
   hidden_size: number;
   intermediate_size: number;
@@ -14,6 +20,8 @@ export interface LlamaConfig {
   max_position_embeddings: number;
   tie_word_embeddings: boolean;
   head_dim?: number;
+  /** Mistral: each token attends to at most this many positions (null: no window). */
+  sliding_window?: number | null;
 }
 
 export class ConfigError extends Error {
@@ -34,8 +42,13 @@ export function headDimOf(c: LlamaConfig): number {
 export function validateLlamaConfig(raw: unknown): LlamaConfig {
   if (typeof raw !== 'object' || raw === null) throw new ConfigError('config must be a JSON object');
   const c = raw as Record<string, unknown>;
-  if (c.model_type !== 'llama') {
-    throw new ConfigError(`model_type '${String(c.model_type)}' is not supported; only 'llama' (LlamaForCausalLM) is`);
+  if (typeof c.model_type !== 'string' || !Object.hasOwn(ARCHITECTURES, c.model_type)) {
+    const supported = Object.entries(ARCHITECTURES).map(([type, cls]) => `'${type}' (${cls})`).join(' and ');
+    throw new ConfigError(`model_type '${String(c.model_type)}' is not supported; ${supported} are`);
+  }
+  const window = c.sliding_window;
+  if (window !== undefined && window !== null && (typeof window !== 'number' || !Number.isInteger(window) || window < 1)) {
+    throw new ConfigError(`sliding_window must be a whole number ≥ 1 or null, got ${JSON.stringify(window)}`);
   }
   const limits: [keyof LlamaConfig, number][] = [
     ['vocab_size', 1 << 20], ['hidden_size', 1 << 16], ['intermediate_size', 1 << 18], ['num_hidden_layers', 1024],
@@ -52,6 +65,7 @@ export function validateLlamaConfig(raw: unknown): LlamaConfig {
     if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ConfigError(`${key} must be a positive number, got ${JSON.stringify(v)}`);
   }
   const config = { tie_word_embeddings: false, ...c } as unknown as LlamaConfig;
+  if ((config.head_dim as number | null | undefined) === null) delete config.head_dim; // Mistral's configs may say null: hidden / heads
   if (config.hidden_size % config.num_attention_heads !== 0 && config.head_dim === undefined) {
     throw new ConfigError(`num_attention_heads (${config.num_attention_heads}) must divide hidden_size (${config.hidden_size})`);
   }
@@ -61,6 +75,16 @@ export function validateLlamaConfig(raw: unknown): LlamaConfig {
   const headDim = headDimOf(config);
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new ConfigError(`the head dimension must be an even whole number, got ${headDim}`);
   return config;
+}
+
+/**
+ * Refuses a sequence longer than a Mistral model's sliding window, naming it: attention here is
+ * full causal attention, which equals sliding-window attention only up to the window's length.
+ */
+export function checkSequenceFits(c: LlamaConfig, seq: number): void {
+  if (c.sliding_window != null && seq > c.sliding_window) {
+    throw new ConfigError(`this ${c.model_type} model has sliding_window ${c.sliding_window}, shorter than the sequence length ${seq}: attention over a sliding window is not implemented, so use sequences of at most ${c.sliding_window} tokens`);
+  }
 }
 
 /** Every parameter's HF name and shape, in a stable order. */

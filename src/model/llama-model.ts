@@ -10,7 +10,7 @@ import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import * as ops from '../gpu/kernels/transformer-ops.ts';
 import { foldedWeightNumel, resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
-import { headDimOf, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
+import { checkSequenceFits, headDimOf, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
 import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
 
 export const IGNORE_TARGET = 0xffffffff;
@@ -57,6 +57,7 @@ export class LlamaModel {
   private allocations: Allocation[] = [];
 
   static async create(gpu: Gpu, config: LlamaConfig, initial: Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
+    checkSequenceFits(config, options.seq); // before anything is allocated
     const { value: model, allocations } = await withAllocationScope(gpu, () => LlamaModel.build(gpu, config, initial, options));
     model.allocations = allocations;
     return model;

@@ -5,7 +5,7 @@ import { reduceWorkgroups } from '../gpu/kernels/reduce.ts';
 import { formatBytes } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { foldedWeightNumel, resolveLoraTargets } from '../lora/injection.ts';
-import { headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
+import { checkSequenceFits, headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
 import type { LlamaModelOptions } from './llama-model.ts';
 import type { OptimizerKind } from '../train/optimizer.ts';
 import { TRAINER_DEFAULTS } from '../train/trainer.ts';
@@ -181,6 +181,7 @@ export function checkMemoryFits(e: MemoryEstimate, limits: DeviceMemoryLimits, m
 
 /** Estimates a run and refuses it (MemoryBudgetError) when it does not fit `gpu`'s buffer limits or the budget. */
 export function checkRunFitsDevice(gpu: Gpu, config: LlamaConfig, options: EstimateOptions, budget = DEFAULT_GPU_MEMORY_BUDGET): MemoryEstimate {
+  checkSequenceFits(config, options.seq); // a sequence past a sliding window is refused first, naming it
   const estimate = estimateMemory(config, options);
   const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
   checkMemoryFits(estimate, { maxBufferSize, maxStorageBufferBindingSize, budget }, options.mode);

@@ -61,7 +61,7 @@ export function llamaForwardReference(input: LlamaReferenceInput): Float64Array 
     const q = ropeReference(proj(l, 'q_proj', x1), tokens, heads, hd, seq, c.rope_theta);
     const k = ropeReference(proj(l, 'k_proj', x1), tokens, kvHeads, hd, seq, c.rope_theta);
     const v = proj(l, 'v_proj', x1);
-    const attn = attentionForwardReference(q, k, v, { batch, seq, heads, kvHeads, headDim: hd }).out;
+    const attn = attentionForwardReference(q, k, v, { batch, seq, heads, kvHeads, headDim: hd, window: c.sliding_window ?? undefined }).out;
     hidden = add(hidden, proj(l, 'o_proj', attn));
     const x2 = rmsnormForwardReference(hidden, w(`${p}.post_attention_layernorm.weight`), tokens, d, c.rms_norm_eps).y;
     const act = swigluForwardReference(proj(l, 'gate_proj', x2), proj(l, 'up_proj', x2));

@@ -114,6 +114,8 @@ export interface AttentionShape {
   heads: number;
   kvHeads: number;
   headDim: number;
+  /** Mistral's sliding window: query i attends to keys j with i − window < j ≤ i (transformers' mask). Absent: all j ≤ i. */
+  window?: number;
 }
 
 function attentionIndex(s: AttentionShape) {
@@ -134,16 +136,17 @@ export function attentionForwardReference(q: Vec, k: Vec, v: Vec, s: AttentionSh
     for (let h = 0; h < s.heads; h++) {
       for (let i = 0; i < s.seq; i++) {
         const row = ((b * s.heads + h) * s.seq + i) * s.seq;
+        const first = s.window === undefined ? 0 : Math.max(0, i - s.window + 1); // keys before it are outside the window: probability 0
         let max = -Infinity;
-        for (let j = 0; j <= i; j++) {
+        for (let j = first; j <= i; j++) {
           let dot = 0;
           for (let d = 0; d < s.headDim; d++) dot += q[qi(b, i, h) + d] * k[kv(b, j, h) + d];
           probs[row + j] = dot * scale;
           max = Math.max(max, probs[row + j]);
         }
         let total = 0;
-        for (let j = 0; j <= i; j++) total += (probs[row + j] = Math.exp(probs[row + j] - max));
-        for (let j = 0; j <= i; j++) {
+        for (let j = first; j <= i; j++) total += (probs[row + j] = Math.exp(probs[row + j] - max));
+        for (let j = first; j <= i; j++) {
           probs[row + j] /= total;
           for (let d = 0; d < s.headDim; d++) out[qi(b, i, h) + d] += probs[row + j] * v[kv(b, j, h) + d];
         }
