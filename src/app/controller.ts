@@ -164,7 +164,9 @@ export class PageController {
     // Each point goes to the run the engine said it belongs to (not whatever the page shows now).
     const byRun = new Map<string, { step: number; loss: number; valLoss?: number }[]>();
     for (const { runId, m } of this.pending) {
-      byRun.set(runId, [...(byRun.get(runId) ?? []), { step: m.step, loss: m.loss, ...(m.valLoss !== undefined ? { valLoss: m.valLoss } : {}) }]);
+      let points = byRun.get(runId);
+      if (!points) byRun.set(runId, (points = []));
+      points.push({ step: m.step, loss: m.loss, ...(m.valLoss !== undefined ? { valLoss: m.valLoss } : {}) });
     }
     this.pending = [];
     const nextRuns = runs.map((r) => (byRun.has(r.id) ? { ...r, points: [...r.points, ...byRun.get(r.id)!] } : r));

@@ -80,6 +80,8 @@ export class Session {
   /** The error that stopped the last Train or Step (null: it ended normally or was paused). */
   private lastError: Error | null = null;
   private readonly checkpointEvery: number;
+  /** The label of the current run (kept with its autosave). */
+  private proposalLabel = '';
 
   constructor(private readonly options: SessionOptions) {
     this.checkpointEvery = options.checkpointEvery ?? CHECKPOINT_EVERY;
@@ -180,12 +182,9 @@ export class Session {
   async loadModel(name: string, read: ReadFile): Promise<BaseSummary> {
     return (await this.libraryWork(`reading ${name}`, async () => {
       this.refuseIfUnsaved('load another model');
-      const folder = await loadModelFolder(read, (m) => this.progress(m));
-      if (!folder.tokenizer) throw new ConfigError(`${name} has no tokenizer.json: pick it together with config.json and the weights (text cannot be tokenized without the model's own tokenizer)`);
-      this.clearRun();
-      this.base = { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
-      this.lastTraining = null;
-      this.setActive(null, null, null);
+      const base = await readBase(name, read, (m) => this.progress(m));
+      this.clearRun(); // also forgets the last training record and the active adapter
+      this.base = base;
       this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
       this.emitMemory();
       return this.loaded().base!;
@@ -198,10 +197,7 @@ export class Session {
 
   private async ensureBase(): Promise<BaseModel> {
     if (!this.base || !this.text) {
-      const { name, read } = this.options.builtinModel;
-      const folder = await loadModelFolder(read);
-      if (!folder.tokenizer) throw new Error(`the bundled model ${name} has no tokenizer.json`);
-      this.base = { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
+      this.base = await readBase(this.options.builtinModel.name, this.options.builtinModel.read);
       this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
     }
     return this.base;
@@ -285,8 +281,6 @@ export class Session {
     this.setActive(s.task === 'tiny-lm' && !s.full ? 'unsaved' : null, null, null);
     return run;
   }
-
-  private proposalLabel = '';
 
   /** Trains until the run's steps are done or Pause. A new run starts when the settings that make one changed. */
   async train(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
@@ -928,6 +922,13 @@ export class Session {
       return { folder: `${this.base.name}-${this.active.name ?? 'base'}-merged`, files };
     });
   }
+}
+
+/** A model folder read into memory as the Session's base; it must have its tokenizer. */
+async function readBase(name: string, read: ReadFile, progress?: (message: string) => void): Promise<BaseModel> {
+  const folder = await loadModelFolder(read, progress);
+  if (!folder.tokenizer) throw new ConfigError(`${name} has no tokenizer.json: pick it together with config.json and the weights (text cannot be tokenized without the model's own tokenizer)`);
+  return { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
 }
 
 function configFields(a: ParsedAdapter): AdapterConfigFields {

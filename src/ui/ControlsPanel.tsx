@@ -81,21 +81,27 @@ export function ControlsPanel() {
           </select>
         </label>
         {number('lr', 'learning rate', 0.001)}
-        <label className="control">
-          <span>schedule</span>
-          <select aria-label="schedule" value={s.schedule} disabled={running} onChange={(e) => updateSettings({ schedule: e.target.value as PlaygroundSettings['schedule'] })}>
-            <option value="constant">constant</option>
-            <option value="cosine">warmup, then cosine</option>
-          </select>
-        </label>
-        {number('warmup', 'warmup (updates)', 1, s.schedule !== 'cosine')}
-        {number('weightDecay', 'weight decay', 0.01, s.optimizer !== 'adamw')}
         {number('maxGradNorm', 'clip grad norm (0 = off)', 0.1)}
         {number('batch', 'batch size', 1, isTeacher)}
         {number('seq', 'sequence length', 1, isTeacher)}
         {number('steps', 'steps')}
         {number('seed', 'seed')}
       </div>
+      {/* Folded: the schedule settings would push Train further down the first screen. */}
+      <details className="more-settings">
+        <summary>schedule: {s.schedule === 'cosine' ? `warmup ${s.warmup}, cosine` : 'constant'}{s.weightDecay > 0 ? `, weight decay ${s.weightDecay}` : ''}</summary>
+        <div className="grid2">
+          <label className="control">
+            <span>schedule</span>
+            <select aria-label="schedule" value={s.schedule} disabled={running} onChange={(e) => updateSettings({ schedule: e.target.value as PlaygroundSettings['schedule'] })}>
+              <option value="constant">constant</option>
+              <option value="cosine">warmup, then cosine</option>
+            </select>
+          </label>
+          {number('warmup', 'warmup (updates)', 1, s.schedule !== 'cosine')}
+          {number('weightDecay', 'weight decay', 0.01, s.optimizer !== 'adamw')}
+        </div>
+      </details>
       {blocked && <p className="note">{blocked}</p>}
       {problems.length > 0 && <p className="error" role="alert">The link had values that were not used: {problems.join('; ')}</p>}
       <div className="row buttons">
