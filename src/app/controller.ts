@@ -111,10 +111,17 @@ export class PageController {
       case 'checkpoint':
         this.flush(true); // the run's points so far are kept with the checkpoint (a reload resumes both)
         break;
-      case 'rolled-back':
+      case 'rolled-back': {
         this.flush(true);
-        this.persistRuns(workbench().runs.map((r) => (r.id === e.runId ? { ...r, points: r.points.filter((p) => p.step <= e.step) } : r)));
+        // Drop what came after the step; fill in what the engine kept and this tab had not stored yet.
+        const fill = (points: RunRecord['points']) => {
+          const kept = points.filter((p) => p.step <= e.step);
+          const last = kept.at(-1)?.step ?? 0;
+          return [...kept, ...(e.recent ?? []).filter((p) => p.step > last && p.step <= e.step)];
+        };
+        this.persistRuns(workbench().runs.map((r) => (r.id === e.runId ? { ...r, points: fill(r.points) } : r)));
         break;
+      }
       case 'fingerprint':
         workbench().set({ fingerprint: { initial: e.initial, current: e.current, atStep: e.atStep } });
         break;

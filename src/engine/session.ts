@@ -27,12 +27,14 @@ import { memoryBreakdown } from './memory.ts';
 import type { TaskRun } from '../tasks/task-run.ts';
 import { createLmRun, createTeacherRun, runFromTask, type Run } from './run.ts';
 import type {
-  AdapterLibrary, BaseSummary, CheckpointStore, Files, GpuStatus, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, StoredAdapter,
+  AdapterLibrary, BaseSummary, CheckpointStore, Files, GpuStatus, LossPoint, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, StoredAdapter,
   StoredAdapterSummary, TextSummary,
 } from './types.ts';
 
 /** What the lock says while a Step runs (the device's uncaptured errors then count against it). */
 const STEPPING = 'a step';
+/** Losses kept with an autosave: two windows of steps, more than the page can be behind. */
+const RECENT_POINTS = 20;
 
 export const BUILTIN_TEXT_NAME = 'built-in corpus B (one pair per line)';
 /** The adapter is copied to memory (and the autosave) this often, and on pause. */
@@ -82,6 +84,8 @@ export class Session {
   private readonly checkpointEvery: number;
   /** The label of the current run (kept with its autosave). */
   private proposalLabel = '';
+  /** The current run's last losses, kept with its autosave (see SavedCheckpoint.recent). */
+  private recent: LossPoint[] = [];
 
   constructor(private readonly options: SessionOptions) {
     this.checkpointEvery = options.checkpointEvery ?? CHECKPOINT_EVERY;
@@ -244,6 +248,7 @@ export class Session {
     this.run = await build();
     this.rebuild = build;
     this.checkpoint = null;
+    this.recent = [];
     this.lastTraining = null;
     this.runUnsaved = false;
     this.runInfo = { ...info, modules: this.run.modules, frozenNames: this.run.frozenNames, step: 0 };
@@ -443,6 +448,8 @@ export class Session {
     this.runInfo = { ...this.runInfo, step: lastMetric.step };
     this.lastTraining = { steps: lastMetric.step, loss: lastMetric.loss, valLoss: [...metrics].reverse().find((m) => m.valLoss !== undefined)?.valLoss ?? this.lastTraining?.valLoss };
     this.runUnsaved = true;
+    for (const m of metrics) this.recent.push({ step: m.step, loss: m.loss, ...(m.valLoss !== undefined ? { valLoss: m.valLoss } : {}) });
+    if (this.recent.length > RECENT_POINTS) this.recent.splice(0, this.recent.length - RECENT_POINTS);
     this.emit({ type: 'steps', runId: this.runInfo.runId, metrics });
   }
 
@@ -463,7 +470,7 @@ export class Session {
       const lm = info.settings?.task === 'tiny-lm';
       await store.write({
         runId: info.runId, label: this.proposalLabel, settings: info.settings, step: run.completed, finished: info.settings ? run.completed >= info.settings.steps : false,
-        tensors: this.checkpoint.tensors, base: lm ? this.base?.name ?? null : null, text: lm ? this.text?.name ?? null : null, data: lm ? this.dataKey() : null,
+        tensors: this.checkpoint.tensors, recent: this.recent.filter((p) => p.step <= run.completed), base: lm ? this.base?.name ?? null : null, text: lm ? this.text?.name ?? null : null, data: lm ? this.dataKey() : null,
       });
     } catch (err) {
       this.notice('error', `autosave failed: ${(err as Error).message}; the run goes on, but a reload would lose its progress`, 'run');
@@ -613,7 +620,8 @@ export class Session {
     const fp = await run.fingerprint();
     this.fingerprintState = { initial: fp, current: fp, atStep: saved.step };
     this.emit({ type: 'run', run: this.runInfo });
-    this.emit({ type: 'rolled-back', runId: saved.runId, step: saved.step });
+    this.recent = (saved.recent ?? []).filter((p) => p.step <= saved.step);
+    this.emit({ type: 'rolled-back', runId: saved.runId, step: saved.step, recent: this.recent });
     this.emit({ type: 'fingerprint', ...this.fingerprintState });
     this.emit({ type: 'merge', merged: false, report: null });
     this.setStatus('paused');

@@ -7,6 +7,13 @@ import type { MemoryPart } from '../model/memory-estimate.ts';
 import type { PlaygroundSettings } from '../settings/playground-settings.ts';
 import type { StepMetrics } from '../train/trainer.ts';
 
+/** One step's losses, as the page charts them. */
+export interface LossPoint {
+  step: number;
+  loss: number;
+  valLoss?: number;
+}
+
 export type GpuStatus =
   | { state: 'pending' }
   | { state: 'ready'; adapter: AdapterSummary }
@@ -114,6 +121,11 @@ export interface SavedCheckpoint {
   /** The language model and text the run trained on (null for the teacher). */
   base?: string | null;
   text?: string | null;
+  /**
+   * The run's last losses (up to RECENT_POINTS steps): the page persists its chart on another
+   * thread, so a tab closed just after an autosave may have stored fewer points than the step.
+   */
+  recent?: LossPoint[];
   /** Model config, weight count, text name and length: a resume needs the same ones loaded. */
   data?: string | null;
   savedAt: string;
@@ -140,7 +152,7 @@ export type SessionEvent =
   /** A checkpoint of the run at `step` was kept (in memory, and autosaved where there is a store). */
   | { type: 'checkpoint'; runId: string; step: number }
   /** The run's adapter went back to `step`: the chart drops its points after it. */
-  | { type: 'rolled-back'; runId: string; step: number }
+  | { type: 'rolled-back'; runId: string; step: number; recent?: LossPoint[] }
   | { type: 'fingerprint'; initial: string; current: string; atStep: number }
   | { type: 'merge'; merged: boolean; report: MergeReport | null }
   | { type: 'memory'; memory: MemoryBreakdown }
