@@ -5,6 +5,8 @@ import { chromiumPath } from './scripts/gpu-env.mjs';
 import { CHROMIUM_ARGS } from './scripts/headless.mjs';
 
 const PORT = 5199;
+/** The local stand-in for the Hugging Face Hub (scripts/fake-hub.mjs, started by e2e/hub.spec.ts). */
+export const FAKE_HUB_PORT = 5198;
 
 // Headless Chromium from the system (Debian's `chromium`; CHROMIUM_PATH elsewhere) with WebGPU
 // on SwiftShader when there is no GPU. Playwright's own browser download is never used.
@@ -22,7 +24,8 @@ export default defineConfig({
   },
   webServer: {
     // The production build, as users get it (no dev-mode React, no hot reload mid-test).
-    command: `npx vite build --logLevel warn && npx vite preview --port ${PORT} --strictPort`,
+    // Built for the local Hub only: its CSP's connect-src allows 'self' and http://localhost:5198.
+    command: `VITE_HF_ENDPOINT=http://localhost:${FAKE_HUB_PORT} VITE_HF_CDN=none npx vite build --logLevel warn && npx vite preview --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

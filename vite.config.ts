@@ -1,10 +1,11 @@
 import react from '@vitejs/plugin-react';
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
+import { hubConnectSources } from './src/io/hub-endpoints.ts';
 
 /**
  * A strict Content-Security-Policy in the built pages: scripts only from the page's own origin,
- * no eval, no requests to other origins. (The dev server injects inline scripts for hot reload,
+ * no eval, no requests to other origins but the Hub endpoints the build allows. (The dev server injects inline scripts for hot reload,
  * so it is served without one.) Styles allow inline attributes: React and the charts set them.
  */
 export const CONTENT_SECURITY_POLICY = [
@@ -12,7 +13,9 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
-  "connect-src 'self'",
+  // The page fetches models from the Hub endpoints the build names (VITE_HF_ENDPOINT, default
+  // https://huggingface.co, and its download hosts) and from nowhere else: src/io/hub-endpoints.ts.
+  ["connect-src 'self'", ...hubConnectSources(process.env.VITE_HF_ENDPOINT, process.env.VITE_HF_CDN)].join(' '),
   "worker-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",

@@ -129,6 +129,6 @@ test('your own model folder and .jsonl text from local files; another model_type
   await expect(page.getByTestId('text-name')).toHaveText('mine.jsonl: 15 tokens');
   const gpt2 = JSON.stringify({ ...JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')), model_type: 'gpt2' });
   await page.getByLabel(/Your HF Llama folder/).setInputFiles([{ name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(gpt2) }, file('model.safetensors'), file('tokenizer.json')]);
-  await expect(page.getByRole('alert')).toContainText("model_type 'gpt2' is not supported; 'llama' (LlamaForCausalLM) and 'mistral' (MistralForCausalLM) are");
+  await expect(page.getByRole('alert')).toContainText("model_type 'gpt2' is not supported; 'llama' (LlamaForCausalLM), 'mistral' (MistralForCausalLM) and 'qwen2' (Qwen2ForCausalLM) are");
   await expect(page.getByTestId('base-name')).toHaveText('your model'); // the loaded model stays
 });

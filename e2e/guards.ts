@@ -2,11 +2,13 @@
 // Content-Security-Policy violations (inline or eval'd script, foreign resources).
 import { expect, type Page } from '@playwright/test';
 
-export async function watchPage(page: Page) {
+/** `allowHosts`: other hosts the test itself serves (the local Hub of e2e/hub.spec.ts). */
+export async function watchPage(page: Page, o: { allowHosts?: string[] } = {}) {
   const foreign: string[] = [];
   page.on('request', (r) => {
     const url = new URL(r.url());
     if (url.protocol === 'blob:' || url.protocol === 'data:') return;
+    if (o.allowHosts?.includes(url.host)) return;
     if (url.host !== new URL(page.url() === 'about:blank' ? r.url() : page.url()).host) foreign.push(r.url());
   });
   await page.addInitScript(() => {

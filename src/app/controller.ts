@@ -6,7 +6,9 @@
 // the GPU steps. State machine: idle → running → (pausing →) paused | idle; see docs/ARCHITECTURE.md.
 import type { CombinationType } from '../adapters/combine.ts';
 import type { Faults } from '../worker/faults.ts';
-import type { EngineApi, ZipExport } from '../worker/protocol.ts';
+import type { EngineApi, HubRequest, ZipExport } from '../worker/protocol.ts';
+import { hubModelName, parseHubModel, type HubProgress } from '../io/hub.ts';
+import { allowedHubEndpoints, refuseUnlessAllowed } from '../io/hub-endpoints.ts';
 import type { SessionEvent } from '../engine/types.ts';
 import type { LlamaConfig } from '../model/config.ts';
 import { settingsContextFor, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
@@ -68,7 +70,7 @@ export class PageController {
     } catch (err) {
       useGpuStore.getState().setStatus({ state: 'unavailable', reason: 'error', message: `the engine could not start: ${(err as Error).message}` });
     }
-    await Promise.all([this.findInterruptedRun(), this.refreshLibrary()]);
+    await Promise.all([this.findInterruptedRun(), this.refreshLibrary(), this.refreshHubCache()]);
   }
 
   // ── events from the Session ──────────────────────────────────────────────────────────────
@@ -342,6 +344,57 @@ export class PageController {
   deleteAdapter = (name: string) => this.library(() => this.engine.deleteAdapter(name));
   combineStored = (a: string, b: string, how: CombinationType, weights: [number, number], name: string) => this.library(() => this.engine.combine(a, b, how, weights, name));
   importAdapterFiles = (files: File[], name: string) => this.library(() => this.engine.importAdapter(files, name));
+
+  // ── models from the Hub ──────────────────────────────────────────────────────────────────
+
+  /** The endpoints this build may reach (VITE_HF_ENDPOINT; the page's CSP allows the same), the default first. */
+  static readonly hubEndpoints = allowedHubEndpoints((import.meta as { env?: Record<string, string | undefined> }).env?.VITE_HF_ENDPOINT);
+
+  private setHub(partial: Partial<ReturnType<typeof playground>['hub']>): void {
+    playground().set({ hub: { ...playground().hub, ...partial } });
+  }
+
+  /** Checks the id and endpoint here (one clear message, nothing sent), then fetches and loads in the worker. */
+  async loadHubModel(request: HubRequest): Promise<void> {
+    if (playground().hub.downloading) return;
+    playground().set({ message: null });
+    let label: string;
+    try {
+      const model = parseHubModel(request.model, { endpoint: request.endpoint, revision: request.revision });
+      if (!PageController.hubEndpoints.includes(model.endpoint)) {
+        throw new Error(refuseUnlessAllowed(PageController.hubEndpoints.map((e) => new URL(e).origin), `${model.endpoint}/`) ?? `${model.endpoint} is not allowed`);
+      }
+      label = hubModelName(model);
+    } catch (err) {
+      playground().set({ message: { kind: 'error', text: (err as Error).message } });
+      return;
+    }
+    this.setHub({ downloading: label, files: [] });
+    try {
+      await this.library(() => this.engine.loadHubModel(request, (p: HubProgress) => this.hubProgress(p)), { quiet: true });
+    } finally {
+      this.setHub({ downloading: null });
+      await this.refreshHubCache();
+    }
+  }
+
+  private hubProgress(p: HubProgress): void {
+    const files = playground().hub.files;
+    const i = files.findIndex((f) => f.file === p.file);
+    this.setHub({ files: i < 0 ? [...files, p] : files.map((f, j) => (j === i ? p : f)) });
+  }
+
+  cancelHubDownload = () => this.engine.cancelHubDownload();
+
+  async refreshHubCache(): Promise<void> {
+    const cached = await this.library(() => this.engine.listHubCache(), { quiet: true });
+    if (cached) this.setHub({ cached });
+  }
+
+  async deleteHubCache(key: string): Promise<void> {
+    const cached = await this.library(() => this.engine.deleteHubCache(key));
+    if (cached) this.setHub({ cached });
+  }
 
   async evaluateActive(): Promise<void> {
     const entry = await this.library(() => this.engine.evaluate());

@@ -17,7 +17,8 @@ export function startEngineWorker(onCrash: (message: string) => void): Engine {
       if (key === 'init') {
         return (events: (e: SessionEvent) => void, faults: Faults | null) => remote.init(Comlink.proxy(events), faults);
       }
-      return (...args: unknown[]) => (remote[key] as unknown as (...a: unknown[]) => unknown)(...args);
+      // Callbacks (a download's progress) cross as comlink proxies: the worker calls back into this thread.
+      return (...args: unknown[]) => (remote[key] as unknown as (...a: unknown[]) => unknown)(...args.map((a) => (typeof a === 'function' ? Comlink.proxy(a) : a)));
     },
   });
 }

@@ -36,6 +36,29 @@ export function saveRuns(runs: RunRecord[]): string | null {
   return write(RUNS_KEY, JSON.stringify(runs.map((r) => ({ ...r, points: downsample(r.points, MAX_STORED_POINTS) }))));
 }
 
+const HUB_KEY = 'lora-playground.hub';
+
+/** The Hub form's last endpoint, revision and model id (no secrets: the page sends no token). */
+export interface HubFormSettings {
+  model: string;
+  endpoint: string;
+  revision: string;
+}
+
+export function loadHubForm(fallback: HubFormSettings): HubFormSettings {
+  try {
+    const saved = JSON.parse(localStorage.getItem(HUB_KEY) ?? '{}') as Partial<HubFormSettings>;
+    const pick = (k: keyof HubFormSettings) => (typeof saved[k] === 'string' && saved[k] ? saved[k] : fallback[k]);
+    return { model: pick('model'), endpoint: pick('endpoint'), revision: pick('revision') };
+  } catch {
+    return fallback;
+  }
+}
+
+export function saveHubForm(s: HubFormSettings): string | null {
+  return write(HUB_KEY, JSON.stringify(s));
+}
+
 function write(key: string, value: string): string | null {
   try {
     localStorage.setItem(key, value);

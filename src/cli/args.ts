@@ -33,11 +33,11 @@ export const COMMAND_FLAGS: Record<string, CommandFlags> = {
   params: { numbers: ['in', 'out', 'rank'], strings: ['preset', 'config', 'targets', 'layers'], booleans: ['json'] },
   train: {
     numbers: TRAIN_NUMBERS,
-    strings: ['task', 'targets', 'layers', 'out', 'schedule', 'model', 'rank-pattern', 'alpha-pattern', 'merged-dtype', 'text', 'save', 'library', 'optimizer'],
+    strings: ['task', 'targets', 'layers', 'out', 'schedule', 'model', 'hub-endpoint', 'rank-pattern', 'alpha-pattern', 'merged-dtype', 'text', 'save', 'library', 'optimizer'],
     booleans: ['rslora', 'full', 'quiet'],
   },
   pretrain: { numbers: ['steps', 'lr', 'seed'], strings: ['out'], booleans: ['quiet', 'check'] },
-  eval: { numbers: ['batch', 'seq-len', 'gpu-memory'], strings: ['model', 'adapter', 'text', 'logits'], booleans: [] },
+  eval: { numbers: ['batch', 'seq-len', 'gpu-memory'], strings: ['model', 'hub-endpoint', 'adapter', 'text', 'logits'], booleans: [] },
   adapters: { numbers: [], strings: ['library', 'as', 'how', 'weights'], booleans: ['json'] },
   'bench-promises': { numbers: ['batch', 'seq-len', 'dim', 'tokens', 'steps'], strings: ['out'], booleans: [] },
   inspect: { numbers: [], strings: [], booleans: ['json'] },

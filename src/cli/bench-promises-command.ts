@@ -1,5 +1,6 @@
 // `lora-playground bench-promises [--out FILE]`: LoRA's performance promises on the bundled base
 // model and the low-rank teacher layer, measured through Dawn (npm run bench runs it too).
+import { readAllFloat32 } from '../io/weight-source.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
@@ -13,7 +14,9 @@ import { folderReader } from './folder-reader.ts';
 
 export async function benchPromisesCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
   const file = stringFlag(args, 'out') ?? 'bench/promises.json';
-  const { config, weights } = await loadModelFolder(await folderReader(TINY_BASE_DIR));
+  const folder = await loadModelFolder(await folderReader(TINY_BASE_DIR));
+  const { config } = folder;
+  const weights = await readAllFloat32(folder.weights); // the bundled model: 0.4 MB
   const gpu = await acquireNodeGpu();
   try {
     const batch = numberFlag(args, 'batch', 16);

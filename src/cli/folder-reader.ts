@@ -1,18 +1,13 @@
-// Node's side of ReadFile: files of a local folder, null for a missing one, one clear error otherwise.
-import { readFile, stat } from 'node:fs/promises';
+// Node's side of OpenFile for a model folder: its files read at offsets (src/cli/folder-opener.ts),
+// so a checkpoint is never read whole into memory; null for a missing file.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReadFile } from '../io/model-folder.ts';
+import type { OpenFile } from '../io/random-access.ts';
 import { SettingError } from '../settings/schema.ts';
+import { fileAt } from './folder-opener.ts';
 
-export async function folderReader(dir: string): Promise<ReadFile> {
+export async function folderReader(dir: string): Promise<OpenFile> {
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new SettingError(`${dir} is not a folder`);
-  return async (name) => {
-    try {
-      return new Uint8Array(await readFile(join(dir, name)));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new SettingError(`cannot read ${join(dir, name)}: ${(err as Error).message}`);
-    }
-  };
+  return (name) => fileAt(join(dir, name));
 }

@@ -17,6 +17,7 @@ import { TextDataError } from '../data/text-dataset.ts';
 import { TokenizerError } from '../data/tokenizer.ts';
 import { AdapterFormatError } from '../io/peft.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
+import { HubError } from '../io/hub.ts';
 import { ConfigError } from '../model/config.ts';
 import { MemoryBudgetError } from '../model/memory-estimate.ts';
 import { adaptersCommand } from './adapters-command.ts';
@@ -34,9 +35,10 @@ commands:
                                             train on the GPU; one JSON line per step
   pretrain [--steps N --seed S --out DIR --check]
                                             pretrain the bundled base (npm run pretrain)
-  train --task text --model DIR --text FILE [--save NAME --library DIR ...]
-                                            LoRA on your own HF Llama folder and .txt/.jsonl text
-  eval --model DIR [--adapter DIR] --text FILE [--logits OUT.safetensors] [--seq-len N --batch N]
+  train --task text --model DIR|hf:ORG/NAME[@REV]|URL --text FILE [--save NAME --library DIR ...]
+                                            LoRA on your own HF Llama folder (or a Hub model, downloaded
+                                            to ~/.cache/lora-playground/hub; --hub-endpoint URL) and text
+  eval --model DIR|hf:ORG/NAME [--adapter DIR] --text FILE [--logits OUT.safetensors] [--seq-len N --batch N]
                                             mean cross-entropy (nats/token) with or without an adapter
   adapters list | delete NAME | import DIR --as NAME | combine A B --as NAME --how cat|linear [--weights 1,1]
                                             the adapter library (--library DIR, default ./adapters)
@@ -47,7 +49,7 @@ commands:
 /** Errors caused by what the user gave us: one line naming the problem, exit 2. */
 const USER_ERRORS = [
   UsageError, SettingError, InjectionError, GpuError, RangeError, ConfigError, SafetensorsError, AdapterFormatError, AdapterMismatchError,
-  CombineError, MemoryBudgetError, TextDataError, TokenizerError, AdapterNameError,
+  CombineError, MemoryBudgetError, TextDataError, TokenizerError, AdapterNameError, HubError,
 ];
 
 /** Runs one command; returns the exit code. */
@@ -84,6 +86,10 @@ export async function main(argv: readonly string[], out = console.log, err = con
         throw new UsageError(`unknown command '${args.command}' (try: lora-playground help)`);
     }
   } catch (error) {
+    if (error instanceof HubError && error.kind === 'cancelled') {
+      err(`lora-playground: ${error.message}`);
+      return 130;
+    }
     if (error instanceof NonFiniteError) {
       err(`lora-playground: ${error.message}`);
       return 3;

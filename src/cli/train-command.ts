@@ -2,6 +2,7 @@
 // plain options (src/tasks/run-options.ts) and trains it through the same Session as the page
 // (src/engine/session.ts), on the GPU through Dawn; prints one JSON object per step, then writes
 // the PEFT adapter and the merged weights.
+import type { Dtype } from '../io/safetensors.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from '../engine/session.ts';
@@ -22,6 +23,7 @@ import { checkAdapterName, DEFAULT_LIBRARY, folderLibrary } from './adapter-libr
 import { UsageError, type ParsedArgs } from './args.ts';
 import { numberFlag, optimizerFlag, stringFlag } from './flags.ts';
 import { folderReader } from './folder-reader.ts';
+import { resolveModelFlag } from './hub-model.ts';
 import { writeCheckpoint, writeFilesAtomically } from './output-dir.ts';
 import { readTextDocuments } from './text-file.ts';
 
@@ -90,19 +92,22 @@ function teacherOptions(args: ParsedArgs): TeacherRunOptions {
 }
 
 /** Every flag read and every file loaded before the GPU is touched: bad input costs nothing. */
-async function taskFromFlags(task: string, args: ParsedArgs): Promise<(gpu: Parameters<typeof createTeacherRun>[0]) => Promise<TaskRun>> {
+async function taskFromFlags(task: string, args: ParsedArgs): Promise<{ build: (gpu: Parameters<typeof createTeacherRun>[0]) => Promise<TaskRun>; baseName: string | undefined; baseDtype: Dtype }> {
   if (task === 'low-rank-teacher') {
     const o = teacherOptions(args);
-    return (gpu) => createTeacherRun(gpu, o);
+    return { build: (gpu) => createTeacherRun(gpu, o), baseName: undefined, baseDtype: 'F32' };
   }
-  const modelDir = stringFlag(args, 'model') ?? (task === 'tiny-lm' ? TINY_BASE_DIR : undefined);
   const textPath = stringFlag(args, 'text');
-  if (task === 'text' && (!modelDir || !textPath)) throw new SettingError('--task text needs --model DIR (an HF Llama folder with tokenizer.json) and --text FILE (.txt or .jsonl)');
-  const o = lmOptions(args, modelDir!);
+  if (task === 'text' && (!args.flags.has('model') || !textPath)) throw new SettingError('--task text needs --model DIR (an HF Llama folder with tokenizer.json, or hf:ORG/NAME) and --text FILE (.txt or .jsonl)');
+  // A Hub id or URL is downloaded (or found in the cache) first; the run names the model by its id.
+  const model = await resolveModelFlag(args);
+  const modelDir = model?.dir ?? (task === 'tiny-lm' ? TINY_BASE_DIR : undefined);
+  const o = lmOptions(args, model?.name ?? modelDir!);
   const folder = await loadModelFolder(await folderReader(modelDir!));
-  if (task === 'tiny-lm') return (gpu) => createTinyLmRun(gpu, folder, o);
+  const baseDtype: Dtype = folder.dtypes.length === 1 ? (folder.dtypes[0] as Dtype) : 'F32';
+  if (task === 'tiny-lm') return { build: (gpu) => createTinyLmRun(gpu, folder, o), baseName: model?.name, baseDtype };
   const text = { name: textPath!, documents: await readTextDocuments(textPath!) };
-  return (gpu) => createTextRun(gpu, folder, text, o);
+  return { build: (gpu) => createTextRun(gpu, folder, text, o), baseName: model?.name, baseDtype };
 }
 
 export async function trainCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
@@ -112,8 +117,10 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   if (saveAs && args.flags.has('full')) throw new SettingError('--save keeps a LoRA adapter; full fine-tuning (--full) has none (use --out for the merged weights)');
   const library = stringFlag(args, 'library') ?? DEFAULT_LIBRARY;
   if (saveAs && existsSync(join(library, saveAs))) throw new SettingError(`the library already has an adapter named ${saveAs} (${join(library, saveAs)}); choose another name or delete it first`);
-  const mergedDtype = (stringFlag(args, 'merged-dtype') ?? 'f32').toLowerCase();
-  if (mergedDtype !== 'f32' && mergedDtype !== 'f16') throw new SettingError(`--merged-dtype must be f32 or f16, got ${mergedDtype}`);
+  // The merged export keeps the checkpoint's dtype unless asked for another.
+  const mergedDtype = (stringFlag(args, 'merged-dtype') ?? 'base').toLowerCase();
+  const MERGED_DTYPES: Record<string, Dtype | null> = { base: null, f32: 'F32', f16: 'F16', bf16: 'BF16' };
+  if (!(mergedDtype in MERGED_DTYPES)) throw new SettingError(`--merged-dtype must be base (the checkpoint's own), f32, f16 or bf16; got ${mergedDtype}`);
   const schedule = stringFlag(args, 'schedule') ?? 'constant';
   if (schedule !== 'constant' && schedule !== 'cosine') throw new SettingError(`--schedule must be constant or cosine, got ${schedule}`);
   const maxGradNorm = numberFlag(args, 'max-grad-norm');
@@ -126,7 +133,8 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     schedule: schedule === 'cosine' ? { kind: 'cosine', warmupSteps: numberFlag(args, 'warmup') } : { kind: 'constant' },
     evalEvery: numberFlag(args, 'eval-every'),
   };
-  const build = await taskFromFlags(task, args);
+  const { build, baseName, baseDtype } = await taskFromFlags(task, args);
+  const exportDtype = MERGED_DTYPES[mergedDtype] ?? baseDtype;
   const quiet = args.flags.has('quiet');
   const checkpointEvery = numberFlag(args, 'checkpoint-every');
   const outDir = stringFlag(args, 'out');
@@ -186,7 +194,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     const { last, error } = await session.runTask({ runId: 'cli', label: task, build, trainer });
     if (checkpointError) throw checkpointError;
     if (error instanceof NonFiniteError) {
-      await writeOutputs(session, outDir, out, mergedDtype === 'f16' ? 'F16' : 'F32'); // the adapter rolled back to its last finite state
+      await writeOutputs(session, outDir, out, exportDtype); // the adapter rolled back to its last finite state
       throw error;
     }
     if (error) throw error;
@@ -197,9 +205,9 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     if (quiet && last) out(stepJson(last));
     const summary = await session.summary();
     if (summary) out(JSON.stringify(summary));
-    await writeOutputs(session, outDir, out, mergedDtype === 'f16' ? 'F16' : 'F32');
+    await writeOutputs(session, outDir, out, exportDtype);
     if (saveAs) {
-      await session.saveAdapter(saveAs, { task, base: stringFlag(args, 'model') ?? '' }, { throwErrors: true });
+      await session.saveAdapter(saveAs, { task, base: baseName ?? '' }, { throwErrors: true });
       out(JSON.stringify({ saved: join(library, saveAs) }));
     }
     return 0;
@@ -210,7 +218,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   }
 }
 
-async function writeOutputs(session: Session, dir: string | undefined, out: (line: string) => void, dtype: 'F32' | 'F16'): Promise<void> {
+async function writeOutputs(session: Session, dir: string | undefined, out: (line: string) => void, dtype: Dtype): Promise<void> {
   if (!dir) return;
   const adapterFiles: Files = await session.exportAdapter();
   const adapter = writeFilesAtomically(`${dir}/adapter`, adapterFiles);

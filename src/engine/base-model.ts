@@ -1,13 +1,16 @@
-// The loaded base model in CPU memory: config, weights (f32), tokenizer. The Session holds one; a
-// run uploads it to the GPU (one copy at a time), and a rebuilt run re-uploads it from here, so
-// the base files are never read again after loading.
+// The loaded base model: config, tokenizer, and its weights where they lie (the picked files,
+// the Hub cache, a folder), read one tensor at a time whenever a run uploads them. The Session
+// holds one; a run uploads it to the GPU (one copy at a time, BF16/F16 weights kept packed), and
+// a rebuilt run (a new device, another layout) reads the files again, so the checkpoint is never
+// held in JavaScript memory.
 import type { TextTokenizer } from '../data/tokenizer.ts';
+import type { WeightSource } from '../io/weight-source.ts';
 import type { LlamaConfig } from '../model/config.ts';
 
 export interface BaseModel {
   name: string;
   config: LlamaConfig;
-  weights: Map<string, Float32Array>;
+  weights: WeightSource;
   tokenizer: TextTokenizer;
   tokenizerFiles: Record<string, string>;
   dtypes: string[];

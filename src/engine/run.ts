@@ -1,6 +1,9 @@
 // A training run of the Session: the low-rank teacher (one LoRALinear) or a Llama with LoRA (or
 // full fine-tuning) on text, behind one interface for training, checkpoints, the inspector, the
 // merge, exports and generation. Built by src/engine/session.ts, which owns the device.
+import { ConfigError } from '../model/config.ts';
+import { storesHalves } from '../io/weight-source.ts';
+import type { Dtype } from '../io/safetensors.ts';
 import { consecutiveBatches } from '../data/text-dataset.ts';
 import { withAllocationScope, type Allocation } from '../gpu/allocations.ts';
 import { readTensor, writeTensor, type GpuTensor } from '../gpu/buffers.ts';
@@ -40,7 +43,7 @@ export interface Run {
   merge(): Promise<MergeReport>;
   unmerge(): void;
   adapterFiles(): Promise<Files>;
-  mergedFiles(dtype?: 'F32' | 'F16'): Promise<Files>;
+  mergedFiles(dtype?: Dtype): Promise<Files>;
   generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }>;
   /** The language model the run trains (null for the teacher): the library writes adapters into it. */
   readonly model: LlamaModel | null;
@@ -167,8 +170,9 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
     lora: { rank: s.rank, alpha: s.alpha, rslora: s.rslora, targets: s.targets, layers: layersToTransform, rankPattern: {}, alphaPattern: {}, dropout: s.dropout },
     full: s.full, batch: s.batch, seq: s.seq, seed: s.seed, optimizer: s.optimizer, gpuMemoryBytes: Infinity, baseName: base.name,
   }, base.config);
+  if (s.seq > base.config.max_position_embeddings) throw new ConfigError(`the sequence length ${s.seq} is over ${base.name}'s max_position_embeddings (${base.config.max_position_embeddings}): use at most ${base.config.max_position_embeddings} tokens`);
   const options = { batch: s.batch, seq: s.seq, mode };
-  checkRunFitsDevice(gpu, base.config, { ...options, training: true, optimizer: s.optimizer });
+  checkRunFitsDevice(gpu, base.config, { ...options, training: true, optimizer: s.optimizer, packedBase: storesHalves(base.weights) });
   const built = await withAllocationScope(gpu, async () => {
     const model = await LlamaModel.create(gpu, base.config, base.weights, options);
     const task = createTextTask(model, tokens, s.seed);
@@ -218,7 +222,7 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
       if (!layers.length) throw new Error('full fine-tuning has no adapter: download the merged weights instead');
       return exports.adapterFiles();
     },
-    mergedFiles: (dtype: 'F32' | 'F16' = 'F32') => exports.mergedFiles(dtype),
+    mergedFiles: (dtype: Dtype = 'F32') => exports.mergedFiles(dtype),
     async generate(prompt: string, maxNew: number, temperature: number, seed: number) {
       const run = async (adapter: boolean) => {
         model.setTraining(false);
@@ -307,7 +311,7 @@ export async function runFromTask(gpu: Gpu, build: (gpu: Gpu) => Promise<TaskRun
     },
     unmerge: () => merging.unmerge(),
     adapterFiles: () => task.adapterFiles(),
-    mergedFiles: (dtype: 'F32' | 'F16' = 'F32') => task.mergedFiles(dtype),
+    mergedFiles: (dtype: Dtype = 'F32') => task.mergedFiles(dtype),
     summary: task.summary && (() => task.summary!()),
     destroy: () => {
       merging.unmerge();

@@ -12,7 +12,10 @@ import { consecutiveBatches, parseTextFile, tokenizeDocuments } from '../data/te
 import { liveAllocations } from '../gpu/allocations.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
-import { loadModelFolder, type ReadFile } from '../io/model-folder.ts';
+import { loadModelFolder } from '../io/model-folder.ts';
+import type { Dtype } from '../io/safetensors.ts';
+import { readWhole, type OpenFile } from '../io/random-access.ts';
+import { readAllFloat32, storesHalves } from '../io/weight-source.ts';
 import { adapterFolderFiles, parseAdapter, type AdapterConfigFields, type ParsedAdapter } from '../io/peft.ts';
 import { ConfigError, type LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
@@ -44,7 +47,7 @@ const FINGERPRINT_EVERY = 10;
 export interface SessionOptions {
   acquireGpu(): Promise<Gpu>;
   /** The bundled model's folder (over HTTP in the page, the repository's folder in the CLI). */
-  builtinModel: { name: string; read: ReadFile };
+  builtinModel: { name: string; read: OpenFile };
   library: AdapterLibrary;
   checkpoints?: CheckpointStore | null;
   /** A checkpoint every this many steps (and whenever a run stops); 0: only when it stops. Default CHECKPOINT_EVERY. */
@@ -177,13 +180,13 @@ export class Session {
   private loaded(): { base: BaseSummary | null; text: TextSummary | null } {
     const b = this.base;
     return {
-      base: b && { name: b.name, config: b.config, parameters: [...b.weights.values()].reduce((s, w) => s + w.length, 0), dtypes: b.dtypes },
+      base: b && { name: b.name, config: b.config, parameters: parameterCount(b), dtypes: b.dtypes },
       text: this.text && { name: this.text.name, tokens: this.text.tokens.length },
     };
   }
 
   /** Reads a model folder (config, safetensors, tokenizer) into memory; the GPU copy is made by the next run. */
-  async loadModel(name: string, read: ReadFile): Promise<BaseSummary> {
+  async loadModel(name: string, read: OpenFile): Promise<BaseSummary> {
     return (await this.libraryWork(`reading ${name}`, async () => {
       this.refuseIfUnsaved('load another model');
       const base = await readBase(name, read, (m) => this.progress(m));
@@ -632,7 +635,7 @@ export class Session {
   /** What a language-model run trained on, beyond names: the config, the size of the weights, the text's length. */
   private dataKey(): string {
     const b = this.base;
-    return JSON.stringify([b?.name, b?.config, b ? [...b.weights.values()].reduce((n, w) => n + w.length, 0) : 0, this.text?.name, this.text?.tokens.length]);
+    return JSON.stringify([b?.name, b?.config, b ? parameterCount(b) : 0, this.text?.name, this.text?.tokens.length]);
   }
 
   async discardInterruptedRun(): Promise<void> {
@@ -680,10 +683,14 @@ export class Session {
     return this.run.adapterFiles();
   }
 
-  /** The merged weights (base + adapter folded on the GPU, the base restored exactly afterwards). */
-  exportMerged(dtype: 'F32' | 'F16' = 'F32'): Promise<Files> {
+  /**
+   * The merged weights (base + adapter folded on the GPU, the base restored exactly afterwards),
+   * in `dtype`; by default the base's own (a BF16 checkpoint exports BF16, as PEFT's
+   * merge_and_unload in the base dtype saves it).
+   */
+  exportMerged(dtype?: Dtype): Promise<Files> {
     return this.exclusive('merging and exporting', async () => {
-      const files = await this.idleRun().mergedFiles(dtype);
+      const files = await this.idleRun().mergedFiles(dtype ?? (this.run?.model && this.base ? baseDtype(this.base) : 'F32'));
       if (this.run) await this.updateFingerprint(this.run);
       return files;
     });
@@ -815,7 +822,7 @@ export class Session {
       const batch = model?.options.batch ?? 4;
       const seq = model?.options.seq ?? Math.min(32, base.config.max_position_embeddings);
       const mode = adapter ? adapterMode(adapter) : ({ kind: 'frozen' } as const);
-      checkRunFitsDevice(gpu, base.config, { batch, seq, mode, training: false });
+      checkRunFitsDevice(gpu, base.config, { batch, seq, mode, training: false, packedBase: storesHalves(base.weights) });
       this.dropModels(); // one copy of the base on the GPU: the run goes (its chart stays)
       if (this.runInfo) {
         this.runInfo = null;
@@ -846,7 +853,7 @@ export class Session {
       this.refuseIfUnsaved('evaluate another model');
       const gpu = await this.gpu();
       const mode = o.adapter ? adapterMode(o.adapter) : ({ kind: 'frozen' } as const);
-      checkRunFitsDevice(gpu, this.base.config, { batch: o.batch, seq: o.seq, mode, training: false }, o.budgetBytes);
+      checkRunFitsDevice(gpu, this.base.config, { batch: o.batch, seq: o.seq, mode, training: false, packedBase: storesHalves(this.base.weights) }, o.budgetBytes);
       this.dropModels();
       const model = await LlamaModel.create(gpu, this.base.config, this.base.weights, { batch: o.batch, seq: o.seq, mode });
       this.inference = { model, batch: o.batch, seq: o.seq };
@@ -900,10 +907,14 @@ export class Session {
     }) as Promise<void>;
   }
 
-  /** PEFT files (a folder's two files, or a .zip of them, as a ReadFile) into the library. */
-  importAdapter(read: ReadFile, name: string): Promise<void> {
+  /** PEFT files (a folder's two files, or a .zip of them) into the library. */
+  importAdapter(read: OpenFile, name: string): Promise<void> {
     return this.libraryWork('importing the adapter', async () => {
-      const [config, tensors] = [await read('adapter_config.json'), await read('adapter_model.safetensors')];
+      const whole = async (file: string) => {
+        const f = await read(file);
+        return f && readWhole(f);
+      };
+      const [config, tensors] = [await whole('adapter_config.json'), await whole('adapter_model.safetensors')];
       if (!config || !tensors) throw new Error('pick adapter_config.json and adapter_model.safetensors (or a .zip holding them)');
       await this.store(name, { 'adapter_config.json': new TextDecoder().decode(config), 'adapter_model.safetensors': tensors }, this.base?.name ?? '', { task: 'import' });
     }) as Promise<void>;
@@ -924,8 +935,8 @@ export class Session {
       const files = this.run?.model
         ? await this.run.mergedFiles()
         : model
-          ? await mergedCheckpointFiles(gpu, model, 'F32', this.base.tokenizerFiles)
-          : { ...llamaCheckpointFiles(this.base.config, this.base.weights), ...this.base.tokenizerFiles };
+          ? await mergedCheckpointFiles(gpu, model, baseDtype(this.base), this.base.tokenizerFiles)
+          : { ...llamaCheckpointFiles(this.base.config, await readAllFloat32(this.base.weights), baseDtype(this.base)), ...this.base.tokenizerFiles };
       if (this.run) await this.updateFingerprint(this.run);
       return { folder: `${this.base.name}-${this.active.name ?? 'base'}-merged`, files };
     });
@@ -933,10 +944,19 @@ export class Session {
 }
 
 /** A model folder read into memory as the Session's base; it must have its tokenizer. */
-async function readBase(name: string, read: ReadFile, progress?: (message: string) => void): Promise<BaseModel> {
+async function readBase(name: string, read: OpenFile, progress?: (message: string) => void): Promise<BaseModel> {
   const folder = await loadModelFolder(read, progress);
   if (!folder.tokenizer) throw new ConfigError(`${name} has no tokenizer.json: pick it together with config.json and the weights (text cannot be tokenized without the model's own tokenizer)`);
   return { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
+}
+
+/** The dtype exports keep: the base's own (BF16 stays BF16), F32 for a mixed or F32 checkpoint. */
+export function baseDtype(b: BaseModel): Dtype {
+  return b.dtypes.length === 1 ? (b.dtypes[0] as Dtype) : 'F32';
+}
+
+function parameterCount(b: BaseModel): number {
+  return [...b.weights.tensors.values()].reduce((n, t) => n + t.shape.reduce((a, x) => a * x, 1), 0);
 }
 
 function configFields(a: ParsedAdapter): AdapterConfigFields {

@@ -3,14 +3,29 @@ import { recordAllocation } from './allocations.ts';
 import { withErrorScopes, type Gpu } from './device.ts';
 import { GpuLimitError } from './errors.ts';
 import { formatBytes } from '../util/format-bytes.ts';
+import { decodeTensor } from '../util/half-float.ts';
 
 export { formatBytes };
+
+/** f32, or 16-bit values packed two per u32 (element e in word e >> 1, low half first). */
+export type TensorFormat = 'f32' | 'bf16' | 'f16';
 
 export interface GpuTensor {
   readonly label: string;
   readonly shape: readonly number[];
   readonly numel: number;
   readonly buffer: GPUBuffer;
+  /** Absent: f32. Packed tensors are frozen weights, read by the kernels of shaders/packed_*.wgsl. */
+  readonly format?: TensorFormat;
+}
+
+export function isPacked(t: GpuTensor): boolean {
+  return t.format === 'bf16' || t.format === 'f16';
+}
+
+/** Bytes of the tensor's buffer contents (packed: 2 per value, rounded up to a whole u32). */
+export function tensorBytes(t: Pick<GpuTensor, 'numel' | 'format'>): number {
+  return t.format === 'bf16' || t.format === 'f16' ? Math.max(4, Math.ceil(t.numel / 2) * 4) : Math.max(4, t.numel * 4);
 }
 
 export function numelOf(shape: readonly number[]): number {
@@ -49,6 +64,32 @@ export async function createTensor(gpu: Gpu, label: string, shape: readonly numb
   recordAllocation(gpu, { label, bytes, buffer });
   if (data) gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
   return { label, shape: [...shape], numel, buffer };
+}
+
+/**
+ * A frozen weight in its checkpoint precision: `halves` holds the 16-bit values (little-endian,
+ * as safetensors stores them), uploaded as they are, two per u32.
+ */
+export async function createPackedTensor(gpu: Gpu, label: string, shape: readonly number[], format: 'bf16' | 'f16', halves: Uint8Array): Promise<GpuTensor> {
+  const numel = numelOf(shape);
+  if (halves.byteLength !== numel * 2) throw new RangeError(`${label}: ${halves.byteLength} bytes, shape [${shape.join(', ')}] of ${format} needs ${numel * 2}`);
+  const bytes = tensorBytes({ numel, format });
+  checkBindingSize(gpu, label, bytes);
+  const buffer = await withErrorScopes(gpu.device, `buffer ${label}`, () =>
+    gpu.device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }),
+  );
+  recordAllocation(gpu, { label, bytes, buffer });
+  // writeBuffer needs a multiple of 4 bytes: an odd count's last half goes with a zero.
+  const whole = halves.byteLength & ~3;
+  if (whole > 0) gpu.device.queue.writeBuffer(buffer, 0, halves.buffer, halves.byteOffset, whole);
+  if (whole < halves.byteLength) gpu.device.queue.writeBuffer(buffer, whole, new Uint8Array([halves[whole], halves[whole + 1], 0, 0]));
+  return { label, shape: [...shape], numel, buffer, format };
+}
+
+/** A tensor of the same shape and format as `like`, zero-filled. */
+export async function createTensorLike(gpu: Gpu, label: string, like: GpuTensor): Promise<GpuTensor> {
+  if (!isPacked(like)) return createTensor(gpu, label, like.shape);
+  return createPackedTensor(gpu, label, like.shape, like.format as 'bf16' | 'f16', new Uint8Array(like.numel * 2));
 }
 
 /** A u32 buffer (token ids, targets), uploaded once. */
@@ -96,8 +137,16 @@ export async function readBytes(gpu: Gpu, buffer: GPUBuffer, bytes: number): Pro
   return copy;
 }
 
+/** The tensor's values as f32 (packed values widened exactly). */
 export async function readTensor(gpu: Gpu, tensor: GpuTensor): Promise<Float32Array> {
-  return new Float32Array(await readBytes(gpu, tensor.buffer, tensor.numel * 4));
+  if (!isPacked(tensor)) return new Float32Array(await readBytes(gpu, tensor.buffer, tensor.numel * 4));
+  return decodeTensor(await readPackedHalves(gpu, tensor), tensor.format === 'bf16' ? 'BF16' : 'F16');
+}
+
+/** A packed tensor's 16-bit values as stored (little-endian bytes, 2 per value). */
+export async function readPackedHalves(gpu: Gpu, tensor: GpuTensor): Promise<Uint8Array> {
+  if (!isPacked(tensor)) throw new Error(`${tensor.label} is not packed`);
+  return new Uint8Array(await readBytes(gpu, tensor.buffer, tensor.numel * 2));
 }
 
 /** A small uniform buffer; `write` replaces its contents. */
@@ -119,8 +168,8 @@ export function copyTensor(gpu: Gpu, from: GpuTensor, to: GpuTensor): void {
 export function copyTensors(gpu: Gpu, label: string, from: readonly GpuTensor[], to: readonly GpuTensor[]): void {
   const encoder = gpu.device.createCommandEncoder({ label });
   from.forEach((f, i) => {
-    if (f.numel !== to[i].numel) throw new RangeError(`cannot copy ${f.label} (${f.numel} values) into ${to[i].label} (${to[i].numel})`);
-    encoder.copyBufferToBuffer(f.buffer, 0, to[i].buffer, 0, Math.max(4, f.numel * 4));
+    if (f.numel !== to[i].numel || (f.format ?? 'f32') !== (to[i].format ?? 'f32')) throw new RangeError(`cannot copy ${f.label} (${f.numel} values, ${f.format ?? 'f32'}) into ${to[i].label} (${to[i].numel}, ${to[i].format ?? 'f32'})`);
+    encoder.copyBufferToBuffer(f.buffer, 0, to[i].buffer, 0, tensorBytes(f));
   });
   gpu.device.queue.submit([encoder.finish()]);
 }

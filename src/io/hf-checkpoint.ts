@@ -19,14 +19,21 @@ export function llamaConfigJson(config: LlamaConfig, dtype: 'float32' | 'float16
     rope_theta: config.rope_theta,
     max_position_embeddings: config.max_position_embeddings,
     ...(config.model_type === 'mistral' ? { sliding_window: config.sliding_window ?? null } : {}),
+    ...(config.model_type === 'qwen2' ? qwen2WindowKeys(config) : {}),
     tie_word_embeddings: config.tie_word_embeddings,
-    attention_bias: false,
-    mlp_bias: false,
+    // Qwen2Config has neither key: its q/k/v always carry biases, its o_proj and MLP never do.
+    ...(config.model_type === 'qwen2' ? {} : { attention_bias: false, mlp_bias: false }),
     torch_dtype: dtype,
     bos_token_id: null,
     eos_token_id: null,
   };
   return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+/** Qwen2's window settings as its config.json had them (absent keys stay absent). */
+function qwen2WindowKeys(c: LlamaConfig) {
+  const keys = { use_sliding_window: c.use_sliding_window, sliding_window: c.sliding_window, max_window_layers: c.max_window_layers };
+  return Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined));
 }
 
 /** The two files of a checkpoint; tensors in HF's parameter order. */

@@ -1,23 +1,27 @@
 // A Hugging Face model folder from local files (a directory in the CLI, picked files in the
-// page): config.json, model.safetensors or model.safetensors.index.json with its shards, and
-// tokenizer.json (+ tokenizer_config.json). Everything in it is untrusted input.
+// page, a Hub download's cache): config.json, model.safetensors or model.safetensors.index.json
+// with its shards, and tokenizer.json (+ tokenizer_config.json). Everything in it is untrusted
+// input. Only headers are read here: every name, shape and offset is checked against the files'
+// sizes, and the weights stay in the files until a run uploads them one tensor at a time.
 import { loadTokenizer, type TextTokenizer } from '../data/tokenizer.ts';
-import { ConfigError, type LlamaConfig } from '../model/config.ts';
-import { checkpointWeights, parseLlamaConfigText } from './hf-checkpoint.ts';
-import { parseSafetensors, type SafetensorsFile } from './safetensors.ts';
-
-/** Reads one file of the folder by name; null when it does not exist. */
-export type ReadFile = (name: string) => Promise<Uint8Array | null>;
+import { ConfigError, llamaParameterShapes, type LlamaConfig } from '../model/config.ts';
+import { parseLlamaConfigText } from './hf-checkpoint.ts';
+import { readWhole, type OpenFile } from './random-access.ts';
+import type { Dtype } from './safetensors.ts';
+import { openSafetensors, type SafetensorsOnDisk, type WeightSource } from './weight-source.ts';
 
 export interface ModelFolder {
   config: LlamaConfig;
-  weights: Map<string, Float32Array>;
+  /** Read lazily from the files, in their own dtype. */
+  weights: WeightSource;
   tokenizer: TextTokenizer | null;
   /** tokenizer.json / tokenizer_config.json as read, to copy next to an exported merged model. */
   tokenizerFiles: Record<string, string>;
   /** The safetensors files read, and the dtypes found in them. */
   files: string[];
   dtypes: string[];
+  /** Bytes of the largest safetensors file (the loader's memory bound is a fraction of it). */
+  largestFileBytes: number;
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder('utf-8', { fatal: false }).decode(bytes);
@@ -30,16 +34,29 @@ function checkShardName(name: unknown): string {
   return name;
 }
 
-export async function loadModelFolder(read: ReadFile, onProgress?: (message: string) => void): Promise<ModelFolder> {
+export async function loadModelFolder(open: OpenFile, onProgress?: (message: string) => void): Promise<ModelFolder> {
+  const read = async (name: string) => {
+    const f = await open(name);
+    return f && readWhole(f);
+  };
   const configBytes = await read('config.json');
   if (!configBytes) throw new ConfigError('the model folder has no config.json');
   const config = parseLlamaConfigText(text(configBytes));
 
-  const shards: { name: string; file: SafetensorsFile }[] = [];
-  const single = await read('model.safetensors');
+  const shards: { name: string; file: SafetensorsOnDisk; bytes: number }[] = [];
+  const openShard = async (name: string, missing: string) => {
+    const f = await open(name);
+    if (!f) throw new ConfigError(missing);
+    try {
+      shards.push({ name, file: await openSafetensors(f), bytes: f.size });
+    } catch (err) {
+      throw new ConfigError(`${name}: ${(err as Error).message}`);
+    }
+  };
+  const single = await open('model.safetensors');
   if (single) {
     onProgress?.('reading model.safetensors');
-    shards.push({ name: 'model.safetensors', file: parseSafetensors(single) });
+    await openShard('model.safetensors', 'model.safetensors disappeared while loading');
   } else {
     const indexBytes = await read('model.safetensors.index.json');
     if (!indexBytes) throw new ConfigError('the model folder has neither model.safetensors nor model.safetensors.index.json');
@@ -54,9 +71,7 @@ export async function loadModelFolder(read: ReadFile, onProgress?: (message: str
     const names = [...new Set(Object.values(map).map(checkShardName))].sort();
     for (const [i, name] of names.entries()) {
       onProgress?.(`reading shard ${i + 1} of ${names.length}: ${name}`);
-      const bytes = await read(name);
-      if (!bytes) throw new ConfigError(`model.safetensors.index.json lists ${name}, which is not in the folder`);
-      shards.push({ name, file: parseSafetensors(bytes) });
+      await openShard(name, `model.safetensors.index.json lists ${name}, which is not in the folder`);
     }
     // Every tensor the index places in a shard must really be there.
     for (const [tensor, shard] of Object.entries(map as Record<string, string>)) {
@@ -65,7 +80,7 @@ export async function loadModelFolder(read: ReadFile, onProgress?: (message: str
       }
     }
   }
-  const weights = checkpointWeights(config, shards);
+  const weights = checkpointSource(config, shards);
 
   const tokenizerBytes = await read('tokenizer.json');
   const tokenizerConfig = await read('tokenizer_config.json');
@@ -73,6 +88,30 @@ export async function loadModelFolder(read: ReadFile, onProgress?: (message: str
   const tokenizerFiles: Record<string, string> = {};
   if (tokenizerBytes) tokenizerFiles['tokenizer.json'] = text(tokenizerBytes);
   if (tokenizerBytes && tokenizerConfig) tokenizerFiles['tokenizer_config.json'] = text(tokenizerConfig);
-  const dtypes = [...new Set(shards.flatMap((s) => s.file.tensors.map((t) => t.dtype)))].sort();
-  return { config, weights, tokenizer, tokenizerFiles, files: shards.map((s) => s.name), dtypes };
+  const dtypes = [...new Set([...weights.tensors.values()].map((t) => t.dtype))].sort();
+  return { config, weights, tokenizer, tokenizerFiles, files: shards.map((s) => s.name), dtypes, largestFileBytes: Math.max(0, ...shards.map((s) => s.bytes)) };
+}
+
+/**
+ * Every parameter the config needs, found in one file or several shards with the right shape;
+ * tensors the config does not need (rotary inv_freq buffers, a tied lm_head) are ignored.
+ */
+export function checkpointSource(config: LlamaConfig, shards: { name: string; file: SafetensorsOnDisk }[]): WeightSource {
+  const where = new Map<string, { shard: string; file: SafetensorsOnDisk; info: SafetensorsOnDisk['tensors'][number] }>();
+  for (const s of shards) for (const t of s.file.tensors) where.set(t.name, { shard: s.name, file: s.file, info: t });
+  const tensors = new Map<string, { dtype: Dtype; shape: readonly number[] }>();
+  for (const [name, shape] of llamaParameterShapes(config)) {
+    const found = where.get(name);
+    if (!found) throw new ConfigError(`the checkpoint has no tensor ${name} (looked in ${shards.map((s) => s.name).join(', ')})`);
+    if (found.info.shape.join(',') !== shape.join(',')) throw new ConfigError(`${name} in ${found.shard} has shape [${found.info.shape}], the config needs [${shape}]`);
+    tensors.set(name, { dtype: found.info.dtype, shape });
+  }
+  return {
+    tensors,
+    async read(name) {
+      const found = where.get(name);
+      if (!found || !tensors.has(name)) throw new Error(`the checkpoint has no tensor ${name}`);
+      return { dtype: found.info.dtype, bytes: await found.file.read(found.info) };
+    },
+  };
 }

@@ -3,6 +3,10 @@
 // The reader checks every rule of the reference implementation and throws SafetensorsError
 // naming the tensor or field at fault; the writer pads the header to a multiple of 8.
 
+import { decodeTensor, f32ToBf16, f32ToF16 } from '../util/half-float.ts';
+
+export { decodeTensor, f32ToBf16, f32ToF16 };
+
 export class SafetensorsError extends Error {
   constructor(message: string) {
     super(message);
@@ -11,7 +15,7 @@ export class SafetensorsError extends Error {
 }
 
 export type Dtype = 'F32' | 'F16' | 'BF16';
-const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
+export const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
 export const MAX_HEADER_BYTES = 100_000_000;
 
 export interface TensorInfo {
@@ -30,54 +34,40 @@ export interface SafetensorsFile {
   get(name: string): Float32Array;
 }
 
-function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
-/** Round-to-nearest-even f32 → f16 bits. */
-export function f32ToF16(value: number): number {
-  f32Scratch[0] = value;
-  const x = u32Scratch[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
-
 export function parseSafetensors(input: Uint8Array): SafetensorsFile {
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength); // a plain view, also for a Node Buffer
-  if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes: too short for the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
+  const headerLength = readHeaderLength(bytes.subarray(0, 8), bytes.length);
+  const dataStart = 8 + headerLength;
+  const { tensors, metadata } = parseSafetensorsHeader(bytes.subarray(8, dataStart), bytes.length - dataStart);
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  return {
+    tensors,
+    metadata,
+    get(name) {
+      const t = byName.get(name);
+      if (!t) throw new SafetensorsError(`no tensor named ${JSON.stringify(name)}`);
+      return decodeTensor(bytes.subarray(dataStart + t.begin, dataStart + t.end), t.dtype);
+    },
+  };
+}
+
+/** The header's length from the file's first 8 bytes, checked against the file's size. */
+export function readHeaderLength(first8: Uint8Array, fileSize: number): number {
+  if (fileSize < 8 || first8.length < 8) throw new SafetensorsError(`file is ${fileSize} bytes: too short for the 8-byte header length`);
+  const headerLength = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
   if (headerLength > MAX_HEADER_BYTES) throw new SafetensorsError(`header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit`);
-  if (8 + headerLength > bytes.length) throw new SafetensorsError(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
+  if (8 + headerLength > fileSize) throw new SafetensorsError(`header length ${headerLength} runs past the end of the ${fileSize}-byte file`);
+  return headerLength;
+}
+
+/**
+ * The header's JSON (`headerBytes`), checked against a data section of `dataLength` bytes: every
+ * rule of the reference implementation; tensors in the order of their data.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number): { tensors: TensorInfo[]; metadata: Record<string, string> } {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
     throw new SafetensorsError('header is not valid UTF-8');
   }
@@ -91,8 +81,6 @@ export function parseSafetensors(input: Uint8Array): SafetensorsFile {
   const duplicate = firstDuplicateKey(text);
   if (duplicate !== null) throw new SafetensorsError(`tensor ${JSON.stringify(duplicate)} appears twice in the header`);
 
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = Object.create(null);
   const tensors: TensorInfo[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
@@ -116,18 +104,9 @@ export function parseSafetensors(input: Uint8Array): SafetensorsFile {
     cursor = t.end;
   }
   if (cursor !== dataLength) {
-    throw new SafetensorsError(cursor < dataLength ? `${dataLength - cursor} trailing bytes after the last tensor` : `tensors need ${cursor} data bytes, file has ${dataLength}`);
+    throw new SafetensorsError(cursor < dataLength ? `${dataLength - cursor} trailing bytes after the last tensor` : `tensors need ${cursor} data bytes, file has ${dataLength} (truncated: download or copy it again)`);
   }
-  const byName = new Map(tensors.map((t) => [t.name, t]));
-  return {
-    tensors: ordered,
-    metadata,
-    get(name) {
-      const t = byName.get(name);
-      if (!t) throw new SafetensorsError(`no tensor named ${JSON.stringify(name)}`);
-      return decode(bytes.subarray(dataStart + t.begin, dataStart + t.end), t.dtype);
-    },
-  };
+  return { tensors: ordered, metadata };
 }
 
 /**
@@ -182,33 +161,10 @@ function tensorInfo(name: string, entry: unknown): TensorInfo {
   return { name, dtype, shape: e.shape as number[], begin, end };
 }
 
-function decode(raw: Uint8Array, dtype: Dtype): Float32Array {
-  // A fresh, aligned copy: third-party writers do not always align tensors. (`new Uint8Array`
-  // rather than slice(): on a Node Buffer, slice() is a view into a shared pool.)
-  const copy = new Uint8Array(raw);
-  if (dtype === 'F32') return new Float32Array(copy.buffer, 0, copy.length / 4);
-  const halves = new Uint16Array(copy.buffer, 0, copy.length / 2);
-  const out = new Float32Array(halves.length);
-  if (dtype === 'F16') for (let i = 0; i < halves.length; i++) out[i] = f16ToF32(halves[i]);
-  else {
-    const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < halves.length; i++) bits[i] = halves[i] << 16;
-  }
-  return out;
-}
-
 export interface TensorToWrite {
   name: string;
   shape: number[];
   data: Float32Array;
-}
-
-/** Round-to-nearest-even f32 → bf16 bits (the top half of the f32, rounded). */
-export function f32ToBf16(value: number): number {
-  f32Scratch[0] = value;
-  const x = u32Scratch[0];
-  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40; // NaN stays NaN
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
 /** Serialises tensors (in the given order) as F32, F16 or BF16. */

@@ -2,7 +2,7 @@
 // the merge kernel), refuses (restoring the saved weights) if any merged weight is non-finite, and
 // unmerges by copying the saved weights back. Arithmetic unmerge (W − s·B·A) in float32 need not
 // return W exactly, so every merge that must be undone (export, the page's merge) goes through here.
-import { copyTensor, createTensor, readTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { copyTensor, createTensorLike, readTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { LoRALinear } from './lora-linear.ts';
 
@@ -18,7 +18,7 @@ export class ExactMerge {
     if (this.merged) return;
     const unmergedLayers = this.layers.filter((l) => !l.lora.merged);
     for (const l of unmergedLayers) {
-      const copy = await createTensor(this.gpu, `${l.path}.weight.saved`, l.lora.weight.shape);
+      const copy = await createTensorLike(this.gpu, `${l.path}.weight.saved`, l.lora.weight); // packed stays packed
       copyTensor(this.gpu, l.lora.weight, copy);
       this.saved.push({ lora: l.lora, copy });
     }

@@ -8,7 +8,7 @@
 // adapter instead: W' = W + s·B·A into a scratch buffer, then Y = X·W'ᵀ (equal in exact
 // arithmetic, fewer multiply-adds; see foldsAdapter). W itself is never written.
 // Every dispatch is built once here, then only encoded (docs/ARCHITECTURE.md, "One training step").
-import { copyTensor, createTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { copyTensor, createTensor, isPacked, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createDropout, type DropoutPass } from '../gpu/kernels/elementwise.ts';
@@ -81,7 +81,8 @@ export class LoRALinear {
     readonly forwardPath: { training: 'folded' | 'low-rank'; evaluation: 'folded' | 'low-rank' },
   ) {}
 
-  static async create(gpu: Gpu, config: LoRALinearConfig, weight?: Float32Array, io?: Partial<LoRALinearIO>): Promise<LoRALinear> {
+  /** `weight`: W's values, or W already on the GPU (a model's packed BF16/F16 base; the layer takes it over). */
+  static async create(gpu: Gpu, config: LoRALinearConfig, weight?: Float32Array | GpuTensor, io?: Partial<LoRALinearIO>): Promise<LoRALinear> {
     const { inFeatures: inDim, outFeatures: outDim, rank, alpha, tokens } = config;
     validateLoRAShape(inDim, outDim, rank, alpha);
     if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`tokens must be a positive integer, got ${tokens}`);
@@ -90,7 +91,10 @@ export class LoRALinear {
     const scaling = loraScaling(alpha, rank, full.useRslora);
 
     const initA = uniformArray(seededRandom(full.seed), rank * inDim, kaimingUniformBound(inDim));
-    const w = await createTensor(gpu, `${label}.weight`, [outDim, inDim], weight);
+    const w = weight && !(weight instanceof Float32Array) ? weight : await createTensor(gpu, `${label}.weight`, [outDim, inDim], weight);
+    if (w.numel !== outDim * inDim) throw new RangeError(`${label}: W holds ${w.numel} values, (${outDim}, ${inDim}) needs ${outDim * inDim}`);
+    // A packed W runs its own matmul kernel, which takes no fused low-rank term.
+    const packed = isPacked(w);
     const loraA = await createTensor(gpu, `${label}.lora_A`, [rank, inDim], initA);
     const loraB = await createTensor(gpu, `${label}.lora_B`, [outDim, rank]); // zeros, as PEFT
     const gradA = await createTensor(gpu, `${label}.lora_A.grad`, [rank, inDim]);
@@ -116,7 +120,7 @@ export class LoRALinear {
     } as const;
     // Low-rank forward (always built: foldingAllowed = false selects it): Y = X·Wᵀ + s·H·Bᵀ in one
     // dispatch where the shapes allow, else in two.
-    const fused = lowRankFusable({ m: tokens, k: inDim, n: outDim, r: rank, transB: true }, 'auto', gpu.quadKernels);
+    const fused = !packed && lowRankFusable({ m: tokens, k: inDim, n: outDim, r: rank, transB: true }, 'auto', gpu.quadKernels);
     const baseAndLoRA = fused
       ? [await mm('Y=XWt+sHBt', { c: y, a: x, b: w, m: tokens, n: outDim, k: inDim, transB: true, lowRank: { h: hidden, b: loraB, r: rank, scale: scaling } })]
       : [baseForward, await mm('Y+=sHBt', { c: y, a: hidden, b: loraB, m: tokens, n: outDim, k: rank, transB: true, alpha: scaling, beta: 1 })];
@@ -134,7 +138,7 @@ export class LoRALinear {
     const dXbeta = full.accumulateGradInput ? 1 : 0;
     const dXbase = () => mm('dX=dYW', { c: dx(), a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta });
     // dX = dY·W + dH·A in one dispatch where the shapes allow (without dropout, dH·A goes to X itself).
-    const dXwithLoRA = async () => lowRankFusable({ m: tokens, k: outDim, n: inDim, r: rank, transB: false }, 'auto', gpu.quadKernels)
+    const dXwithLoRA = async () => !packed && lowRankFusable({ m: tokens, k: outDim, n: inDim, r: rank, transB: false }, 'auto', gpu.quadKernels)
       ? [await mm('dX=dYW+dHA', { c: dx(), a: dy, b: w, m: tokens, n: inDim, k: outDim, beta: dXbeta, lowRank: { h: gradHidden, b: loraA, r: rank, scale: 1 } })]
       : [await dXbase(), await mm('dX+=dHA', { c: dx(), a: gradHidden, b: loraA, m: tokens, n: inDim, k: rank, beta: 1 })];
     let lowRankTrain = lowRankEval;

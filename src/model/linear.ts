@@ -2,7 +2,7 @@
 //   frozen  Y = X·Wᵀ, dX = dY·W, no gradient for W (what LoRA leaves untargeted)
 //   full    as frozen, plus dW = dYᵀ·X (full fine-tuning)
 //   lora    a LoRALinear: frozen W plus trainable A, B
-import { createTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { createTensor, isPacked, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/dispatch.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
@@ -41,7 +41,8 @@ export interface LinearSpec {
   inDim: number;
   outDim: number;
   tokens: number;
-  weight: Float32Array;
+  /** W's values, or W already uploaded (a packed BF16/F16 frozen weight; never for 'full'). */
+  weight: Float32Array | GpuTensor;
   io: LoRALinearIO;
   mode: LinearMode;
   lora?: LoraSettings;
@@ -80,7 +81,8 @@ export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelL
       ],
     };
   }
-  const weight = await createTensor(gpu, `${s.path}.weight`, [outDim, inDim], s.weight);
+  if (s.mode === 'full' && !(s.weight instanceof Float32Array) && isPacked(s.weight)) throw new Error(`${s.path}: a trained weight must be f32, not packed`);
+  const weight = s.weight instanceof Float32Array ? await createTensor(gpu, `${s.path}.weight`, [outDim, inDim], s.weight) : s.weight;
   const gradWeight = s.mode === 'full' ? await createTensor(gpu, `${s.path}.weight.grad`, [outDim, inDim]) : null;
   const forward = [await createMatmul(gpu, { label: `${s.path}.Y=XWt`, c: io.output, a: io.input, b: weight, m: tokens, n: outDim, k: inDim, transB: true })];
   const backward = s.needsGradInput === false ? [] : [

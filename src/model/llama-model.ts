@@ -2,7 +2,8 @@
 // with each linear layer frozen, fully trainable, or LoRA-adapted. Every dispatch is built once
 // for a fixed (batch, seq); a step only writes token ids and encodes (docs/ARCHITECTURE.md, "One training step").
 import { totalBytes, withAllocationScope, type Allocation } from '../gpu/allocations.ts';
-import { createTensor, createU32Buffer, readTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { createPackedTensor, createTensor, createU32Buffer, readTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { asWeightSource, rawToFloat32, type RawTensor, type WeightSource } from '../io/weight-source.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createAxpby } from '../gpu/kernels/elementwise.ts';
@@ -10,10 +11,16 @@ import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import * as ops from '../gpu/kernels/transformer-ops.ts';
 import { foldedWeightNumel, resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
-import { checkSequenceFits, headDimOf, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
+import { checkSequenceFits, headDimOf, linearHasBias, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
 import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
+import { createProjectionBias } from './projection-bias.ts';
 
 export const IGNORE_TARGET = 0xffffffff;
+
+async function readRaw(source: WeightSource, name: string): Promise<RawTensor> {
+  if (!source.tensors.has(name)) throw new Error(`checkpoint has no tensor ${name}`);
+  return source.read(name);
+}
 
 /** How the model trains: LoRA on some linear layers, or every weight ('full'). */
 export type TrainingMode = { kind: 'lora'; lora: LoraInjectionConfig } | { kind: 'full' } | { kind: 'frozen' };
@@ -22,6 +29,11 @@ export interface LlamaModelOptions {
   batch: number;
   seq: number;
   mode: TrainingMode;
+  /**
+   * How frozen weights are stored on the GPU: 'checkpoint' (default) keeps BF16/F16 packed, two
+   * per u32, widened inside the kernels; 'f32' widens them on upload (the comparison's baseline).
+   */
+  baseStorage?: 'checkpoint' | 'f32';
 }
 
 /** Builds dispatches in order; `add` accepts one or many. */
@@ -56,7 +68,7 @@ export class LlamaModel {
   /** Every storage buffer the model allocated (weights, adapters, gradients, activations, scratch). */
   private allocations: Allocation[] = [];
 
-  static async create(gpu: Gpu, config: LlamaConfig, initial: Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
+  static async create(gpu: Gpu, config: LlamaConfig, initial: WeightSource | Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
     checkSequenceFits(config, options.seq); // before anything is allocated
     const { value: model, allocations } = await withAllocationScope(gpu, () => LlamaModel.build(gpu, config, initial, options));
     model.allocations = allocations;
@@ -74,7 +86,7 @@ export class LlamaModel {
     this.allocations = [];
   }
 
-  private static async build(gpu: Gpu, config: LlamaConfig, initial: Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
+  private static async build(gpu: Gpu, config: LlamaConfig, initial: WeightSource | Map<string, Float32Array>, options: LlamaModelOptions): Promise<LlamaModel> {
     const { batch, seq, mode } = options;
     const T = batch * seq;
     const d = config.hidden_size;
@@ -83,16 +95,23 @@ export class LlamaModel {
     const full = mode.kind === 'full';
     const loraTargets = mode.kind === 'lora' ? resolveLoraTargets(config, mode.lora) : new Map();
     const t = (label: string, shape: number[]) => createTensor(gpu, label, shape);
-    const get = (name: string) => {
-      const w = initial.get(name);
-      if (!w) throw new Error(`checkpoint has no tensor ${name}`);
-      return w;
-    };
+    // Tensors are read from the source one at a time, as each is uploaded.
+    const source = asWeightSource(initial);
+    const get = async (name: string) => rawToFloat32(await readRaw(source, name));
     const weights = new Map<string, GpuTensor>();
     const param = async (name: string, shape: number[]) => {
-      const tensor = await createTensor(gpu, name, shape, get(name));
+      const tensor = await createTensor(gpu, name, shape, await get(name));
       weights.set(name, tensor);
       return tensor;
+    };
+    // A weight nothing trains: packed as the checkpoint stores it (BF16/F16) unless the run asks
+    // for f32 storage; trained weights and every norm are f32.
+    const frozenWeight = async (name: string, shape: number[]) => {
+      const raw = await readRaw(source, name);
+      if ((options.baseStorage ?? 'checkpoint') === 'checkpoint' && (raw.dtype === 'BF16' || raw.dtype === 'F16')) {
+        return createPackedTensor(gpu, name, shape, raw.dtype === 'BF16' ? 'bf16' : 'f16', raw.bytes);
+      }
+      return createTensor(gpu, name, shape, rawToFloat32(raw));
     };
     const trainable: TrainableParameter[] = [];
     const gradFor = async (name: string, tensor: GpuTensor) => {
@@ -104,7 +123,8 @@ export class LlamaModel {
 
     const ids = await createU32Buffer(gpu, 'ids', new Uint32Array(T));
     const targets = await createU32Buffer(gpu, 'targets', new Uint32Array(T).fill(IGNORE_TARGET));
-    const embed = await param('model.embed_tokens.weight', [V, d]);
+    const embed = full ? await param('model.embed_tokens.weight', [V, d]) : await frozenWeight('model.embed_tokens.weight', [V, d]);
+    weights.set('model.embed_tokens.weight', embed);
     const embedGrad = await gradFor('model.embed_tokens.weight', embed);
     let grouped: GPUBuffer | null = null; // the batch grouped by token, for the embedding's gradient
     const ropeTables = await ops.createRopeTables(gpu, seq, hd, config.rope_theta);
@@ -129,13 +149,22 @@ export class LlamaModel {
       const lora = loraTargets.get(path);
       const readsBlockInput = module === 'q_proj' || module === 'k_proj' || module === 'v_proj';
       const l = await createModelLinear(gpu, {
-        path, inDim, outDim, tokens: T, weight: get(`${path}.weight`), io: { input, output, gradOutput, gradInput, foldedWeight },
+        path, inDim, outDim, tokens: T, weight: full ? await get(`${path}.weight`) : await frozenWeight(`${path}.weight`, [outDim, inDim]), io: { input, output, gradOutput, gradInput, foldedWeight },
         mode: lora ? 'lora' : full ? 'full' : 'frozen', lora, accumulateGradInput: accumulate, needsGradInput: !readsBlockInput || inputNeedsGrad(layer),
       });
       weights.set(`${path}.weight`, l.weight);
       trainable.push(...l.trainable);
       linears.push(l);
       return l;
+    };
+    // Qwen2's q/k/v bias: Y += b after the linear's forward; db beside its backward (full fine-tuning only).
+    const bias = async (layer: number, module: LinearModule, outDim: number, output: GpuTensor, gradOutput: GpuTensor) => {
+      if (!linearHasBias(config, module)) return { forward: [], backward: [] };
+      const path = linearPath(layer, module);
+      const b = await createProjectionBias(gpu, { path, tokens: T, outDim, values: await get(`${path}.bias`), output, gradOutput, trainable: full });
+      weights.set(`${path}.bias`, b.bias);
+      trainable.push(...b.trainable);
+      return b;
     };
     const norm = async (name: string, x: GpuTensor, y: GpuTensor, dy: GpuTensor, dx: GpuTensor) => {
       const weight = await param(name, [d]);
@@ -157,6 +186,7 @@ export class LlamaModel {
       const qp = await linear(l, 'q_proj', d, H * hd, x1, q, g.q, g.x, false);
       const kp = await linear(l, 'k_proj', d, KV * hd, x1, k, g.k, g.x, true);
       const vp = await linear(l, 'v_proj', d, KV * hd, x1, v, g.v, g.x, true);
+      const [qb, kb, vb] = [await bias(l, 'q_proj', H * hd, q, g.q), await bias(l, 'k_proj', KV * hd, k, g.k), await bias(l, 'v_proj', KV * hd, v, g.v)];
       const rope = (x: GpuTensor, heads: number, direction: 1 | -1) =>
         ops.createRope(gpu, { label: `${p}.rope`, x, tables: ropeTables, tokens: T, heads, headDim: hd, seq, direction });
       const attnOut = await t(`${p}.attn`, [T, H * hd]);
@@ -175,7 +205,7 @@ export class LlamaModel {
       const dp = await linear(l, 'down_proj', I, d, act, down, g.resid, g.act, false);
       const out = await t(`hidden.${l + 1}`, [T, d]);
 
-      fwd.add(n1.forward, qp.forward, kp.forward, vp.forward, await rope(q, H, 1), await rope(k, KV, 1));
+      fwd.add(n1.forward, qp.forward, qb.forward, kp.forward, kb.forward, vp.forward, vb.forward, await rope(q, H, 1), await rope(k, KV, 1));
       fwd.add(await ops.createAttentionForward(gpu, attnSpec), op.forward, await copyInto(`${p}.h=o`, o, h), await addInto(`${p}.h+=x`, resid, h));
       fwd.add(n2.forward, gp.forward, upp.forward);
       fwd.add(await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: act }), dp.forward);
@@ -190,6 +220,7 @@ export class LlamaModel {
       block.add(op.backward); // dAttn
       block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
       block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
+      block.add(qb.backward, kb.backward, vb.backward); // dBias of Qwen2's q/k/v (full fine-tuning)
       block.add(qp.backward, kp.backward, vp.backward); // dX = dL/dx1 (and dA, dB of LoRA layers)
       if (inputNeedsGrad(l)) block.add(n1.backward, await addInto(`${p}.dresid+=`, g.tmp, g.resid));
       backwardBlocks.push(block.items);
@@ -202,7 +233,8 @@ export class LlamaModel {
     const rowLoss = await t('rowLoss', [T]);
     const lossSum = await t('lossSum', [1]);
     const tied = config.tie_word_embeddings;
-    const headWeight = tied ? embed : await param('lm_head.weight', [V, d]);
+    const headWeight = tied ? embed : full ? await param('lm_head.weight', [V, d]) : await frozenWeight('lm_head.weight', [V, d]);
+    if (!tied) weights.set('lm_head.weight', headWeight);
     const headGrad = tied ? null : await gradFor('lm_head.weight', headWeight);
     fwd.add(finalNorm.forward, await createMatmul(gpu, { label: 'lm_head', c: logits, a: normed, b: headWeight, m: T, n: V, k: d, transB: true }));
     const ce = await ops.createCrossEntropy(gpu, { label: 'loss', logits, targets, rowLoss, dLogits, rows: T, vocab: V, validRows: 0 });

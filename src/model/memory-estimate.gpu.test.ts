@@ -10,6 +10,9 @@ import { seededRandom } from '../util/random.ts';
 import { initLlamaWeights, validateLlamaConfig } from './config.ts';
 import { LlamaModel, type TrainingMode } from './llama-model.ts';
 import { checkMemoryFits, estimateMemory, MemoryBudgetError } from './memory-estimate.ts';
+import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
+import { loadModelFolder } from '../io/model-folder.ts';
+import { memoryFolder } from '../io/random-access.ts';
 
 const base = {
   model_type: 'llama', vocab_size: 13, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2,
@@ -40,6 +43,14 @@ describe('memory estimate', () => {
       const estimate = estimateMemory(config, { ...options, training: mode.kind !== 'frozen', optimizer });
       const model = await LlamaModel.create(gpu, config, weights, options);
       expect(model.allocatedBytes).toBe(estimate.model);
+      // The same checkpoint as BF16, its frozen matrices kept packed (full fine-tuning widens them).
+      const bf16 = (await loadModelFolder(memoryFolder(llamaCheckpointFiles(config, weights, 'BF16')))).weights;
+      const packedEstimate = estimateMemory(config, { ...options, training: mode.kind !== 'frozen', optimizer, packedBase: true });
+      const packed = await LlamaModel.create(gpu, config, bf16, options);
+      expect(packed.allocatedBytes).toBe(packedEstimate.model);
+      if (mode.kind === 'full') expect(packedEstimate.model).toBe(estimate.model);
+      else expect(packedEstimate.parts['base weights']).toBeLessThan(0.7 * estimate.parts['base weights']); // norms stay f32
+      packed.destroy();
       if (mode.kind !== 'frozen') {
         const target = { trainable: model.trainable, frozenNames: [], tokensPerStep: 10, nextBatch() {}, forwardBackward() {}, lossSum: model.lossSum, lossScale: () => 1 };
         const { allocations } = await withAllocationScope(gpu, () => Trainer.create(gpu, target, optimizer ? { optimizer } : {}));

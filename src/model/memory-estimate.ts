@@ -5,7 +5,7 @@ import { reduceWorkgroups } from '../gpu/kernels/reduce.ts';
 import { formatBytes } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { foldedWeightNumel, resolveLoraTargets } from '../lora/injection.ts';
-import { checkSequenceFits, headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from './config.ts';
+import { checkSequenceFits, headDimOf, LINEAR_MODULES, linearHasBias, linearPath, type LlamaConfig } from './config.ts';
 import type { LlamaModelOptions } from './llama-model.ts';
 import type { OptimizerKind } from '../train/optimizer.ts';
 import { TRAINER_DEFAULTS } from '../train/trainer.ts';
@@ -28,6 +28,11 @@ export interface EstimateOptions extends LlamaModelOptions {
   optimizer?: OptimizerKind;
   /** The trainer's metrics window (its ring holds that many steps). */
   metricsEvery?: number;
+  /**
+   * The checkpoint stores its linear, embedding and head weights as BF16/F16 and the run keeps
+   * them so (baseStorage 'checkpoint'): frozen ones then take 2 bytes a value, not 4.
+   */
+  packedBase?: boolean;
 }
 
 const bytesOf = (numel: number) => Math.max(4, numel * 4);
@@ -47,6 +52,13 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
     parts[part] += bytes;
     if (bytes > largest.bytes) largest = { label, bytes };
   };
+  const packedBytes = (numel: number) => Math.max(4, Math.ceil(numel / 2) * 4);
+  /** A linear, embedding or head weight: packed when frozen in a 16-bit checkpoint. */
+  const matrix = (label: string, numel: number) => {
+    if (!o.packedBase || full) return weight(label, numel);
+    parts['base weights'] += packedBytes(numel);
+    if (packedBytes(numel) > largest.bytes) largest = { label, bytes: packedBytes(numel) };
+  };
   const weight = (label: string, numel: number) => {
     add('base weights', label, numel);
     if (full) {
@@ -58,7 +70,7 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   add('activations', 'ids', T);
   add('activations', 'hidden.0', T * d);
   add('activations', 'targets', T);
-  weight('model.embed_tokens.weight', V * d);
+  matrix('model.embed_tokens.weight', V * d);
   add('activations', 'rope tables', seq * (hd / 2));
   add('activations', 'rope tables', seq * (hd / 2));
   // Backward scratch shared by the layers.
@@ -81,12 +93,13 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
       const path = linearPath(l, module);
       const [inDim, outDim] = shapes[module];
       const settings = lora.get(path);
+      if (linearHasBias(config, module)) weight(`${path}.bias`, outDim); // Qwen2's q/k/v: trainable only in full fine-tuning
       if (!settings) {
-        weight(`${path}.weight`, inDim * outDim);
+        matrix(`${path}.weight`, inDim * outDim);
         continue;
       }
       const r = settings.rank;
-      add('base weights', `${path}.weight`, inDim * outDim);
+      matrix(`${path}.weight`, inDim * outDim);
       add('adapters', `${path}.lora_A`, r * inDim);
       add('adapters', `${path}.lora_B`, outDim * r);
       add('gradients', `${path}.lora_A.grad`, r * inDim);
@@ -109,7 +122,7 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   add('activations', 'dLogits', T * V);
   add('activations', 'rowLoss', T);
   add('activations', 'lossSum', 1);
-  if (!config.tie_word_embeddings) weight('lm_head.weight', V * d);
+  if (!config.tie_word_embeddings) matrix('lm_head.weight', V * d);
   else if (full) add('activations', 'dEmbed.tmp', V * d);
   if (full) add('activations', 'ids.grouped', V + 1 + T);
   const partials = (label: string, n: number) => {

@@ -5,10 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareArrays, describeComparison } from '../checks/compare.ts';
 import { liveAllocations } from '../gpu/allocations.ts';
+import { readTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
 import { llamaConfigJson } from '../io/hf-checkpoint.ts';
-import { llamaForwardReference } from '../reference/llama.ts';
+import { numericGradient } from '../reference/finite-difference.ts';
+import { llamaForwardReference, llamaLossReference } from '../reference/llama.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { ConfigError, llamaParameterShapes, validateLlamaConfig, type LlamaConfig } from './config.ts';
 import { IGNORE_TARGET, LlamaModel } from './llama-model.ts';
@@ -40,10 +42,10 @@ beforeAll(async () => (gpu = await acquireNodeGpu()));
 afterAll(() => gpu && releaseGpu(gpu));
 
 describe('mistral', () => {
-  it('the config is read as Mistral (head_dim null means hidden / heads); other types are refused, naming both supported ones', () => {
+  it('the config is read as Mistral (head_dim null means hidden / heads); other types are refused, naming every supported one', () => {
     expect(MISTRAL.model_type).toBe('mistral');
     expect(MISTRAL.head_dim).toBeUndefined();
-    expect(() => validateLlamaConfig({ ...MISTRAL, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not supported; 'llama' \(LlamaForCausalLM\) and 'mistral' \(MistralForCausalLM\) are/);
+    expect(() => validateLlamaConfig({ ...MISTRAL, model_type: 'gpt2' })).toThrow(/model_type 'gpt2' is not supported; 'llama' \(LlamaForCausalLM\), 'mistral' \(MistralForCausalLM\) and 'qwen2' \(Qwen2ForCausalLM\) are/);
     expect(() => validateLlamaConfig({ ...MISTRAL, sliding_window: 0 })).toThrow(/sliding_window must be a whole number ≥ 1 or null/);
   });
 
@@ -59,6 +61,25 @@ describe('mistral', () => {
     for (const v of reference) scale = Math.max(scale, Math.abs(v));
     const c = compareArrays(await model.logits(), reference, { atol: 1e-5 * scale, rtol: 1e-4 });
     expect(c.ok, describeComparison(c)).toBe(true);
+    model.destroy();
+  });
+
+  it('full fine-tuning within the window: every gradient matches finite differences of the windowed reference', async () => {
+    const [batch, seq] = [2, 6];
+    const weights = weightsFor(MISTRAL);
+    const model = await LlamaModel.create(gpu, MISTRAL, weights, { batch, seq, mode: { kind: 'full' } });
+    const input = ids(batch, seq);
+    const targets = Uint32Array.from(input, (_, i) => (i % seq === seq - 1 ? IGNORE_TARGET : input[i + 1]));
+    model.setBatch(input, targets);
+    model.forwardBackward();
+    const f64 = new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)]));
+    const reference = { config: MISTRAL, weights: f64, ids: input, batch, seq };
+    expect(model.trainable.map((p) => p.name).sort()).toEqual([...llamaParameterShapes(MISTRAL).keys()].sort());
+    for (const p of model.trainable) {
+      const numeric = numericGradient(f64.get(p.name)!, () => llamaLossReference(reference, targets), 1e-5);
+      const c = compareArrays(await readTensor(gpu, p.grad), numeric, { atol: 2e-4 * Math.max(1, ...numeric.map(Math.abs)), rtol: 2e-3 }); // as llama-model.gpu.test.ts
+      expect(c.ok, `${p.name}: ${describeComparison(c)}`).toBe(true);
+    }
     model.destroy();
   });
 

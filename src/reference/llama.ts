@@ -1,6 +1,7 @@
 // CPU reference (float64) of LlamaForCausalLM's forward pass, with optional LoRA adapters: the
 // specification the GPU model is checked against, and the loss finite differences run on.
-import { headDimOf, LINEAR_MODULES, linearPath, type LlamaConfig } from '../model/config.ts';
+import { attentionWindow, headDimOf, LINEAR_MODULES, linearHasBias, linearPath, type LlamaConfig } from '../model/config.ts';
+import { biasAddReference } from './bias.ts';
 import { matmulReference } from './matmul.ts';
 import { attentionForwardReference, crossEntropyReference, embeddingForwardReference, rmsnormForwardReference, ropeReference, swigluForwardReference } from './transformer-ops.ts';
 
@@ -51,7 +52,8 @@ export function llamaForwardReference(input: LlamaReferenceInput): Float64Array 
   const proj = (layer: number, module: (typeof LINEAR_MODULES)[number], x: Vec) => {
     const path = linearPath(layer, module);
     const [outDim, inDim] = dims[module];
-    return linear(x, tokens, w(`${path}.weight`), outDim, inDim, adapters?.get(path));
+    const y = linear(x, tokens, w(`${path}.weight`), outDim, inDim, adapters?.get(path));
+    return linearHasBias(c, module) ? biasAddReference(y, w(`${path}.bias`), tokens, outDim) : y; // Qwen2's q/k/v: base + LoRA + bias
   };
 
   let hidden: Float64Array = embeddingForwardReference(ids, w('model.embed_tokens.weight'), d);
@@ -61,7 +63,7 @@ export function llamaForwardReference(input: LlamaReferenceInput): Float64Array 
     const q = ropeReference(proj(l, 'q_proj', x1), tokens, heads, hd, seq, c.rope_theta);
     const k = ropeReference(proj(l, 'k_proj', x1), tokens, kvHeads, hd, seq, c.rope_theta);
     const v = proj(l, 'v_proj', x1);
-    const attn = attentionForwardReference(q, k, v, { batch, seq, heads, kvHeads, headDim: hd, window: c.sliding_window ?? undefined }).out;
+    const attn = attentionForwardReference(q, k, v, { batch, seq, heads, kvHeads, headDim: hd, window: attentionWindow(c) ?? undefined }).out;
     hidden = add(hidden, proj(l, 'o_proj', attn));
     const x2 = rmsnormForwardReference(hidden, w(`${p}.post_attention_layernorm.weight`), tokens, d, c.rms_norm_eps).y;
     const act = swigluForwardReference(proj(l, 'gate_proj', x2), proj(l, 'up_proj', x2));

@@ -1,6 +1,7 @@
 // What the page shows about the model, training and the adapter library: plain data only.
 import { create } from 'zustand';
 import type { BaseSummary, StoredAdapterSummary, TextSummary } from '../engine/types.ts';
+import type { CachedHubModel, HubProgress } from '../io/hub.ts';
 
 export type { BaseSummary, TextSummary };
 
@@ -13,6 +14,8 @@ export interface PlaygroundState {
   active: string | null;
   library: StoredAdapterSummary[];
   evaluation: { adapter: string | null; loss: number; tokens: number }[];
+  /** The Hub download in progress (the model's name; null: none), each file's progress, and the cached models. */
+  hub: { downloading: string | null; files: HubProgress[]; cached: CachedHubModel[] };
   set(partial: Partial<PlaygroundState>): void;
 }
 
@@ -24,5 +27,6 @@ export const usePlayground = create<PlaygroundState>((set) => ({
   active: null,
   library: [],
   evaluation: [],
+  hub: { downloading: null, files: [], cached: [] },
   set: (partial) => set(partial),
 }));

@@ -2,6 +2,7 @@
 // factories in teacher-run.ts, tiny-lm-run.ts and text-run.ts: something to train, what it
 // freezes, its adapter layers, and its exports. Its GPU buffers are freed by whoever built it
 // inside an allocation scope (src/engine/run.ts, runFromTask).
+import type { Dtype } from '../io/safetensors.ts';
 import type { GpuTensor } from '../gpu/buffers.ts';
 import type { LoRALinear } from '../lora/lora-linear.ts';
 import type { LlamaModel } from '../model/llama-model.ts';
@@ -20,7 +21,7 @@ export interface TaskRun {
   /** adapter_model.safetensors and adapter_config.json of the current adapter ({} under full fine-tuning). */
   adapterFiles(): Promise<TaskFiles>;
   /** The merged weights (the base with the adapter folded in, then restored bit for bit), as safetensors (+ config.json). */
-  mergedFiles(dtype: 'F32' | 'F16'): Promise<TaskFiles>;
+  mergedFiles(dtype: Dtype): Promise<TaskFiles>;
   /** Task-specific figures after training (floor, accuracy, …). */
   summary?(): Promise<Record<string, unknown>>;
 }

@@ -1,5 +1,6 @@
 // Bring your own model and text: a loaded model folder and the text's documents. Random windows
 // of the first 90 % of the tokens train; the last 10 % give the validation loss.
+import { storesHalves } from '../io/weight-source.ts';
 import { splitTokens, tokenizeDocuments } from '../data/text-dataset.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { ModelFolder } from '../io/model-folder.ts';
@@ -17,7 +18,7 @@ export async function createTextRun(gpu: Gpu, folder: ModelFolder, text: { name:
   const tokens = tokenizeDocuments(folder.tokenizer, text.documents, config.vocab_size);
   splitTokens(tokens, o.seq); // refuses too little text before anything is allocated
   const { mode, fields } = lmTraining(o, config);
-  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, training: true }, o.optimizer, o.gpuMemoryBytes);
+  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, training: true, packedBase: storesHalves(weights) }, o.optimizer, o.gpuMemoryBytes);
 
   const model = await LlamaModel.create(gpu, config, weights, { batch: o.batch, seq: o.seq, mode });
   const task = createTextTask(model, tokens, o.seed);

@@ -1,5 +1,6 @@
 // The tiny-lm task as a run: a loaded model folder (the bundled base by default) adapted to corpus
 // B with LoRA (or full fine-tuning), with its accuracy on both corpora before and after.
+import { storesHalves } from '../io/weight-source.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { ModelFolder } from '../io/model-folder.ts';
 import { checkRunFits, lmRunParts } from './lm-run.ts';
@@ -11,7 +12,7 @@ export async function createTinyLmRun(gpu: Gpu, folder: ModelFolder, o: LmRunOpt
   // Every option is checked before anything is allocated on the GPU.
   const { config, weights } = folder;
   const { mode, fields } = lmTraining(o, config);
-  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, training: true }, o.optimizer, o.gpuMemoryBytes);
+  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, training: true, packedBase: storesHalves(weights) }, o.optimizer, o.gpuMemoryBytes);
   const task = await createTinyLmTask(gpu, config, weights, { corpus: 'lines', batch: o.batch, seq: o.seq, seed: o.seed, mode });
   const before = { accuracy_lines: await task.accuracy('lines'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
   const model = task.model;

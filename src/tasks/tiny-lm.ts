@@ -1,6 +1,7 @@
 // Task "tiny-lm": a small byte-level Llama pretrained on corpus A (caps) is adapted to corpus B
 // (lines). Training minimises next-byte cross-entropy; the task metric is exact-match accuracy
 // of the two bytes a model writes (greedily) after a prompt such as "kK\nx" ("X\n"), on held-out prompts.
+import type { WeightSource } from '../io/weight-source.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel, type TrainingMode } from '../model/llama-model.ts';
@@ -22,7 +23,7 @@ export interface TinyLmTask extends TrainingTarget {
   accuracy(corpus: CorpusName, count?: number): Promise<number>;
 }
 
-export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: Map<string, Float32Array>, o: TinyLmOptions): Promise<TinyLmTask> {
+export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: WeightSource | Map<string, Float32Array>, o: TinyLmOptions): Promise<TinyLmTask> {
   if (o.seq > config.max_position_embeddings) throw new RangeError(`sequence length ${o.seq} is over the model's max_position_embeddings (${config.max_position_embeddings})`);
   const model = await LlamaModel.create(gpu, config, weights, { batch: o.batch, seq: o.seq, mode: o.mode });
   // Held-out text and prompts use seeds that training never draws (training: seed·1000003 + step).

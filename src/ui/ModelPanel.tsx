@@ -1,6 +1,7 @@
 // The base model and the text: the bundled byte-level model, or your own HF Llama folder
 // (config.json, weights, tokenizer.json) and .txt/.jsonl text, all read locally.
 import { useLibraryBlocked } from './busy.ts';
+import { HubModelForm } from './HubModelForm.tsx';
 import { controller } from '../app/controller.ts';
 import { usePlayground } from '../store/playground-store.ts';
 
@@ -20,6 +21,7 @@ export function ModelPanel() {
             onChange={(e) => e.target.files?.length && void controller().loadModelFiles([...e.target.files])} />
         </label>
       </div>
+      <HubModelForm busy={busy} />
       {base && (
         <dl className="facts" aria-label="base model">
           <div className="fact-row"><dt>model</dt><dd data-testid="base-name">{base.name}</dd></div>

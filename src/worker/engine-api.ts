@@ -5,9 +5,12 @@ import * as Comlink from 'comlink';
 import { checkTextSize } from '../data/text-dataset.ts';
 import type { Session } from '../engine/session.ts';
 import type { Files } from '../engine/types.ts';
+import { downloadModel, HubError, parseHubModel } from '../io/hub.ts';
+import { allowedHubEndpoints, hubConnectSources, refuseUnlessAllowed } from '../io/hub-endpoints.ts';
 import { writeZip } from '../io/zip.ts';
 import { breakPass, installFaults } from './faults.ts';
 import { pickedFilesReader } from './file-readers.ts';
+import { cacheHubStorage } from './hub-cache.ts';
 import type { EngineApi, ZipExport } from './protocol.ts';
 
 /** A folder's files as a .zip under `folder/`, its bytes transferred (not copied) to the page. */
@@ -16,8 +19,21 @@ function zipped(name: string, folder: string, files: Files): ZipExport {
   return Comlink.transfer({ name, zip }, [zip.buffer as ArrayBuffer]);
 }
 
-export function createEngineApi(session: Session): EngineApi {
+/**
+ * The Hub endpoints this build may reach (VITE_HF_ENDPOINT; the page's CSP allows the same), and
+ * the URLs they may redirect to. The worker checks them itself: a page's meta CSP may not bind it.
+ */
+const HUB_ENV = (import.meta as { env?: Record<string, string | undefined> }).env ?? {};
+
+export function createEngineApi(session: Session, hub = { endpoints: HUB_ENV.VITE_HF_ENDPOINT, cdn: HUB_ENV.VITE_HF_CDN }): EngineApi {
   let runName = 'run';
+  let hubDownload: AbortController | null = null;
+  const hubStorage = () => {
+    if (typeof caches === 'undefined') throw new HubError('this browser offers no Cache Storage here (a private window, or an insecure origin): models cannot be downloaded', 'storage');
+    return cacheHubStorage();
+  };
+  const endpoints = allowedHubEndpoints(hub.endpoints);
+  const sources = hubConnectSources(hub.endpoints, hub.cdn);
   return {
     async init(events, faults) {
       if (faults) installFaults(faults);
@@ -46,6 +62,33 @@ export function createEngineApi(session: Session): EngineApi {
     async loadModelFiles(files) {
       const name = files.some((f) => f.name === 'config.json') ? 'your model' : files[0]?.name ?? 'your model';
       return session.loadModel(name, await pickedFilesReader(files));
+    },
+    async loadHubModel(request, onProgress) {
+      if (hubDownload) throw new HubError('a download is already running: wait for it or cancel it', 'input');
+      const model = parseHubModel(request.model, { endpoint: request.endpoint, revision: request.revision });
+      if (!endpoints.includes(model.endpoint)) {
+        throw new HubError(refuseUnlessAllowed(endpoints.map((e) => new URL(e).origin), `${model.endpoint}/`) ?? `${model.endpoint} is not an allowed endpoint (${endpoints.join(', ')})`, 'input');
+      }
+      const storage = hubStorage();
+      const abort = (hubDownload = new AbortController());
+      let downloaded;
+      try {
+        downloaded = await downloadModel(storage, model, { signal: abort.signal, onProgress, allowUrl: (url) => refuseUnlessAllowed(sources, url) });
+      } finally {
+        hubDownload = null;
+      }
+      return session.loadModel(request.name?.trim() || downloaded.name, downloaded.open);
+    },
+    cancelHubDownload() {
+      hubDownload?.abort();
+    },
+    listHubCache: () => (typeof caches === 'undefined' ? Promise.resolve([]) : cacheHubStorage().list()),
+    async deleteHubCache(key) {
+      if (hubDownload) throw new HubError('a download is running: cancel it before deleting cached models', 'input');
+      const storage = hubStorage();
+      const entry = (await storage.list()).find((e) => e.key === key);
+      if (entry) await storage.delete(entry);
+      return storage.list();
     },
     async loadTextFile(file) {
       checkTextSize(file.name, file.size);

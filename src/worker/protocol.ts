@@ -4,12 +4,22 @@
 // Events (src/engine/types.ts, SessionEvent) flow back through the callback given to init().
 import type { CombinationType } from '../adapters/combine.ts';
 import type { BaseSummary, GpuStatus, MemoryBreakdown, MergeReport, RunInfo, RunProposal, SavedCheckpoint, SessionEvent, StoredAdapterSummary, TextSummary } from '../engine/types.ts';
+import type { CachedHubModel, HubProgress } from '../io/hub.ts';
 import type { PlaygroundSettings } from '../settings/playground-settings.ts';
 import type { Faults } from './faults.ts';
 
 export interface ZipExport {
   name: string; // the archive's file name
   zip: Uint8Array;
+}
+
+/** A model to fetch from a Hub endpoint: an id (ORG/NAME, hf:ORG/NAME@REV) or a model URL. */
+export interface HubRequest {
+  model: string;
+  endpoint: string;
+  revision: string;
+  /** The name adapter files give as base_model_name_or_path; default the Hub id. */
+  name?: string;
 }
 
 export interface EngineApi {
@@ -28,6 +38,16 @@ export interface EngineApi {
   discardInterruptedRun(): Promise<void>;
   loadBuiltinModel(): Promise<BaseSummary>;
   loadModelFiles(files: File[]): Promise<BaseSummary>;
+  /**
+   * Fetches a Hub model into the cache (files already there are not fetched again; a partial one
+   * resumes), reporting each file's progress through `onProgress` (a comlink proxy), then loads it
+   * as the base like picked files. The model loaded before stays if anything fails.
+   */
+  loadHubModel(request: HubRequest, onProgress: (p: HubProgress) => void): Promise<BaseSummary>;
+  /** Stops the download in progress; what was received is kept and resumed next time. */
+  cancelHubDownload(): void;
+  listHubCache(): Promise<CachedHubModel[]>;
+  deleteHubCache(key: string): Promise<CachedHubModel[]>;
   loadTextFile(file: File): Promise<TextSummary>;
   refreshLibrary(): Promise<StoredAdapterSummary[]>;
   saveAdapter(name: string): Promise<void>;

@@ -1,5 +1,6 @@
-// merge / unmerge: W ← W ± s · B · A in place; fold: W' = W + s · B · A (shaders/merge.wgsl).
-import { createUniformBuffer, type GpuTensor } from '../buffers.ts';
+// merge / unmerge: W ← W ± s · B · A in place; fold: W' = W + s · B · A (shaders/merge.wgsl;
+// a packed BF16/F16 W: shaders/merge_packed.wgsl, whose merge rounds to W's format).
+import { createUniformBuffer, isPacked, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { expectNumel } from './matmul.ts';
@@ -40,6 +41,20 @@ async function mergeDispatch(gpu: Gpu, spec: MergeSpec, entryPoint: 'main' | 'fo
   new Uint32Array(data, 0, 3).set([outDim, inDim, rank]);
   new Float32Array(data, 12, 1)[0] = spec.scale;
   gpu.device.queue.writeBuffer(uniforms, 0, data);
+  if (isPacked(spec.weight)) {
+    // One invocation per packed word, in rows of at most 1024 workgroups (the grid's x limit is 65535).
+    const groups = Math.ceil(Math.ceil((outDim * inDim) / 2) / 64);
+    const x = Math.min(groups, 1024);
+    return createDispatch(gpu, {
+      family: 'mergePacked',
+      entryPoint,
+      label: spec.label,
+      constants: { kFormat: spec.weight.format === 'f16' ? 1 : 0 },
+      bindings: [uniforms, spec.loraB.buffer, spec.loraA.buffer, ...weightBindings],
+      workgroups: [x, Math.ceil(groups / x)],
+      flops: 2 * outDim * inDim * rank,
+    });
+  }
   return createDispatch(gpu, {
     family: 'merge',
     entryPoint,

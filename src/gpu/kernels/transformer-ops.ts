@@ -1,6 +1,6 @@
 // Dispatches for the Llama building blocks (shaders/{rmsnorm,swiglu,rope,embedding,attention,
 // cross_entropy}.wgsl). Each function builds its dispatches once; callers encode them per step.
-import { createParams, createTensor, type GpuTensor } from '../buffers.ts';
+import { createParams, createTensor, isPacked, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { ShapeError } from '../errors.ts';
@@ -141,8 +141,10 @@ export async function createEmbeddingForward(
   s: { label: string; ids: GPUBuffer; table: GpuTensor; out: GpuTensor; tokens: number; dim: number; vocab: number },
 ): Promise<Dispatch> {
   const params = createParams(gpu, `${s.label}.params`, [u32(s.tokens), u32(s.dim), u32(s.vocab)]);
+  const packed = isPacked(s.table); // a frozen BF16/F16 table: shaders/embedding_packed.wgsl
   return createDispatch(gpu, {
-    family: 'embedding', entryPoint: 'forward', label: s.label,
+    family: packed ? 'embeddingPacked' : 'embedding', entryPoint: 'forward', label: s.label,
+    ...(packed ? { constants: { kFormat: s.table.format === 'f16' ? 1 : 0 } } : {}),
     bindings: [params, s.ids, s.table.buffer, s.out.buffer],
     workgroups: [Math.ceil(s.dim / 64), s.tokens],
   });
