@@ -14,4 +14,6 @@ export interface BaseModel {
   tokenizer: TextTokenizer;
   tokenizerFiles: Record<string, string>;
   dtypes: string[];
+  /** GPU bytes of a LoRA run (r = 8, q_proj and v_proj) at batch × seq, from the config alone. */
+  estimate: { batch: number; seq: number; total: number; baseWeights: number; f32Total: number };
 }

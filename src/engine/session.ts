@@ -19,7 +19,8 @@ import { readAllFloat32, storesHalves } from '../io/weight-source.ts';
 import { adapterFolderFiles, parseAdapter, type AdapterConfigFields, type ParsedAdapter } from '../io/peft.ts';
 import { ConfigError, type LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
-import { checkRunFitsDevice } from '../model/memory-estimate.ts';
+import { checkRunFitsDevice, estimateMemory } from '../model/memory-estimate.ts';
+import type { TrainingMode } from '../model/llama-model.ts';
 import { settingsErrors, settingsContextFor, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { corpusText, meanLoss } from '../tasks/text-task.ts';
 import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
@@ -180,7 +181,7 @@ export class Session {
   private loaded(): { base: BaseSummary | null; text: TextSummary | null } {
     const b = this.base;
     return {
-      base: b && { name: b.name, config: b.config, parameters: parameterCount(b), dtypes: b.dtypes },
+      base: b && { name: b.name, config: b.config, parameters: parameterCount(b), dtypes: b.dtypes, packed: storesHalves(b.weights), estimate: b.estimate },
       text: this.text && { name: this.text.name, tokens: this.text.tokens.length },
     };
   }
@@ -190,6 +191,10 @@ export class Session {
     return (await this.libraryWork(`reading ${name}`, async () => {
       this.refuseIfUnsaved('load another model');
       const base = await readBase(name, read, (m) => this.progress(m));
+      // Headers only so far: a model that cannot fit is refused here, the loaded one kept. (Without
+      // a device there is nothing to check against; Train says so.)
+      const gpu = await this.device.ready();
+      if (gpu) checkRunFitsDevice(gpu, base.config, { batch: base.estimate.batch, seq: base.estimate.seq, mode: ESTIMATE_MODE, training: true, packedBase: storesHalves(base.weights) });
       this.clearRun(); // also forgets the last training record and the active adapter
       this.base = base;
       this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
@@ -944,10 +949,17 @@ export class Session {
 }
 
 /** A model folder read into memory as the Session's base; it must have its tokenizer. */
+/** The run a loaded model's estimate describes: LoRA r = 8 on q_proj and v_proj. */
+const ESTIMATE_MODE: TrainingMode = { kind: 'lora', lora: { targetModules: ['q_proj', 'v_proj'], r: 8, loraAlpha: 16 } };
+
 async function readBase(name: string, read: OpenFile, progress?: (message: string) => void): Promise<BaseModel> {
   const folder = await loadModelFolder(read, progress);
   if (!folder.tokenizer) throw new ConfigError(`${name} has no tokenizer.json: pick it together with config.json and the weights (text cannot be tokenized without the model's own tokenizer)`);
-  return { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes };
+  const seq = Math.min(64, folder.config.max_position_embeddings);
+  const options = { batch: 1, seq, mode: ESTIMATE_MODE, training: true } as const;
+  const packed = estimateMemory(folder.config, { ...options, packedBase: storesHalves(folder.weights) });
+  const estimate = { batch: 1, seq, total: packed.total, baseWeights: packed.parts['base weights'], f32Total: estimateMemory(folder.config, options).total };
+  return { name, config: folder.config, weights: folder.weights, tokenizer: folder.tokenizer, tokenizerFiles: folder.tokenizerFiles, dtypes: folder.dtypes, estimate };
 }
 
 /** The dtype exports keep: the base's own (BF16 stays BF16), F32 for a mixed or F32 checkpoint. */

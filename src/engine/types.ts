@@ -29,9 +29,10 @@ export interface MergeReport {
   /**
    * Median forward times. `unmerged`: the low-rank path, X·Wᵀ + s·(X·Aᵀ)·Bᵀ; `folded`: the path the
    * engine takes for inputs this long (W + s·B·A into a scratch copy, then one matmul), or null
-   * where every layer keeps the low-rank path.
+   * where every layer keeps the low-rank path. `merge`: the merge itself (W ← W + s·B·A in every
+   * adapted layer, the saved copies and the finiteness check included).
    */
-  ms: { base: number; unmerged: number; folded: number | null; merged: number };
+  ms: { merge: number; base: number; unmerged: number; folded: number | null; merged: number };
 }
 
 /**
@@ -62,6 +63,10 @@ export interface BaseSummary {
   config: LlamaConfig;
   parameters: number;
   dtypes: string[];
+  /** Frozen BF16/F16 weights stay packed on the GPU (two values per u32). */
+  packed: boolean;
+  /** GPU bytes of a LoRA run (r = 8 on q_proj, v_proj) at `batch` × `seq`, computed at load, before anything is allocated. */
+  estimate: { batch: number; seq: number; total: number; baseWeights: number; f32Total: number };
 }
 
 export interface TextSummary {

@@ -3,7 +3,7 @@
 // written out by generators (their 8×8 blocks unrolled), so their sources come from TypeScript. A family's module
 // is compiled when first used: the quad one (which enables subgroups) only where the device has them.
 import { MATMUL_BLOCK8_PACKED_WGSL, MATMUL_BLOCK8_WGSL } from './kernels/matmul-block8-source.ts';
-import { MATMUL_QUAD_WGSL } from './kernels/matmul-quad-source.ts';
+import { MATMUL_QUAD_WGSL, matmulQuadPackedWgsl } from './kernels/matmul-quad-source.ts';
 import { attentionQuadWgsl } from './kernels/attention-quad-source.ts';
 import adamw from '../../shaders/adamw.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
@@ -33,6 +33,6 @@ import swiglu from '../../shaders/swiglu.wgsl?raw';
 export const SHADERS = {
   adamw, attention: attentionCommon + attention, attentionQuad: attentionQuadWgsl(attentionCommon), bias, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
   matmul, matmulVec4, matmulBlock8: MATMUL_BLOCK8_WGSL, matmulQuad: MATMUL_QUAD_WGSL, merge,
-  matmulBlock8Packed: packedCommon + MATMUL_BLOCK8_PACKED_WGSL, embeddingPacked: packedCommon + embeddingPacked, mergePacked: packedCommon + mergePacked, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
+  matmulBlock8Packed: packedCommon + MATMUL_BLOCK8_PACKED_WGSL, matmulQuadPacked: matmulQuadPackedWgsl(packedCommon), embeddingPacked: packedCommon + embeddingPacked, mergePacked: packedCommon + mergePacked, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
 } as const;
 export type KernelFamily = keyof typeof SHADERS;

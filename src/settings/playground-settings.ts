@@ -54,7 +54,7 @@ export const CONTROLS: Record<NumberKey, NumberSetting> = {
   weightDecay: SETTINGS['weight-decay'],
   maxGradNorm: { ...SETTINGS['max-grad-norm'], max: 1000 },
   batch: { ...SETTINGS.batch, max: 64 },
-  seq: { ...SETTINGS['seq-len'], max: 256 },
+  seq: SETTINGS['seq-len'], // bounded by the model's context (validateSettings) and the memory check
   steps: { ...SETTINGS.steps, max: 100_000 },
   seed: SETTINGS.seed,
 };

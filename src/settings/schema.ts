@@ -25,7 +25,7 @@ export const SETTINGS = {
   'true-rank': { name: 'true-rank', kind: 'int', default: 4, min: 1, max: 4096, description: 'low-rank teacher: true rank k of ΔW*' },
   tokens: { name: 'tokens', kind: 'int', default: 64, min: 1, max: 65536, description: 'low-rank teacher: rows of X per step' },
   batch: { name: 'batch', kind: 'int', default: 8, min: 1, max: 1024, description: 'sequences per step' },
-  'seq-len': { name: 'seq-len', kind: 'int', default: 32, min: 2, max: 4096, description: 'tokens per sequence' },
+  'seq-len': { name: 'seq-len', kind: 'int', default: 32, min: 2, max: 32768, description: 'tokens per sequence (at most the model’s max_position_embeddings; the memory estimate bounds it further)' },
   'weight-decay': { name: 'weight-decay', kind: 'float', default: 0, min: 0, max: 10, description: 'AdamW decoupled weight decay' },
   'max-grad-norm': { name: 'max-grad-norm', kind: 'float', default: 1, min: 0, max: 1e6, description: 'clip the global gradient norm (0: no clipping)' },
   warmup: { name: 'warmup', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'warmup steps of the cosine schedule' },

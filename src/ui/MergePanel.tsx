@@ -26,6 +26,7 @@ export function MergePanel() {
       {r && (
         <dl className="facts" data-testid="merge-report">
           <div className="fact-row"><dt>max |merged − unmerged|</dt><dd data-testid="merge-diff">{r.maxAbsDiff.toExponential(2)}</dd></div>
+          <div className="fact-row"><dt>merge (W ← W + s·B·A, exact copy kept)</dt><dd data-testid="merge-ms">{r.ms.merge.toFixed(0)} ms</dd></div>
           <div className="fact-row"><dt>forward, base</dt><dd>{r.ms.base.toFixed(2)} ms</dd></div>
           <div className="fact-row"><dt>forward, with LoRA (unmerged: X·Wᵀ + s·(X·Aᵀ)·Bᵀ)</dt><dd>{r.ms.unmerged.toFixed(2)} ms ({(r.ms.unmerged / r.ms.base).toFixed(2)}× base)</dd></div>
           {r.ms.folded !== null && (

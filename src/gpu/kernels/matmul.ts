@@ -194,10 +194,10 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
 }
 
 /**
- * C = alpha·A·op(W) + beta·C with W packed: X·Wᵀ (transB) or dY·W, in the block-8 kernel's packed
- * twin (MATMUL_BLOCK8_PACKED_WGSL), which widens each value of W as it loads it. On SwiftShader
- * it runs dY·W at 0.8–0.9× and X·Wᵀ at about 0.5× the f32 kernels' speed (the f32 X·Wᵀ uses the
- * quad kernel, which has no packed twin); a tiled kernel through workgroup memory ran 5–7× slower.
+ * C = alpha·A·op(W) + beta·C with W packed: the packed twins of the quad kernel (X·Wᵀ, where the
+ * device runs it) and of the block-8 kernel (dY·W, and X·Wᵀ without the quad kernel), which widen
+ * each value of W as they load it. A tiled kernel through workgroup memory ran 5–7× slower than
+ * the f32 kernels on SwiftShader.
  * The low-rank term then runs as its own dispatch (LoRALinear checks isPacked before fusing).
  */
 async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec): Promise<Dispatch> {
@@ -208,12 +208,25 @@ async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec): Promise<Dispatch>
   new Uint32Array(data, 0, 3).set([m, n, k]);
   new Float32Array(data, 12, 2).set([alpha, beta]);
   gpu.device.queue.writeBuffer(uniforms, 0, data);
+  const format = spec.b.format === 'f16' ? 1 : 0;
+  if (transB && gpu.quadKernels) {
+    const plan = planQuad({ n });
+    return createDispatch(gpu, {
+      family: 'matmulQuadPacked',
+      entryPoint: 'nt',
+      label: spec.label,
+      constants: { kFormat: format, kWgX: plan.wgX, kWgY: plan.wgY },
+      bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer],
+      workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
+      flops: 2 * m * n * k,
+    });
+  }
   const plan = planBlock8({ m, n, transB });
   return createDispatch(gpu, {
     family: 'matmulBlock8Packed',
     entryPoint: plan.entryPoint,
     label: spec.label,
-    constants: { kFormat: spec.b.format === 'f16' ? 1 : 0, ...(transB ? {} : { kWgX: plan.wgX, kWgY: plan.wgY }) },
+    constants: { kFormat: format, ...(transB ? {} : { kWgX: plan.wgX, kWgY: plan.wgY }) },
     bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer],
     workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
     flops: 2 * m * n * k,
