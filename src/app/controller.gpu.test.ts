@@ -118,6 +118,10 @@ describe('page controller', () => {
     await controller.exportFiles('merged');
     const merged = readZip(downloads.at(-1)!.zip);
     expect(parseSafetensors([...merged].find(([n]) => n.endsWith('model.safetensors'))![1]).tensors.map((t) => t.shape)).toEqual([[64, 64]]);
+    // Another dtype on request (the page's select): the same tensor, stored as F16.
+    await controller.exportFiles('merged', 'F16');
+    const asF16 = readZip(downloads.at(-1)!.zip);
+    expect(parseSafetensors([...asF16].find(([n]) => n.endsWith('model.safetensors'))![1]).tensors.map((t) => t.dtype)).toEqual(['F16']);
     await controller.unmergeNow();
     expect(wb().merge.merged).toBe(false);
     expect(wb().fingerprint!.current).toBe(initial);

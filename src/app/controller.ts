@@ -261,9 +261,10 @@ export class PageController {
     await this.call(() => this.engine.unmerge());
   }
 
-  async exportFiles(what: 'adapter' | 'merged'): Promise<void> {
+  /** `dtype`: the merged weights' (undefined: the base's own). */
+  async exportFiles(what: 'adapter' | 'merged', dtype?: 'F32' | 'F16' | 'BF16'): Promise<void> {
     if (this.isActive()) return;
-    const file = await this.call(() => this.engine.exportRun(what));
+    const file = await this.call(() => this.engine.exportRun(what, dtype));
     if (file) this.env.download(file);
   }
 

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergedCheckpointFiles } from '../adapters/model-adapter.ts';
 import { isPacked, readPackedHalves, readTensor, writeTensor } from '../gpu/buffers.ts';
+import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
 import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
@@ -105,10 +106,14 @@ describe('a packed BF16/F16 base', () => {
       expect(await readPackedHalves(gpu, packed.weights.get(path)!)).toEqual(before);
 
       const merge = new ExactMerge(gpu, packed.linears.filter((l) => l.lora).map((l) => ({ path: l.path, lora: l.lora! })));
+      const fingerprint = () => fingerprintTensor(gpu, packed.weights.get(path)!); // hashes the packed words, every one
+      const unmerged = await fingerprint();
       await merge.merge();
       expect(await readPackedHalves(gpu, packed.weights.get(path)!)).not.toEqual(before);
+      expect(await fingerprint()).not.toBe(unmerged);
       merge.unmerge();
       expect(await readPackedHalves(gpu, packed.weights.get(path)!)).toEqual(before);
+      expect(await fingerprint()).toBe(unmerged);
       packed.destroy();
       wide.destroy();
     });

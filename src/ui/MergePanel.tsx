@@ -1,10 +1,12 @@
 // Merge on the GPU (W ← W + s·B·A with the WGSL merge kernel, refusing non-finite results),
 // the parity of merged and unmerged (low-rank path) outputs on a probe batch, forward times, and downloads.
+import { useState } from 'react';
 import { controller } from '../app/controller.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 
 export function MergePanel() {
   const merge = useWorkbench((x) => x.merge);
+  const [mergedDtype, setMergedDtype] = useState<'base' | 'F32' | 'F16' | 'BF16'>('base');
   const status = useWorkbench((x) => x.status);
   const built = useWorkbench((x) => x.currentRun !== null && x.modules.length > 0);
   // Full fine-tuning trains the weights themselves: no adapter to merge or download (the engine's modules say so).
@@ -20,7 +22,16 @@ export function MergePanel() {
         <button type="button" disabled={busy || !built || merge.merged || full} title={reason ?? noAdapter} onClick={() => void controller().mergeNow()}>Merge on GPU</button>
         <button type="button" disabled={busy || !merge.merged} title={reason} onClick={() => void controller().unmergeNow()}>Unmerge</button>
         <button type="button" disabled={busy || !built || full} title={reason ?? noAdapter} onClick={() => void controller().exportFiles('adapter')}>Download adapter</button>
-        <button type="button" disabled={busy || !built} title={reason} onClick={() => void controller().exportFiles('merged')}>Download merged weights</button>
+        <button type="button" disabled={busy || !built} title={reason} onClick={() => void controller().exportFiles('merged', mergedDtype === 'base' ? undefined : mergedDtype)}>Download merged weights</button>
+        <label className="inline-select">
+          <span>as</span>
+          <select aria-label="merged weights dtype" value={mergedDtype} onChange={(e) => setMergedDtype(e.target.value as typeof mergedDtype)}>
+            <option value="base">the base's dtype</option>
+            <option value="F32">F32</option>
+            <option value="F16">F16</option>
+            <option value="BF16">BF16</option>
+          </select>
+        </label>
       </div>
       {(reason ?? noAdapter) && <p className="note">{reason ?? noAdapter}</p>}
       {r && (

@@ -49,8 +49,8 @@ export function createEngineApi(session: Session, hub = { endpoints: HUB_ENV.VIT
     reset: () => session.reset(),
     merge: () => session.merge(),
     unmerge: () => session.unmerge(),
-    async exportRun(what) {
-      const files = what === 'adapter' ? await session.exportAdapter() : await session.exportMerged();
+    async exportRun(what, dtype) {
+      const files = what === 'adapter' ? await session.exportAdapter() : await session.exportMerged(dtype);
       const name = `${runName}-${what}`;
       return zipped(`${name}.zip`, name, files);
     },

@@ -31,7 +31,8 @@ export interface EngineApi {
   reset(): void;
   merge(): Promise<MergeReport>;
   unmerge(): Promise<void>;
-  exportRun(what: 'adapter' | 'merged'): Promise<ZipExport>;
+  /** `dtype`: the merged weights' dtype; by default the base's own (BF16 stays BF16). */
+  exportRun(what: 'adapter' | 'merged', dtype?: 'F32' | 'F16' | 'BF16'): Promise<ZipExport>;
   generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }>;
   interruptedRun(): Promise<Omit<SavedCheckpoint, 'tensors'> | null>;
   resumeInterruptedRun(runId: string): Promise<RunInfo>;

@@ -1,12 +1,12 @@
 // A 64-bit fingerprint of a buffer's bits, computed on the GPU (shaders/fingerprint.wgsl).
-import { createUniformBuffer, readBytes, type GpuTensor } from '../buffers.ts';
+import { createUniformBuffer, readBytes, tensorBytes, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch } from '../dispatch.ts';
 import { stridedWorkgroups } from './elementwise.ts';
 
 /** Hex string of two 32-bit lanes; equal strings mean (with overwhelming odds) equal bits. */
 export async function fingerprintTensor(gpu: Gpu, tensor: GpuTensor): Promise<string> {
-  const words = tensor.numel;
+  const words = tensorBytes(tensor) / 4; // a packed tensor: its words, two values each
   const uniforms = createUniformBuffer(gpu, `${tensor.label}.fingerprint.params`, 4);
   gpu.device.queue.writeBuffer(uniforms, 0, new Uint32Array([words]));
   const sums = gpu.device.createBuffer({
