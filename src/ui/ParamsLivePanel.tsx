@@ -1,7 +1,6 @@
 // Trainable parameters for the current settings, before any training: counts, share, × fewer,
 // PEFT's print_trainable_parameters line, the share against rank, and a per-module breakdown.
 import { memo, useMemo } from 'react';
-import { CartesianGrid, Line, LineChart, ReferenceDot, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { languageModelConfig, settingsContext } from '../app/controller.ts';
 import { loraParameterCount } from '../lora/lora-math.ts';
 import { modelParameterSummary, peftTrainableLine } from '../lora/model-params.ts';
@@ -27,21 +26,35 @@ export function parameterCounts(s: PlaygroundSettings, rank = s.rank): Counts {
   return { base: summary.base, trainable: summary.trainable, all: summary.all, perModule: Object.entries(summary.perModule).filter(([, n]) => n > 0) };
 }
 
-/** Trainable share against rank (1..max) for the current targets, with the current rank marked. */
+const SHARE = { width: 320, height: 150, left: 44, right: 12, top: 8, bottom: 22 };
+
+/**
+ * Trainable share against rank (1..max) for the current targets, with the current rank marked.
+ * Plain SVG in a fixed viewBox: recharts' responsive chart re-rendered (measuring its path with
+ * getTotalLength) whenever the layout around it moved, as it does when a run starts; in a CPU
+ * profile that was the largest part of the page's work when Train was pressed.
+ */
 const ShareChart = memo(function ShareChart({ curve, rank, percent, maxRank }: { curve: { rank: number; percent: number }[]; rank: number; percent: number; maxRank: number }) {
+  const { width, height, left, right, top, bottom } = SHARE;
+  const top100 = Math.max(1e-9, ...curve.map((c) => c.percent));
+  const yMax = top100 > 50 ? 100 : Math.ceil(top100 / 5) * 5 || top100;
+  const x = (r: number) => left + ((r - 1) / Math.max(1, maxRank - 1)) * (width - left - right);
+  const y = (p: number) => top + (1 - p / yMax) * (height - top - bottom);
+  const xTicks = [...new Set([1, ...[0.25, 0.5, 0.75, 1].map((f) => Math.max(1, Math.round(f * maxRank)))])];
+  const yTicks = [0, yMax / 2, yMax];
+  const points = curve.map((c) => `${x(c.rank).toFixed(1)},${y(c.percent).toFixed(1)}`).join(' ');
   return (
-    <div className="chart-small" aria-label="trainable share against rank">
-      <ResponsiveContainer width="100%" height={150}>
-        <LineChart data={curve} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="rank" type="number" domain={[1, maxRank]} tickCount={8} />
-          <YAxis tickFormatter={(v: number) => `${v.toFixed(0)}%`} width={48} />
-          <Tooltip formatter={(v) => `${Number(v).toFixed(3)} %`} labelFormatter={(r) => `rank ${r}`} />
-          <Line dataKey="percent" dot={false} isAnimationActive={false} stroke="#2a5d8f" />
-          <ReferenceDot x={rank} y={percent} r={5} fill="#d9480f" stroke="none" />
-        </LineChart>
-      </ResponsiveContainer>
-    </div>
+    <svg className="chart-small" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label="trainable share against rank">
+      {yTicks.map((t) => (
+        <g key={`y${t}`}>
+          <line x1={left} x2={width - right} y1={y(t)} y2={y(t)} stroke="#ddd" strokeDasharray="3 3" />
+          <text x={left - 4} y={y(t) + 4} textAnchor="end" fontSize="10">{`${Number(t.toPrecision(3))}%`}</text>
+        </g>
+      ))}
+      {xTicks.map((t) => <text key={`x${t}`} x={x(t)} y={height - 6} textAnchor="middle" fontSize="10">{t}</text>)}
+      <polyline points={points} fill="none" stroke="#2a5d8f" strokeWidth={1.5} />
+      <circle cx={x(rank)} cy={y(percent)} r={5} fill="#d9480f"><title>{`rank ${rank}: ${percent.toFixed(3)} %`}</title></circle>
+    </svg>
   );
 });
 
