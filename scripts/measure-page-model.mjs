@@ -7,7 +7,9 @@
 // backing stores, sampled every 50 ms), one LoRA step (r = 8, q_proj and v_proj on every layer,
 // batch 1 × 64), the merge, and the merged download's size.
 //
-//   node scripts/measure-page-model.mjs --model DIR [--skip-hub]
+//   node scripts/measure-page-model.mjs --model DIR [--skip-hub] [--verbose]
+//
+// --verbose logs the page's and the engine worker's console and, every 10 s, the page's progress line.
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ import { startFakeHub } from './fake-hub.mjs';
 import { chromiumPath } from './gpu-env.mjs';
 import { CHROMIUM_ARGS } from './headless.mjs';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, 'skip-hub': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, 'skip-hub': { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
 if (!values.model) {
   console.error('measure-page-model: --model DIR is required');
   process.exit(2);
@@ -89,7 +91,13 @@ const number = (text) => Number(String(text).replace(/[^0-9.]/g, ''));
 async function openPage() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page.setDefaultTimeout(6 * 60_000);
-  page.on('console', (m) => m.type() === 'error' && log(`page error: ${m.text()}`));
+  page.on('console', (m) => (m.type() === 'error' || values.verbose) && log(`page ${m.type()}: ${m.text()}`));
+  page.on('worker', (w) => w.on('console', (m) => (m.type() === 'error' || values.verbose) && log(`worker ${m.type()}: ${m.text()}`)));
+  if (values.verbose) {
+    // What the page shows while it waits: the engine's progress line and the run's status.
+    const timer = setInterval(() => void page.evaluate(() => [document.querySelector('[data-testid="busy"]')?.textContent, document.querySelector('[data-testid="run-status"]')?.textContent]).then((t) => log(`busy: ${t[0] ?? '—'}, status: ${t[1]}`), () => clearInterval(timer)), 10_000);
+    page.on('close', () => clearInterval(timer));
+  }
   await page.goto(url + SETTINGS);
   await page.getByTestId('adapter-architecture').filter({ hasNotText: /^$/ }).waitFor();
   return page;

@@ -107,6 +107,30 @@ describe('page controller', () => {
     expect(wb().status).toBe('paused');
   });
 
+  it('Step: the page shows the engine busy from the click until the engine lets go (the checkpoint and the base fingerprint come after the chart point), then clears it', async () => {
+    settings({ task: 'teacher', steps: 100, lr: 0.01 });
+    const busyTexts: (string | null)[] = [];
+    const off = usePlayground.subscribe((s, prev) => s.busy !== prev.busy && busyTexts.push(s.busy));
+    let busyWhenThePointCame: string | null | undefined;
+    const offPoints = useWorkbench.subscribe(() => {
+      if (busyWhenThePointCame === undefined && points() > 0) busyWhenThePointCame = pg().busy;
+    });
+    try {
+      await controller.stepOnce();
+    } finally {
+      off();
+      offPoints();
+    }
+    expect(busyTexts[0]).toBe('a step');
+    expect(busyTexts).toContain('checking that the base weights did not change');
+    expect(busyWhenThePointCame).not.toBeNull(); // the chart has the step, the engine is not done yet
+    expect(pg().busy).toBeNull();
+    // A second Step right away is taken, not refused with "wait for: a step".
+    await controller.stepOnce();
+    expect(points()).toBe(2);
+    expect(wb().notice).toBeNull();
+  });
+
   it('merge, export, unmerge: parity within float32, a merged download that parses, and the base fingerprint back bit for bit', async () => {
     settings({ task: 'teacher', steps: 5, lr: 0.05 });
     await controller.train();

@@ -8,7 +8,7 @@ import { consecutiveBatches } from '../data/text-dataset.ts';
 import { withAllocationScope, type Allocation } from '../gpu/allocations.ts';
 import { readTensor, writeTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { fingerprintTensor } from '../gpu/kernels/fingerprint.ts';
+import { fingerprintTensors } from '../gpu/kernels/fingerprint.ts';
 import { ExactMerge } from '../lora/exact-merge.ts';
 import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
 import { checkRunFitsDevice } from '../model/memory-estimate.ts';
@@ -87,8 +87,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 async function combinedFingerprint(gpu: Gpu, tensors: GpuTensor[]): Promise<string> {
-  const parts: string[] = [];
-  for (const t of tensors) parts.push(await fingerprintTensor(gpu, t));
+  const parts = await fingerprintTensors(gpu, tensors);
   let h = 0x811c9dc5;
   let g = 0x01000193;
   for (const ch of parts.join('|')) {

@@ -289,7 +289,9 @@ export class Session {
     }
     const errors = Object.values(settingsErrors(s, settingsContextFor(s, this.baseConfig)));
     if (errors.length) throw new Error(`fix the settings first: ${errors.join('; ')}`);
+    if (this.busy) this.progress(s.task === 'tiny-lm' ? 'building the run: the base weights go to the GPU' : 'building the run');
     const run = await this.adoptRun(() => this.buildRun(s), { runId: proposal.runId, settings: s }, proposal.label);
+    if (this.busy) this.progress(STEPPING);
     this.builtWith = key;
     this.setActive(s.task === 'tiny-lm' && !s.full ? 'unsaved' : null, null, null);
     return run;
@@ -321,11 +323,15 @@ export class Session {
   /** One step of the current run (or of a new one); nothing else runs meanwhile. */
   async step(s: PlaygroundSettings, proposal: RunProposal): Promise<void> {
     if (this.refusedWhileBusy()) return;
+    // Shown as progress, so the page holds its buttons until the engine lets go: after the step
+    // itself come the checkpoint and the base's fingerprint (seconds at 135M parameters).
     const release = this.hold(STEPPING);
+    this.progress(STEPPING);
     try {
       await this.guardedRun(() => this.ensureRun(s, proposal), (run) => this.someSteps(run, 1));
     } finally {
       release();
+      this.progress(null);
       if (!this.recovering) this.setStatus(this.run ? 'paused' : 'idle');
     }
   }
@@ -506,7 +512,10 @@ export class Session {
         if (err instanceof NonFiniteError || err instanceof GpuStepError) this.setStatus('paused');
       }
     } finally {
-      if (this.device.generation === started && this.run) await this.updateFingerprint(this.run);
+      if (this.device.generation === started && this.run) {
+        if (this.busy) this.progress('checking that the base weights did not change');
+        await this.updateFingerprint(this.run);
+      }
       this.emitMemory();
     }
   }
