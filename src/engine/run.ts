@@ -13,7 +13,7 @@ import { ExactMerge } from '../lora/exact-merge.ts';
 import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
 import { checkRunFitsDevice } from '../model/memory-estimate.ts';
 import { PAGE_TEACHER, trainerSettings, type PlaygroundSettings } from '../settings/playground-settings.ts';
-import { createTeacherTask } from '../tasks/low-rank-teacher.ts';
+import { createTeacherTask, type TeacherTask } from '../tasks/low-rank-teacher.ts';
 import { createTextTask } from '../tasks/text-task.ts';
 import { lmRunParts } from '../tasks/lm-run.ts';
 import { lmTraining } from '../tasks/run-options.ts';
@@ -22,6 +22,7 @@ import { teacherExports } from '../tasks/teacher-run.ts';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
 import type { BaseModel } from './base-model.ts';
+import { spectraReader, type RunSpectra } from './spectra.ts';
 import type { Files, MergeReport, ModuleInfo } from './types.ts';
 
 export interface Run {
@@ -47,6 +48,8 @@ export interface Run {
   generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }>;
   /** The language model the run trains (null for the teacher): the library writes adapters into it. */
   readonly model: LlamaModel | null;
+  /** The spectra of every adapter's ΔW = s·B·A at the current step (and the teacher's ΔW*): src/engine/spectra.ts. */
+  spectra(): Promise<RunSpectra>;
   /** Task figures after training (the CLI's summary line); absent for the page's runs. */
   summary?(): Promise<Record<string, unknown>>;
   destroy(): void;
@@ -128,6 +131,7 @@ export async function createTeacherRun(gpu: Gpu, s: PlaygroundSettings): Promise
       return { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { merge: mergeMs, base: msBase, unmerged: msUnmerged, folded: null, merged: await medianMs(gpu, task.forwardProbe) } };
     },
     unmerge: () => merging.unmerge(),
+    spectra: spectraReader(gpu, { layers: [{ path: 'student', lora: layer }], merged: () => merging.merged, step: () => trainer.step, teacher: { truth: task.truth, expected: task.expected } }),
     ...teacherExports(gpu, layer, { dim, rank: s.rank, alpha: s.alpha, rslora: s.rslora }),
     destroy: () => {
       merging.unmerge();
@@ -232,6 +236,7 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
       return report;
     },
     unmerge: () => merging.unmerge(),
+    spectra: spectraReader(gpu, { layers, merged: () => merging.merged, step: () => trainer.step }),
     async adapterFiles() {
       if (!layers.length) throw new Error('full fine-tuning has no adapter: download the merged weights instead');
       return exports.adapterFiles();
@@ -269,6 +274,12 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
       destroyAll(built.allocations);
     },
   });
+}
+
+/** The teacher's truth when a task run trains the low-rank teacher (the CLI's), for its spectra. */
+function teacherOf(target: object): Pick<TeacherTask, 'truth' | 'expected'> | undefined {
+  const t = target as Partial<TeacherTask>;
+  return t.truth && t.expected ? { truth: t.truth, expected: t.expected } : undefined;
 }
 
 function argmax(row: Float32Array): number {
@@ -324,6 +335,7 @@ export async function runFromTask(gpu: Gpu, build: (gpu: Gpu) => Promise<TaskRun
       throw new Error('the parity and timing report of a merge is measured on the page\'s runs; export the merged weights instead');
     },
     unmerge: () => merging.unmerge(),
+    spectra: spectraReader(gpu, { layers: task.loraLayers, merged: () => merging.merged, step: () => built.value.trainer.step, teacher: teacherOf(task.target) }),
     adapterFiles: () => task.adapterFiles(),
     mergedFiles: (dtype: Dtype = 'F32') => task.mergedFiles(dtype),
     summary: task.summary && (() => task.summary!()),

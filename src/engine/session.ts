@@ -31,7 +31,7 @@ import { memoryBreakdown } from './memory.ts';
 import type { TaskRun } from '../tasks/task-run.ts';
 import { createLmRun, createTeacherRun, runFromTask, type Run } from './run.ts';
 import type {
-  AdapterLibrary, BaseSummary, CheckpointStore, Files, GpuStatus, LossPoint, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, StoredAdapter,
+  AdapterLibrary, BaseSummary, CheckpointStore, Files, GpuStatus, LossPoint, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, Spectra, StoredAdapter,
   StoredAdapterSummary, TextSummary,
 } from './types.ts';
 
@@ -90,6 +90,8 @@ export class Session {
   private proposalLabel = '';
   /** The current run's last losses, kept with its autosave (see SavedCheckpoint.recent). */
   private recent: LossPoint[] = [];
+  /** spectra() asked for while the loop trains: read between two windows, so they name one step exactly. */
+  private spectraWaiting: { resolve: (s: Spectra) => void; reject: (err: unknown) => void }[] = [];
 
   constructor(private readonly options: SessionOptions) {
     this.checkpointEvery = options.checkpointEvery ?? CHECKPOINT_EVERY;
@@ -317,6 +319,7 @@ export class Session {
       // Whatever happened, the loop is over: never leave the session 'running'.
       const stopped = this.status;
       this.setStatus(stopped === 'pausing' || stopped === 'paused' ? 'paused' : 'idle');
+      await this.serveSpectra(); // asked for after the last window
     }
   }
 
@@ -454,6 +457,42 @@ export class Session {
     this.reportSteps(metrics);
     if (this.checkpointEvery > 0 && metrics.some((m) => m.step % this.checkpointEvery === 0)) await this.saveCheckpoint(run);
     if (metrics.some((m) => m.step % FINGERPRINT_EVERY === 0)) await this.updateFingerprint(run);
+    await this.serveSpectra();
+  }
+
+  /**
+   * The spectra of the run's learned updates ΔW = s·B·A (every adapter's singular values,
+   * effective rank, ‖ΔW‖/‖W‖; for the teacher also ΔW*, principal angles, heatmaps and the loss
+   * floor): src/engine/spectra.ts. Read on request, not every step: while the loop trains it is
+   * read after the window in flight (between two windows), otherwise at once; refused while other
+   * work holds the session (a merge, an export, the library, a Step).
+   */
+  spectra(): Promise<Spectra> {
+    if (this.isActive()) return new Promise((resolve, reject) => this.spectraWaiting.push({ resolve, reject }));
+    const blocked = this.blocker();
+    return blocked ? Promise.reject(new Error(blocked)) : this.readSpectra();
+  }
+
+  private async readSpectra(): Promise<Spectra> {
+    const run = this.run;
+    const info = this.runInfo;
+    if (this.recovering) throw new Error('wait: the GPU device was lost and the run is being rebuilt on a new one');
+    if (!run || !info) throw new Error('there is no run yet: press Train or Step first');
+    const spectra = await run.spectra();
+    if (this.run !== run) throw new Error('the run changed while its spectra were read: ask again');
+    return { runId: info.runId, ...spectra };
+  }
+
+  /** Answers the spectra asked for during the window that just ended (or when the loop stops). */
+  private async serveSpectra(): Promise<void> {
+    const waiting = this.spectraWaiting.splice(0);
+    if (!waiting.length) return;
+    try {
+      const spectra = await this.readSpectra();
+      for (const w of waiting) w.resolve(spectra);
+    } catch (err) {
+      for (const w of waiting) w.reject(err);
+    }
   }
 
   private reportSteps(metrics: StepMetrics[]): void {

@@ -49,6 +49,56 @@ export interface ModuleInfo {
   gradNames: { base: string | null; a: string | null; b: string | null };
 }
 
+/**
+ * The spectrum of one adapter's learned update ΔW = s·B·A (src/lora/spectrum.ts: QR of B and Aᵀ,
+ * then the SVD of the r×r core; src/reference/svd.ts is its float64 specification).
+ */
+export interface ModuleSpectrum {
+  path: string;
+  rank: number;
+  scale: number; // s = α/r, or α/√r with rsLoRA
+  /** min(r, out, in) singular values of ΔW, descending (all 0 while B = 0). */
+  singularValues: number[];
+  /** Roy & Vetterli's effective rank exp(H(p)), p = σ/Σσ: from 1 to the rank, 0 for ΔW = 0. */
+  effectiveRank: number;
+  /** How many σ are above 1e-6·σ_max (0 for ΔW = 0). */
+  numericalRank: number;
+  deltaNorm: number; // ‖ΔW‖_F = √Σσ²
+  baseNorm: number; // ‖W‖_F of the frozen base (without the adapter, even while merged)
+  ratio: number; // ‖ΔW‖_F / ‖W‖_F
+}
+
+/** The low-rank teacher's answer beside what the student learned (one d×d layer). */
+export interface TeacherSpectrum {
+  trueRank: number; // k
+  /** ΔW*'s k singular values, descending. */
+  trueSingularValues: number[];
+  /**
+   * Principal angles (radians, ascending) between the span of ΔW's top min(r, k) left singular
+   * vectors and ΔW*'s column space; a direction ΔW has not learned (σ ≤ 1e-6·σ_max, or all of
+   * them while B = 0) counts as π/2.
+   */
+  columnAngles: number[];
+  /** The same for the right singular vectors and ΔW*'s row space. */
+  rowAngles: number[];
+  /** ΔW and ΔW* as (rows, cols) row-major f32, for a heatmap. */
+  heatmap: { rows: number; cols: number; learned: Float32Array; truth: Float32Array };
+  /** Expected loss of the untrained student (B = 0), and the floor the task states (expected.floor). */
+  initialLoss: number;
+  floor: number;
+  /** The floor from ΔW*'s spectrum: Σ_{i>r} σ*_i² / (3·d) (teacherLossFloor: inputs uniform in [−1, 1], MSE). */
+  floorFromSpectrum: number;
+}
+
+/** What Session.spectra() returns: every adapter's spectrum at one step, and the teacher's truth. */
+export interface Spectra {
+  runId: string;
+  step: number;
+  /** Layers with an adapter, in the model's order (none under full fine-tuning). */
+  modules: ModuleSpectrum[];
+  teacher: TeacherSpectrum | null;
+}
+
 /** Live GPU bytes by kind, read from the allocation registry (src/gpu/allocations.ts). */
 export interface MemoryBreakdown {
   parts: Record<MemoryPart | 'trainer copies', number>;

@@ -143,6 +143,36 @@ export async function readTensor(gpu: Gpu, tensor: GpuTensor): Promise<Float32Ar
   return decodeTensor(await readPackedHalves(gpu, tensor), tensor.format === 'bf16' ? 'BF16' : 'F16');
 }
 
+/**
+ * Several tensors read back from one submission (one staging buffer, one map): a consistent
+ * snapshot of all of them at one point of the queue, even between steps in flight. A validation
+ * error (a buffer destroyed meanwhile) rejects here rather than reaching the device's uncaptured
+ * error handler. Packed values are widened exactly.
+ */
+export async function readTensors(gpu: Gpu, tensors: readonly GpuTensor[]): Promise<Float32Array[]> {
+  const sizes = tensors.map((t) => Math.ceil((t.numel * (isPacked(t) ? 2 : 4)) / 4) * 4);
+  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+  const total = Math.max(4, sizes.reduce((a, b) => a + b, 0));
+  checkBindingSize(gpu, 'a readback', total);
+  const staging = gpu.device.createBuffer({ label: 'tensors.readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    await withErrorScopes(gpu.device, `a readback of ${tensors.length} tensors`, () => {
+      const encoder = gpu.device.createCommandEncoder({ label: 'tensors.readback' });
+      tensors.forEach((t, i) => sizes[i] > 0 && encoder.copyBufferToBuffer(t.buffer, 0, staging, offsets[i], sizes[i]));
+      gpu.device.queue.submit([encoder.finish()]);
+    });
+    await staging.mapAsync(GPUMapMode.READ);
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    return tensors.map((t, i) => {
+      const raw = new Uint8Array(bytes, offsets[i], isPacked(t) ? t.numel * 2 : t.numel * 4);
+      return isPacked(t) ? decodeTensor(raw, t.format === 'bf16' ? 'BF16' : 'F16') : new Float32Array(raw.slice().buffer);
+    });
+  } finally {
+    staging.destroy();
+  }
+}
+
 /** A packed tensor's 16-bit values as stored (little-endian bytes, 2 per value). */
 export async function readPackedHalves(gpu: Gpu, tensor: GpuTensor): Promise<Uint8Array> {
   if (!isPacked(tensor)) throw new Error(`${tensor.label} is not packed`);

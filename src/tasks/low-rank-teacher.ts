@@ -50,6 +50,19 @@ export interface TeacherTask extends TrainingTarget {
   forwardProbe(): void;
   /** Loss of the untrained student (B = 0) on average, and the floor a rank-r LoRA cannot pass. */
   expected: { initialLoss: number; floor: number };
+  /** ΔW* = B*·A* as built (B* = σ·U (d, k), A* = Vᵀ (k, d)), and σ of each of its k directions. */
+  truth: { b: Float32Array; a: Float32Array; trueRank: number; singularValues: number[] };
+}
+
+/**
+ * The expected loss of the best update of rank ≤ r. The loss is mean((Y − Y*)²) over the n·d
+ * outputs, Y − Y* = X·(ΔW − ΔW*)ᵀ, with every input uniform in [−1, 1] (E[x·xᵀ] = I/3), so its
+ * expectation is ‖ΔW − ΔW*‖_F² / (3·d_out). By Eckart–Young the least ‖ΔW − ΔW*‖_F² over rank-r
+ * ΔW is the sum of ΔW*'s squared singular values past the r largest. r = 0 gives the start (B = 0).
+ */
+export function teacherLossFloor(trueSingularValues: readonly number[], rank: number, outDim: number): number {
+  const sorted = [...trueSingularValues].sort((a, b) => b - a);
+  return sorted.slice(rank).reduce((sum, x) => sum + x * x, 0) / (3 * outDim);
 }
 
 export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<TeacherTask> {
@@ -101,10 +114,12 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
     writeTensor(gpu, layer.io.input, validation[0]);
     submitDispatches(gpu, 'teacher.probe', layer.forwardDispatches());
   };
-  const initialLoss = (k * sigma * sigma) / (3 * d); // E‖ΔW*·x‖²/d with x uniform in [−1, 1]
+  // Every direction has the same σ, so the floor is (k − r)/k of the start: k·σ²/(3d).
+  const singularValues = Array.from({ length: k }, () => sigma);
   return {
     layer,
-    expected: { initialLoss, floor: (Math.max(0, k - o.rank) / k) * initialLoss },
+    expected: { initialLoss: teacherLossFloor(singularValues, 0, d), floor: teacherLossFloor(singularValues, o.rank, d) },
+    truth: { b: bStar, a: aStar, trueRank: k, singularValues },
     trainable: layer.parameters().map((p) => ({ name: `student.${p.name}.weight`, param: p.param, grad: p.grad })),
     frozenNames: ['student.base_layer.weight'],
     tokensPerStep: n,

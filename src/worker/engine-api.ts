@@ -55,6 +55,7 @@ export function createEngineApi(session: Session, hub = { endpoints: HUB_ENV.VIT
       return zipped(`${name}.zip`, name, files);
     },
     generate: (prompt, maxNew, temperature, seed) => session.generate(prompt, maxNew, temperature, seed),
+    spectra: () => session.spectra(),
     interruptedRun: () => session.interruptedRun(),
     resumeInterruptedRun: (runId) => session.resumeInterruptedRun(runId),
     discardInterruptedRun: () => session.discardInterruptedRun(),
