@@ -7,7 +7,7 @@
 // backing stores, sampled every 50 ms), one LoRA step (r = 8, q_proj and v_proj on every layer,
 // batch 1 × 64), the merge, and the merged download's size.
 //
-//   node scripts/measure-page-model.mjs --model DIR [--skip-hub] [--verbose]
+//   node scripts/measure-page-model.mjs --model DIR [--skip-files] [--skip-hub] [--verbose]
 //
 // --verbose logs the page's and the engine worker's console and, every 10 s, the page's progress line.
 import { mkdtempSync, statSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { startFakeHub } from './fake-hub.mjs';
 import { chromiumPath } from './gpu-env.mjs';
 import { CHROMIUM_ARGS } from './headless.mjs';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, 'skip-hub': { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, 'skip-hub': { type: 'boolean', default: false }, 'skip-files': { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
 if (!values.model) {
   console.error('measure-page-model: --model DIR is required');
   process.exit(2);
@@ -171,7 +171,8 @@ async function measureOrShow(how) {
   }
 }
 
-const results = [await measureOrShow('files')];
+const results = [];
+if (!values['skip-files']) results.push(await measureOrShow('files'));
 if (!values['skip-hub']) results.push(await measureOrShow('hub'));
 console.log(JSON.stringify({ runtime: 'Chromium (production build)', browser: browser.version(), results }, null, 2));
 await browser.close();

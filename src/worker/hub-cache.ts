@@ -1,8 +1,11 @@
 // The page's Hub download cache, in Cache Storage (the worker's side of HubStorage, src/io/hub.ts).
-// Complete files live in one cache under their resolve URLs; a download in progress lives in
-// another, as numbered chunks of a few MiB, so a half-written file is never visible as a file.
-// Finishing a file puts one Response whose body is the chunks' Blobs joined (the browser keeps
-// them on disk), then drops the chunks. Files are read back as Blobs, a range at a time.
+// A download in progress lives in one cache as numbered chunks of a few MiB; finishing a file
+// moves its chunks, one at a time, into the cache of complete files, then writes a marker naming
+// how many there are, so a half-moved file is never visible as a file. Moving chunk by chunk keeps
+// the storage a file needs at its size plus one chunk: joining the chunks into one Response first
+// needed twice the file, which a private window's in-memory quota refused for a 269 MB shard.
+// Files are read back as one Blob over the chunks' Blobs (the browser keeps them on disk), a
+// range at a time. Files that an earlier version stored whole, under their resolve URL, still open.
 import { HubError, hubModelKey, resolveUrl, type CachedHubModel, type HubModelRef, type HubStorage } from '../io/hub.ts';
 import { blobFile } from '../io/random-access.ts';
 
@@ -13,6 +16,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 
 const modelPrefix = (m: HubModelRef) => resolveUrl(m, '');
 const chunkUrl = (m: HubModelRef, file: string, index: number) => `${resolveUrl(m, file)}?chunk=${String(index).padStart(6, '0')}`;
+/** Written last when a file is complete: its body is the number of chunks. */
+const markerUrl = (m: HubModelRef, file: string) => `${resolveUrl(m, file)}?chunks`;
 
 function storageError(err: unknown): never {
   const e = err as Error;
@@ -20,8 +25,8 @@ function storageError(err: unknown): never {
   throw new HubError(`the browser refused to store the download (${e?.name ?? 'error'}: ${e?.message ?? err})`, 'storage');
 }
 
-async function chunks(m: HubModelRef, file: string): Promise<{ url: string; index: number }[]> {
-  const cache = await caches.open(PARTIAL);
+async function chunks(m: HubModelRef, file: string, cacheName = PARTIAL): Promise<{ url: string; index: number }[]> {
+  const cache = await caches.open(cacheName);
   const prefix = `${resolveUrl(m, file)}?chunk=`;
   return (await cache.keys())
     .map((r) => r.url)
@@ -51,8 +56,19 @@ async function deleteChunks(m: HubModelRef, file: string): Promise<void> {
 export function cacheHubStorage(): HubStorage {
   return {
     async open(m, file) {
-      const response = await (await caches.open(COMPLETE)).match(resolveUrl(m, file));
-      return response ? blobFile(await response.blob()) : null;
+      const complete = await caches.open(COMPLETE);
+      const whole = await complete.match(resolveUrl(m, file)); // stored whole by an earlier version
+      if (whole) return blobFile(await whole.blob());
+      const marker = await complete.match(markerUrl(m, file));
+      if (!marker) return null;
+      const count = Number(await marker.text());
+      const blobs: Blob[] = [];
+      for (let i = 0; i < count; i++) {
+        const chunk = await complete.match(chunkUrl(m, file, i));
+        if (!chunk) return null; // a chunk went missing (cleared by the browser): download again
+        blobs.push(await chunk.blob());
+      }
+      return blobFile(new Blob(blobs));
     },
     async partialSize(m, file) {
       const blob = await partialBlob(m, file);
@@ -92,14 +108,25 @@ export function cacheHubStorage(): HubStorage {
       return blob ? blobFile(blob) : null;
     },
     async commit(m, file) {
-      const blob = await partialBlob(m, file);
-      if (!blob) throw new HubError(`${file}: the partial download disappeared before it was stored`, 'storage');
+      const list = await chunks(m, file);
+      if (!list.length || list.some((c, i) => c.index !== i)) throw new HubError(`${file}: the partial download disappeared before it was stored`, 'storage');
+      const [complete, partial] = [await caches.open(COMPLETE), await caches.open(PARTIAL)];
+      // An older copy of the file goes first (either layout): its marker before its chunks.
+      await complete.delete(markerUrl(m, file));
+      await complete.delete(resolveUrl(m, file));
+      for (const c of await chunks(m, file, COMPLETE)) await complete.delete(c.url);
       try {
-        await (await caches.open(COMPLETE)).put(resolveUrl(m, file), new Response(blob, { headers: { 'content-type': 'application/octet-stream' } }));
+        for (const c of list) {
+          const response = await partial.match(c.url);
+          if (!response) throw new HubError(`${file}: the partial download disappeared before it was stored`, 'storage');
+          await complete.put(c.url, response);
+          await partial.delete(c.url);
+        }
+        await complete.put(markerUrl(m, file), new Response(String(list.length), { headers: { 'content-type': 'text/plain' } }));
       } catch (err) {
+        if (err instanceof HubError) throw err;
         storageError(err);
       }
-      await deleteChunks(m, file);
     },
     discardPartial: deleteChunks,
     async writeEntry(entry) {
