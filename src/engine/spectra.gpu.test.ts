@@ -3,13 +3,22 @@
 // the principal angles falling as the run learns ΔW*, and a rank-2 run settling on the floor
 // that ΔW*'s discarded singular values predict.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireNodeGpu } from '../gpu/node-gpu.ts';
+import { isPacked, readTensor, writeTensor } from '../gpu/buffers.ts';
+import { acquireNodeGpu, releaseGpu } from '../gpu/node-gpu.ts';
+import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
+import { loadModelFolder } from '../io/model-folder.ts';
+import { memoryFolder } from '../io/random-access.ts';
 import { parseSafetensors } from '../io/safetensors.ts';
+import { ExactMerge } from '../lora/exact-merge.ts';
+import { initLlamaWeights, validateLlamaConfig } from '../model/config.ts';
+import { LlamaModel } from '../model/llama-model.ts';
+import { seededRandom, uniformArray } from '../util/random.ts';
 import { loraDeltaReference, principalAnglesReference, svdReference } from '../reference/svd.ts';
 import { effectiveRank } from '../lora/spectrum.ts';
 import { DEFAULT_SETTINGS, PAGE_TEACHER, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { teacherLossFloor } from '../tasks/low-rank-teacher.ts';
 import { Session } from './session.ts';
+import { spectraReader } from './spectra.ts';
 import type { AdapterLibrary, Spectra } from './types.ts';
 
 const noLibrary: AdapterLibrary = { list: async () => [], get: async () => undefined, add: async () => {}, delete: async () => {} };
@@ -127,5 +136,50 @@ describe('Session.spectra() on the teacher', () => {
   it('is refused without a run, and names the reason', async () => {
     session.reset();
     await expect(session.spectra()).rejects.toThrow(/no run yet/);
+  });
+});
+
+describe('spectra of a language model on a packed BF16 base', () => {
+  it('every adapter against the reference; ‖W‖ of the decoded base, also while merged', async () => {
+    const gpu = await acquireNodeGpu();
+    try {
+      const config = validateLlamaConfig({
+        model_type: 'llama', vocab_size: 51, hidden_size: 24, intermediate_size: 35, num_hidden_layers: 1,
+        num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 16, tie_word_embeddings: false,
+      });
+      const files = llamaCheckpointFiles(config, initLlamaWeights(config, seededRandom(3)), 'BF16');
+      const { weights } = await loadModelFolder(memoryFolder(files));
+      const model = await LlamaModel.create(gpu, config, weights, { batch: 1, seq: 4, mode: { kind: 'lora', lora: { targetModules: 'all-linear', r: 3, loraAlpha: 6 } } });
+      const layers = model.linears.filter((l) => l.lora).map((l) => ({ path: l.path, lora: l.lora! }));
+      expect(layers.length).toBe(7);
+      expect(isPacked(layers[0].lora.weight)).toBe(true);
+      const random = seededRandom(9);
+      for (const { lora } of layers) writeTensor(gpu, lora.loraB, uniformArray(random, lora.loraB.numel, 0.3));
+      const merging = new ExactMerge(gpu, layers);
+      const sp = await spectraReader(gpu, { layers, merged: () => merging.merged, step: () => 0 })();
+      expect(sp.teacher).toBeNull();
+      expect(sp.modules.map((m) => m.path)).toEqual(layers.map((l) => l.path));
+      const norms: number[] = [];
+      for (const [i, { lora }] of layers.entries()) {
+        const { inFeatures: inDim, outFeatures: outDim, rank } = lora.config;
+        const delta = loraDeltaReference(await readTensor(gpu, lora.loraB), await readTensor(gpu, lora.loraA), outDim, rank, inDim, lora.scaling);
+        const ref = svdReference(delta, outDim, inDim).s;
+        const m = sp.modules[i];
+        expect(m.scale).toBe(2);
+        m.singularValues.forEach((x, j) => expect(Math.abs(x - ref[j])).toBeLessThanOrEqual(1e-9 * ref[0]));
+        const w = await readTensor(gpu, lora.weight); // BF16 widened exactly
+        norms.push(Math.sqrt(w.reduce((s, x) => s + x * x, 0)));
+        expect(m.baseNorm).toBeCloseTo(norms[i], 6);
+        expect(m.ratio).toBeCloseTo(m.deltaNorm / norms[i], 8);
+      }
+      // A reader that first looks while merged takes ΔW off the merged (BF16-rounded) weights.
+      await merging.merge();
+      const merged = await spectraReader(gpu, { layers, merged: () => merging.merged, step: () => 0 })();
+      merged.modules.forEach((m, i) => expect(Math.abs(m.baseNorm - norms[i])).toBeLessThan(1e-2 * norms[i]));
+      merging.unmerge();
+      model.destroy();
+    } finally {
+      releaseGpu(gpu);
+    }
   });
 });
