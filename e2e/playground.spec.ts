@@ -67,10 +67,12 @@ test('the playground story on the teacher task', async ({ page }) => {
     ['base_model.model.layer.lora_A.weight', [4, 64]],
     ['base_model.model.layer.lora_B.weight', [64, 4]],
   ]);
-  const [mergedZip] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download merged weights' }).click()]);
+  // The teacher's merged export is one tensor, and its label and file names say so (not a model checkpoint).
+  const [mergedZip] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download merged layer (safetensors, one 64×64 tensor)' }).click()]);
+  expect(mergedZip.suggestedFilename()).toBe('teacher-r4-merged-layer-64x64.zip');
   const merged = readZip(new Uint8Array(readFileSync(await mergedZip.path())));
-  const mergedFile = [...merged].find(([n]) => n.endsWith('model.safetensors'))![1];
-  expect(parseSafetensors(mergedFile).tensors.map((t) => [t.name, t.shape])).toEqual([['layer.weight', [64, 64]]]);
+  expect([...merged.keys()]).toEqual(['teacher-r4-merged-layer-64x64/merged-layer-64x64.safetensors']);
+  expect(parseSafetensors([...merged.values()][0]).tensors.map((t) => [t.name, t.shape])).toEqual([['layer.weight', [64, 64]]]);
   await page.getByRole('button', { name: 'Unmerge' }).click();
   await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
 
@@ -101,6 +103,7 @@ test('a shared link restores the configuration, and bad values in it are named',
 });
 
 test('tiny Llama: 14 LoRA modules with null base gradients, merge parity, base and adapted completions', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto('/?task=tiny-lm&rank=4&alpha=8&steps=3&batch=4&seq=16&lr=0.05');
   await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
   await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -117,9 +120,28 @@ test('tiny Llama: 14 LoRA modules with null base gradients, merge parity, base a
   expect(diff).toBeGreaterThan(0);
   // 64 tokens: q/k/v/o fold in evaluation (tokens·(in + out) ≥ 2·in·out), so the folded time is shown.
   await expect(page.getByTestId('merge-folded')).toBeVisible();
+  // Times are medians with their spread, and the sentence about overhead is worded from them.
+  await expect(page.getByTestId('merge-verdict')).toContainText(/^merged forward: [\d.]+ ms vs base [\d.]+ ms \(ratio [\d.]+\)/);
+  // At 1280 px the report fits its panel: no horizontal scrolling, in the panel or the page.
+  const widths = await page.evaluate(() => {
+    const panel = document.querySelector('[aria-labelledby="merge-title"]')!;
+    return { panel: panel.scrollWidth - panel.clientWidth, page: document.documentElement.scrollWidth - window.innerWidth };
+  });
+  expect(widths).toEqual({ panel: 0, page: 0 });
+  // Try it while merged: the base column is the base itself (captioned so), the other the merged model.
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByTestId('gen-base-caption')).toHaveText('base model (its own weights: the merge set aside for this completion)');
+  await expect(page.getByTestId('gen-adapted-caption')).toHaveText('merged model (W + s·B·A in the weights)');
+  const mergedBase = (await page.getByTestId('gen-base-new').textContent())!;
   await page.getByRole('button', { name: 'Unmerge' }).click();
   await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
   await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByTestId('gen-base-caption')).toHaveText('base model (adapter off)');
   await expect(page.getByTestId('gen-base')).toContainText('qQ');
   await expect(page.getByTestId('gen-adapted')).toContainText('qQ');
+  expect(await page.getByTestId('gen-base-new').textContent()).toBe(mergedBase);
+  // 7 prompt bytes and 20 new ones do not fit the run's 16 tokens: the panel says where it stopped.
+  await page.getByLabel('new tokens').fill('20');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByTestId('gen-context')).toHaveText("stopped after 9 of 20 new tokens: this run's model reads at most 16 tokens (its sequence length) and the prompt takes 7; a run with a longer sequence length (up to the model's context of 64) can write more.");
 });

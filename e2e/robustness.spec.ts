@@ -34,7 +34,7 @@ test('while training, merge, export, reset, task and model changes wait; pausing
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('run-status')).toHaveText('running');
   await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'))).toBeGreaterThan(3);
-  for (const name of ['Merge on GPU', 'Download adapter', 'Download merged weights', 'Reset', 'Train', 'Step']) {
+  for (const name of ['Merge on GPU', 'Download adapter', 'Download merged layer (safetensors, one 64×64 tensor)', 'Reset', 'Train', 'Step']) {
     await expect(page.getByRole('button', { name, exact: true })).toBeDisabled();
   }
   await expect(page.getByRole('combobox', { name: 'task' })).toBeDisabled();

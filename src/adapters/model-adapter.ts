@@ -7,6 +7,7 @@ import type { AdapterConfigFields, ParsedAdapter, ParsedAdapterModule } from '..
 import type { Dtype } from '../io/safetensors.ts';
 import type { LoraInjectionConfig } from '../lora/injection.ts';
 import type { LlamaModel, TrainingMode } from '../model/llama-model.ts';
+import { LINEAR_MODULES, llamaParameterShapes, type LlamaConfig } from '../model/config.ts';
 
 export class AdapterMismatchError extends Error {
   constructor(message: string) {
@@ -37,6 +38,30 @@ export function layoutDifference(model: LlamaModel, adapter: ParsedAdapter): str
     if (Math.abs(layer.scaling - m.scaling) > 1e-6 * Math.abs(m.scaling)) return `${path} scales by ${layer.scaling} in the model but ${m.scaling} in the adapter`;
   }
   if (layers.size !== adapter.modules.size) return `the model has ${layers.size} LoRA layers, the adapter ${adapter.modules.size}`;
+  return null;
+}
+
+const LLAMA_LINEAR = new RegExp(`^model\\.layers\\.\\d+\\.(self_attn|mlp)\\.(${LINEAR_MODULES.join('|')})$`);
+
+/**
+ * Null when every module of the adapter is a linear layer of a model with `config`, of the same
+ * shape (out × in); otherwise what does not fit. With no config, only that its modules are named
+ * like a Llama's linear layers (model.layers.N.self_attn.q_proj, …). Checked before an adapter
+ * goes into a library, so what cannot be activated is refused at once.
+ */
+export function adapterModelMismatch(adapter: ParsedAdapter, config: LlamaConfig | null, modelName = 'the model'): string | null {
+  const shapes = config ? llamaParameterShapes(config) : null;
+  const moduleShape = (m: ParsedAdapterModule) => `${m.outDim}×${m.inDim}`;
+  for (const [path, m] of adapter.modules) {
+    if (!LLAMA_LINEAR.test(path)) {
+      const teacher = adapter.modules.size === 1 && (path === 'layer' || path === 'student');
+      return `its module ${path} (${moduleShape(m)}) is not a linear layer of a language model (model.layers.N.self_attn.q_proj … mlp.down_proj)${teacher ? ": it is the low-rank teacher's adapter, for its one layer, which no language model has" : ''}`;
+    }
+    if (!shapes) continue;
+    const shape = shapes.get(`${path}.weight`);
+    if (!shape) return `${modelName} has no layer ${path} (it has ${config!.num_hidden_layers} layers, 0–${config!.num_hidden_layers - 1})`;
+    if (shape[0] !== m.outDim || shape[1] !== m.inDim) return `${path} is ${shape[0]}×${shape[1]} in ${modelName} but ${moduleShape(m)} in the adapter`;
+  }
   return null;
 }
 

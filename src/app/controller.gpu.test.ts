@@ -3,12 +3,12 @@
 // boundary, IndexedDB and the browser's storage and downloads are replaced by in-memory ones.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Session } from '../engine/session.ts';
-import type { AdapterLibrary, CheckpointStore, SavedCheckpoint, StoredAdapter } from '../engine/types.ts';
+import type { AdapterLibrary, CheckpointStore, Generation, SavedCheckpoint, StoredAdapter } from '../engine/types.ts';
 import { acquireNodeGpu } from '../gpu/node-gpu.ts';
 import { folderReader } from '../cli/folder-reader.ts';
 import { readZip } from '../io/zip.ts';
 import { parseSafetensors } from '../io/safetensors.ts';
-import { DEFAULT_SETTINGS, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import { DEFAULT_SETTINGS, TRY_PROMPT, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { usePlayground } from '../store/playground-store.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
 import { TINY_BASE_DIR } from '../tasks/tiny-base.ts';
@@ -42,6 +42,10 @@ function memoryCheckpoints(): CheckpointStore & { saved: SavedCheckpoint | undef
 const wb = () => useWorkbench.getState();
 const pg = () => usePlayground.getState();
 const points = () => wb().runs.find((r) => r.id === wb().currentRun)?.points.length ?? 0;
+/** What the engine returned to "Try it" (the controller stores it whole). */
+const generation = () => wb().generation as Generation;
+/** The fingerprint of the run's base weights as they are now on the GPU (the Session's own check). */
+const gpuFingerprint = () => (session as unknown as { run: { fingerprint(): Promise<string> } }).run.fingerprint();
 
 async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const start = Date.now();
@@ -138,14 +142,24 @@ describe('page controller', () => {
     await controller.mergeNow();
     expect(wb().merge.merged).toBe(true);
     expect(wb().merge.report!.maxAbsDiff).toBeLessThan(1e-3);
+    // Forward times: a median of several timed runs each, with their spread.
+    const { ms } = wb().merge.report!;
+    for (const t of [ms.base, ms.unmerged, ms.merged]) {
+      expect(t.runs).toBeGreaterThanOrEqual(5);
+      expect(t.min).toBeLessThanOrEqual(t.median);
+      expect(t.median).toBeLessThanOrEqual(t.max);
+    }
     expect(wb().fingerprint!.current).not.toBe(initial);
     await controller.exportFiles('merged');
+    // One 64×64 tensor, not a model checkpoint: the file names say so.
+    expect(downloads.at(-1)!.name).toBe('teacher-r4-merged-layer-64x64.zip');
     const merged = readZip(downloads.at(-1)!.zip);
-    expect(parseSafetensors([...merged].find(([n]) => n.endsWith('model.safetensors'))![1]).tensors.map((t) => t.shape)).toEqual([[64, 64]]);
+    expect([...merged.keys()]).toEqual(['teacher-r4-merged-layer-64x64/merged-layer-64x64.safetensors']);
+    expect(parseSafetensors([...merged.values()][0]).tensors.map((t) => t.shape)).toEqual([[64, 64]]);
     // Another dtype on request (the page's select): the same tensor, stored as F16.
     await controller.exportFiles('merged', 'F16');
     const asF16 = readZip(downloads.at(-1)!.zip);
-    expect(parseSafetensors([...asF16].find(([n]) => n.endsWith('model.safetensors'))![1]).tensors.map((t) => t.dtype)).toEqual(['F16']);
+    expect(parseSafetensors([...asF16.values()][0]).tensors.map((t) => t.dtype)).toEqual(['F16']);
     await controller.unmergeNow();
     expect(wb().merge.merged).toBe(false);
     expect(wb().fingerprint!.current).toBe(initial);
@@ -196,6 +210,60 @@ describe('page controller', () => {
     await controller.saveActiveAdapter('kept');
     await controller.activateAdapter(null);
     expect(pg().active).toBe(null);
+  });
+
+  it("Try it after the page's default tiny-Llama run: the default prompt tells base and adapter apart; merged, the base column still comes from the base weights; a completion cut by the sequence length says where", async () => {
+    settings({ task: 'tiny-lm' }); // the page's defaults: 60 steps, batch 4, seq 16, lr 0.01, seed 0
+    await controller.train();
+    await controller.generate(TRY_PROMPT, 8, 0);
+    const before = generation();
+    expect(before).toMatchObject({ merged: false, requested: 8, generated: 8 });
+    // The default prompt shows what the adapter learnt: the base ends the pair as corpus A does (a
+    // space, more pairs on the line), the adapter as corpus B does (a newline).
+    expect(before.base!.slice(0, 2)).toBe('Z ');
+    expect(before.adapted.slice(0, 2)).toBe('Z\n');
+
+    await controller.mergeNow();
+    const mergedPrint = wb().fingerprint!.current;
+    expect(mergedPrint).not.toBe(wb().fingerprint!.initial);
+    await controller.generate(TRY_PROMPT, 8, 0);
+    const after = generation();
+    expect(after.merged).toBe(true);
+    expect(after.base).toBe(before.base); // the base itself, not the merged model with its adapter switched off
+    expect(after.adapted).not.toBe(after.base);
+    expect(await gpuFingerprint()).toBe(mergedPrint); // merged again afterwards: the same bits as Merge on GPU wrote
+    await controller.unmergeNow();
+    expect(wb().fingerprint!.current).toBe(wb().fingerprint!.initial);
+
+    // 7 prompt bytes + 20 new ones do not fit the run's 16: the engine says where it stopped, and why.
+    await controller.generate(TRY_PROMPT, 20, 0);
+    expect(generation()).toMatchObject({ requested: 20, generated: 9, context: 16, modelContext: 64, promptTokens: 7, promptDropped: 0 });
+    expect(generation().adapted).toHaveLength(9);
+  });
+
+  it("the teacher's adapter imported into the tiny Llama's library is refused at import, saying why and what to do; the library keeps what it had, and a Llama adapter is still taken", async () => {
+    settings({ task: 'tiny-lm', steps: 1, batch: 2, seq: 16 });
+    await controller.train();
+    await controller.saveActiveAdapter('llama-kept');
+    await controller.exportStoredAdapter('llama-kept');
+    const llamaZip = downloads.at(-1)!;
+    settings({ task: 'teacher', steps: 2, lr: 0.05 });
+    await controller.train();
+    await controller.exportFiles('adapter');
+    const teacherZip = downloads.at(-1)!;
+    const library = pg().library;
+    expect(pg().base?.name).toBe('byte-caps');
+
+    await controller.importAdapterFiles([new File([teacherZip.zip as Uint8Array<ArrayBuffer>], teacherZip.name)], 'teacher-import');
+    expect(pg().message?.kind).toBe('error');
+    expect(pg().message?.text).toBe(
+      "teacher-import was not imported: this adapter does not fit byte-caps, the base model the library works with: its module layer (64×64) is not a linear layer of a language model (model.layers.N.self_attn.q_proj … mlp.down_proj): it is the low-rank teacher's adapter, for its one layer, which no language model has. Import an adapter trained on byte-caps (the same target modules and layer shapes), or load the model it was trained for first. The library is unchanged.",
+    );
+    expect(pg().library).toEqual(library);
+    expect(await session.storedAdapterFiles('llama-kept')).toBeTruthy();
+
+    await controller.importAdapterFiles([new File([llamaZip.zip as Uint8Array<ArrayBuffer>], llamaZip.name)], 'llama-copy');
+    expect(pg().library.map((a) => a.name)).toEqual([...library.map((a) => a.name), 'llama-copy']);
   });
 
   it('device loss: reported, a new device, the run rebuilt and restored from its last checkpoint, Step continues it', async () => {

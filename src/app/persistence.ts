@@ -10,10 +10,14 @@ const SETTINGS_KEY = 'lora-playground.settings';
 const RUNS_KEY = 'lora-playground.runs';
 export const MAX_STORED_POINTS = 2000;
 
+/**
+ * The link's settings over those saved in this browser. A parameter the link leaves out keeps the
+ * saved value; a bad one takes the default (not the saved value), and is named in `problems`.
+ */
 export function loadSettings(): { settings: PlaygroundSettings; problems: string[] } {
   const saved = localStorage.getItem(SETTINGS_KEY);
   const fallback = saved ? settingsFromQuery(saved).settings : DEFAULT_SETTINGS;
-  return settingsFromQuery(location.search, fallback);
+  return settingsFromQuery(location.search, fallback, DEFAULT_SETTINGS);
 }
 
 /** Mirrors the settings into the URL (a shared link restores them) and localStorage. */

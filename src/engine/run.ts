@@ -18,12 +18,12 @@ import { createTextTask } from '../tasks/text-task.ts';
 import { lmRunParts } from '../tasks/lm-run.ts';
 import { lmTraining } from '../tasks/run-options.ts';
 import type { TaskRun } from '../tasks/task-run.ts';
-import { teacherExports } from '../tasks/teacher-run.ts';
+import { mergedLayerFile, teacherExports } from '../tasks/teacher-run.ts';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
 import type { BaseModel } from './base-model.ts';
 import { spectraReader, type RunSpectra } from './spectra.ts';
-import type { Files, MergeReport, ModuleInfo } from './types.ts';
+import type { Files, Generation, MergeReport, ModuleInfo, Timing } from './types.ts';
 
 export interface Run {
   readonly modules: ModuleInfo[];
@@ -45,7 +45,11 @@ export interface Run {
   unmerge(): void;
   adapterFiles(): Promise<Files>;
   mergedFiles(dtype?: Dtype): Promise<Files>;
-  generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }>;
+  /**
+   * Completions of the base and of the adapted model. While merged, the base's comes from the
+   * base weights themselves (the saved copy put back, then merged again), not from the merged ones.
+   */
+  generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<Generation>;
   /** The language model the run trains (null for the teacher): the library writes adapters into it. */
   readonly model: LlamaModel | null;
   /** The spectra of every adapter's ΔW = s·B·A at the current step (and the teacher's ΔW*): src/engine/spectra.ts. */
@@ -65,22 +69,23 @@ async function timedMerge(gpu: Gpu, merging: ExactMerge): Promise<number> {
 }
 
 /**
- * The median of 5 timed runs after a warm-up; of 1 when the warm-up took over 2 s (a real
- * model's forward on a software GPU: 5 more would hold the merge for minutes).
+ * The median of timed runs after a warm-up, with their spread (min–max): 9 runs where the warm-up
+ * took under 100 ms, 5 under 2 s, otherwise 1 (a real model's forward on a software GPU: more
+ * would hold the merge for minutes).
  */
-async function medianMs(gpu: Gpu, run: () => void): Promise<number> {
-  const times: number[] = [];
-  let runs = 6;
-  for (let i = 0; i < runs; i++) {
+async function timed(gpu: Gpu, run: () => void): Promise<Timing> {
+  const once = async () => {
     const t0 = performance.now();
     run();
     await gpu.device.queue.onSubmittedWorkDone();
-    const ms = performance.now() - t0;
-    if (i === 0 && ms > 2000) runs = 2;
-    if (i > 0) times.push(ms); // the first is a warm-up
-  }
+    return performance.now() - t0;
+  };
+  const warmUp = await once();
+  const runs = warmUp > 2000 ? 1 : warmUp > 100 ? 5 : 9;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await once());
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1], runs };
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -121,18 +126,18 @@ export async function createTeacherRun(gpu: Gpu, s: PlaygroundSettings): Promise
     async merge() {
       layer.foldingAllowed = false; // the probe runs in training mode, whose path at this size is low-rank anyway
       const unmerged = await task.probe();
-      const msUnmerged = await medianMs(gpu, task.forwardProbe);
+      const msUnmerged = await timed(gpu, task.forwardProbe);
       layer.foldingAllowed = true;
       layer.adapterEnabled = false;
-      const msBase = await medianMs(gpu, task.forwardProbe);
+      const msBase = await timed(gpu, task.forwardProbe);
       layer.adapterEnabled = true;
       const mergeMs = await timedMerge(gpu, merging);
       const merged = await task.probe();
-      return { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { merge: mergeMs, base: msBase, unmerged: msUnmerged, folded: null, merged: await medianMs(gpu, task.forwardProbe) } };
+      return { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { merge: mergeMs, base: msBase, unmerged: msUnmerged, folded: null, merged: await timed(gpu, task.forwardProbe) } };
     },
     unmerge: () => merging.unmerge(),
     spectra: spectraReader(gpu, { layers: [{ path: 'student', lora: layer }], merged: () => merging.merged, step: () => trainer.step, teacher: { truth: task.truth, expected: task.expected } }),
-    ...teacherExports(gpu, layer, { dim, rank: s.rank, alpha: s.alpha, rslora: s.rslora }),
+    ...teacherExports(gpu, layer, { dim, rank: s.rank, alpha: s.alpha, rslora: s.rslora }, mergedLayerFile(dim)),
     destroy: () => {
       merging.unmerge();
       destroyAll(built.allocations);
@@ -221,17 +226,17 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
       model.setFoldingAllowed(false);
       forwardProbe();
       const unmerged = await model.logits();
-      const msUnmerged = await medianMs(gpu, forwardProbe);
+      const msUnmerged = await timed(gpu, forwardProbe);
       model.setFoldingAllowed(true);
       const folds = layers.some((l) => l.lora.forwardPath.evaluation === 'folded');
-      const msFolded = folds ? await medianMs(gpu, forwardProbe) : null;
+      const msFolded = folds ? await timed(gpu, forwardProbe) : null;
       model.setAdapterEnabled(false);
-      const msBase = await medianMs(gpu, forwardProbe);
+      const msBase = await timed(gpu, forwardProbe);
       model.setAdapterEnabled(true);
       const mergeMs = await timedMerge(gpu, merging);
       forwardProbe();
       const merged = await model.logits();
-      const report = { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { merge: mergeMs, base: msBase, unmerged: msUnmerged, folded: msFolded, merged: await medianMs(gpu, forwardProbe) } };
+      const report = { maxAbsDiff: maxAbsDiff(merged, unmerged), ms: { merge: mergeMs, base: msBase, unmerged: msUnmerged, folded: msFolded, merged: await timed(gpu, forwardProbe) } };
       model.setTraining(true);
       return report;
     },
@@ -242,12 +247,13 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
       return exports.adapterFiles();
     },
     mergedFiles: (dtype: Dtype = 'F32') => exports.mergedFiles(dtype),
-    async generate(prompt: string, maxNew: number, temperature: number, seed: number) {
+    async generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<Generation> {
+      const encoded = base.tokenizer.encode(prompt);
+      const prompted = encoded.slice(-(s.seq - 1)); // the run's model reads s.seq tokens: the prompt's end is kept
       const run = async (adapter: boolean) => {
         model.setTraining(false);
         model.setAdapterEnabled(adapter);
         const ids = new Uint32Array(s.batch * s.seq);
-        const prompted = base.tokenizer.encode(prompt).slice(-(s.seq - 1));
         prompted.forEach((t, i) => (ids[i] = t));
         const random = seededRandom(seed);
         const out: number[] = [];
@@ -264,10 +270,27 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
         }
         model.setAdapterEnabled(true);
         model.setTraining(true);
-        return base.tokenizer.decode(out);
+        return { text: base.tokenizer.decode(out), count: out.length };
       };
-      // Full fine-tuning wrote over the base weights: there is no base left to ask.
-      return { base: layers.length ? await run(false) : null, adapted: await run(true) };
+      // Full fine-tuning wrote over the base weights: there is no base left to ask. Merged, the
+      // weights hold W + s·B·A, and switching the adapter off would still compute the merged
+      // model: the saved base goes back for the base's completion (ExactMerge, bit for bit), and
+      // the same merge is made again (the same kernel on the same weights: the same bits).
+      const merged = merging.merged;
+      let baseText: string | null = null;
+      if (layers.length) {
+        if (merged) merging.unmerge();
+        try {
+          baseText = (await run(false)).text;
+        } finally {
+          if (merged) await merging.merge();
+        }
+      }
+      const adapted = await run(true);
+      return {
+        base: baseText, adapted: adapted.text, merged, context: s.seq, modelContext: base.config.max_position_embeddings,
+        promptTokens: prompted.length, promptDropped: encoded.length - prompted.length, requested: maxNew, generated: adapted.count,
+      };
     },
     destroy: () => {
       merging.unmerge();

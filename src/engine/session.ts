@@ -6,7 +6,7 @@
 // (src/engine/types.ts) and knows nothing of React, zustand, the worker or the CLI.
 // docs/ARCHITECTURE.md walks through it.
 import { combineAdapters, type CombinationType } from '../adapters/combine.ts';
-import { adapterMode, clearAdapter, layoutDifference, mergedCheckpointFiles, readAdapter, writeAdapter } from '../adapters/model-adapter.ts';
+import { adapterMode, adapterModelMismatch, clearAdapter, layoutDifference, mergedCheckpointFiles, readAdapter, writeAdapter } from '../adapters/model-adapter.ts';
 import { checkAdapterName } from '../adapters/names.ts';
 import { consecutiveBatches, parseTextFile, tokenizeDocuments } from '../data/text-dataset.ts';
 import { liveAllocations } from '../gpu/allocations.ts';
@@ -31,7 +31,7 @@ import { memoryBreakdown } from './memory.ts';
 import type { TaskRun } from '../tasks/task-run.ts';
 import { createLmRun, createTeacherRun, runFromTask, type Run } from './run.ts';
 import type {
-  AdapterLibrary, BaseSummary, CheckpointStore, Files, GpuStatus, LossPoint, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, Spectra, StoredAdapter,
+  AdapterLibrary, BaseSummary, CheckpointStore, Files, Generation, GpuStatus, LossPoint, MemoryBreakdown, MergeReport, RunInfo, RunProposal, RunStatus, SavedCheckpoint, SessionEvent, Spectra, StoredAdapter,
   StoredAdapterSummary, TextSummary,
 } from './types.ts';
 
@@ -749,7 +749,7 @@ export class Session {
     });
   }
 
-  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }> {
+  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<Generation> {
     return this.exclusive('generating', async () => {
       const run = this.idleRun();
       if (!run.generate) throw new Error('generation needs the language-model task');
@@ -969,7 +969,14 @@ export class Session {
       };
       const [config, tensors] = [await whole('adapter_config.json'), await whole('adapter_model.safetensors')];
       if (!config || !tensors) throw new Error('pick adapter_config.json and adapter_model.safetensors (or a .zip holding them)');
-      await this.store(name, { 'adapter_config.json': new TextDecoder().decode(config), 'adapter_model.safetensors': tensors }, this.base?.name ?? '', { task: 'import' });
+      const configJson = new TextDecoder().decode(config);
+      // What could only be refused on Activate is refused here: modules and shapes against the loaded base.
+      const mismatch = adapterModelMismatch(parseAdapter(configJson, tensors), this.base?.config ?? null, this.base?.name);
+      if (mismatch) {
+        const against = this.base ? `${this.base.name}, the base model the library works with` : 'a language model';
+        throw new Error(`${name} was not imported: this adapter does not fit ${against}: ${mismatch}. Import an adapter trained on ${this.base?.name ?? 'the model you load'} (the same target modules and layer shapes)${this.base ? ', or load the model it was trained for first' : ''}. The library is unchanged.`);
+      }
+      await this.store(name, { 'adapter_config.json': configJson, 'adapter_model.safetensors': tensors }, this.base?.name ?? '', { task: 'import' });
     }) as Promise<void>;
   }
 

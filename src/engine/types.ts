@@ -24,15 +24,45 @@ export type RunStatus = 'idle' | 'running' | 'pausing' | 'paused';
 
 export type Files = Record<string, string | Uint8Array>;
 
+/** Forward times of one path on the probe batch: the median of `runs` timed runs (after a warm-up) and their spread. */
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
 export interface MergeReport {
   maxAbsDiff: number; // max |output merged − output unmerged (low-rank path, as PEFT)| on the probe batch
   /**
-   * Median forward times. `unmerged`: the low-rank path, X·Wᵀ + s·(X·Aᵀ)·Bᵀ; `folded`: the path the
+   * Forward times. `unmerged`: the low-rank path, X·Wᵀ + s·(X·Aᵀ)·Bᵀ; `folded`: the path the
    * engine takes for inputs this long (W + s·B·A into a scratch copy, then one matmul), or null
-   * where every layer keeps the low-rank path. `merge`: the merge itself (W ← W + s·B·A in every
-   * adapted layer, the saved copies and the finiteness check included).
+   * where every layer keeps the low-rank path. `merge`: the merge itself, timed once (W ← W + s·B·A
+   * in every adapted layer, the saved copies and the finiteness check included).
    */
-  ms: { merge: number; base: number; unmerged: number; folded: number | null; merged: number };
+  ms: { merge: number; base: Timing; unmerged: Timing; folded: Timing | null; merged: Timing };
+}
+
+/** What "Try it" wrote: the base's and the adapted model's completions of one prompt, and what bounded them. */
+export interface Generation {
+  /** The base model's completion; null where full fine-tuning wrote over the base weights. */
+  base: string | null;
+  adapted: string;
+  /**
+   * The adapter was merged into the weights: the adapted column is the merged model, and the base
+   * column came from the base weights themselves (unmerged for it, then merged again, bit for bit).
+   */
+  merged: boolean;
+  /** Tokens the run's model reads at once (its sequence length): the prompt and the completion share them. */
+  context: number;
+  /** The model's own limit (max_position_embeddings): a run with a longer sequence length can write more. */
+  modelContext: number;
+  /** Prompt tokens kept, and those cut from its start when it did not fit. */
+  promptTokens: number;
+  promptDropped: number;
+  requested: number;
+  /** New tokens written: fewer than `requested` when the context filled. */
+  generated: number;
 }
 
 /**

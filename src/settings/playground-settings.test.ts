@@ -14,10 +14,10 @@ describe('page settings', () => {
     expect(settings.rank).toBe(DEFAULT_SETTINGS.rank);
     expect(settings.steps).toBe(12);
     expect(problems).toEqual([
-      "task 'mnist' is not one of teacher, tiny-lm",
-      'rank must be ≥ 1 and ≤ 64, got 0',
-      "alpha must be a number ≥ 1 and ≤ 128, got 'abc'",
-      "targets 'qkv' must be all-linear or names from q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj",
+      "link parameter task: 'mnist' is not one of teacher, tiny-lm; using the default, teacher",
+      'link parameter rank: rank must be ≥ 1 and ≤ 64, got 0; using the default, 4',
+      "link parameter alpha: alpha must be a number ≥ 1 and ≤ 128, got 'abc'; using the default, 8",
+      "link parameter targets: 'qkv' must be all-linear or names from q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; using the default, all-linear",
     ]);
   });
 
@@ -26,7 +26,7 @@ describe('page settings', () => {
     expect(settings.optimizer).toBe('adamw');
     expect(settings.maxGradNorm).toBe(DEFAULT_SETTINGS.maxGradNorm);
     expect(settings.lr).toBe(10);
-    expect(problems).toEqual(["optimizer 'adam' is not one of adamw, sgd", 'max-grad-norm must be ≥ 0 and ≤ 1000, got -1']);
+    expect(problems).toEqual(["link parameter optimizer: 'adam' is not one of adamw, sgd; using the default, adamw", 'link parameter maxGradNorm: max-grad-norm must be ≥ 0 and ≤ 1000, got -1; using the default, 1']);
     expect(trainerSettings({ ...settings, maxGradNorm: 0 }).maxGradNorm).toBeNull();
     expect(settingsErrors({ ...DEFAULT_SETTINGS, maxGradNorm: -2 }, ctx).maxGradNorm).toBe('max-grad-norm must be ≥ 0 and ≤ 1000, got -2');
   });
@@ -49,6 +49,18 @@ describe('page settings', () => {
     expect(settingsFromQuery(settingsToQuery(settings)).settings).toEqual(settings);
     expect(trainerSettings(settings)).toMatchObject({ schedule: { kind: 'cosine', warmupSteps: 5 }, weightDecay: 0.1 });
     expect(trainerSettings(DEFAULT_SETTINGS).schedule).toEqual({ kind: 'constant' });
-    expect(settingsFromQuery('?schedule=linear').problems).toEqual(["schedule 'linear' is not one of constant, cosine"]);
+    expect(settingsFromQuery('?schedule=linear').problems).toEqual(["link parameter schedule: 'linear' is not one of constant, cosine; using the default, constant"]);
+  });
+
+  it('a bad value falls back to the default, not to the fallback that absent values keep (what this browser saved)', () => {
+    const saved = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, steps: 500, rank: 16, alpha: 32, optimizer: 'sgd' as const, targets: ['q_proj' as const] };
+    const { settings, problems } = settingsFromQuery('steps=abc&rank=0&optimizer=adam&targets=x&lr=0.02', saved);
+    expect(settings).toEqual({ ...saved, steps: DEFAULT_SETTINGS.steps, rank: DEFAULT_SETTINGS.rank, optimizer: DEFAULT_SETTINGS.optimizer, targets: DEFAULT_SETTINGS.targets, lr: 0.02 });
+    expect(problems).toEqual([
+      "link parameter optimizer: 'adam' is not one of adamw, sgd; using the default, adamw",
+      'link parameter rank: rank must be ≥ 1 and ≤ 64, got 0; using the default, 4',
+      "link parameter steps: steps must be a number ≥ 1 and ≤ 100000, got 'abc'; using the default, 60",
+      "link parameter targets: 'x' must be all-linear or names from q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; using the default, all-linear",
+    ]);
   });
 });

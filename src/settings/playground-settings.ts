@@ -66,6 +66,15 @@ export interface SettingsContext {
   context: number; // max sequence length
 }
 
+/**
+ * "Try it"'s first prompt for the tiny Llama: a line of corpus A ("caps", what byte-caps learned)
+ * cut after a letter. The base completes the pair and goes on with the line ("Z eE…", pairs
+ * separated by spaces); the adapter trained on corpus B ("lines") ends the pair with a newline
+ * ("Z\n…"). A prompt already in B's format ("qQ\naA\nz") hides that: the base copies the
+ * newlines it sees. src/app/try-it.gpu.test.ts checks that the two differ after the default run.
+ */
+export const TRY_PROMPT = 'qQ aA z';
+
 /** Teacher size on the page: d = 64 with a true rank of 4, 64 rows per step. */
 export const PAGE_TEACHER = { dim: 64, trueRank: 4, tokens: 64 };
 
@@ -113,25 +122,36 @@ export function settingsToQuery(s: PlaygroundSettings): string {
   return q.toString();
 }
 
-/** Settings from a query string: each valid value taken, each invalid one reported and left at the fallback. */
-export function settingsFromQuery(query: string, fallback: PlaygroundSettings = DEFAULT_SETTINGS): { settings: PlaygroundSettings; problems: string[] } {
+/**
+ * Settings from a query string: each valid value taken; a parameter that is absent keeps
+ * `fallback`'s value (the page passes what localStorage saved), and an invalid one takes
+ * `defaults`' value (the page's defaults, not a value saved earlier: a link's mistake should not
+ * silently turn into whatever this browser last used), reported with the parameter's name and
+ * the value used instead.
+ */
+export function settingsFromQuery(query: string, fallback: PlaygroundSettings = DEFAULT_SETTINGS, defaults: PlaygroundSettings = DEFAULT_SETTINGS): { settings: PlaygroundSettings; problems: string[] } {
   const q = new URLSearchParams(query);
   const settings = { ...fallback };
   const problems: string[] = [];
+  const invalid = <K extends keyof PlaygroundSettings>(key: K, reason: string) => {
+    settings[key] = defaults[key];
+    const value = defaults[key];
+    problems.push(`link parameter ${key}: ${reason}; using the default, ${Array.isArray(value) ? value.join(',') : String(value)}`);
+  };
   const task = q.get('task');
   if (task !== null) {
     if (task === 'teacher' || task === 'tiny-lm') settings.task = task;
-    else problems.push(`task '${task}' is not one of teacher, tiny-lm`);
+    else invalid('task', `'${task}' is not one of teacher, tiny-lm`);
   }
   const optimizer = q.get('optimizer');
   if (optimizer !== null) {
     if ((OPTIMIZERS as readonly string[]).includes(optimizer)) settings.optimizer = optimizer as OptimizerKind;
-    else problems.push(`optimizer '${optimizer}' is not one of ${OPTIMIZERS.join(', ')}`);
+    else invalid('optimizer', `'${optimizer}' is not one of ${OPTIMIZERS.join(', ')}`);
   }
   const schedule = q.get('schedule');
   if (schedule !== null) {
     if (schedule === 'constant' || schedule === 'cosine') settings.schedule = schedule;
-    else problems.push(`schedule '${schedule}' is not one of constant, cosine`);
+    else invalid('schedule', `'${schedule}' is not one of constant, cosine`);
   }
   for (const key of Object.keys(CONTROLS) as NumberKey[]) {
     const raw = q.get(key);
@@ -139,7 +159,7 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
     try {
       settings[key] = parseSetting(CONTROLS[key], raw);
     } catch (err) {
-      problems.push((err as Error).message);
+      invalid(key, (err as Error).message);
     }
   }
   const targets = q.get('targets');
@@ -147,7 +167,7 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
     const names = targets.split(',').filter(Boolean);
     if (targets === 'all-linear') settings.targets = 'all-linear';
     else if (names.length && names.every((n) => (LINEAR_MODULES as readonly string[]).includes(n))) settings.targets = names as LinearModule[];
-    else problems.push(`targets '${targets}' must be all-linear or names from ${LINEAR_MODULES.join(', ')}`);
+    else invalid('targets', `'${targets}' must be all-linear or names from ${LINEAR_MODULES.join(', ')}`);
   }
   if (q.has('alphaLock')) settings.alphaLock = q.get('alphaLock') === '1';
   if (q.has('rslora')) settings.rslora = q.get('rslora') === '1';

@@ -11,8 +11,12 @@ import { createTeacherTask } from './low-rank-teacher.ts';
 import type { TeacherRunOptions } from './run-options.ts';
 import type { TaskRun } from './task-run.ts';
 
-/** The teacher layer's PEFT adapter (module `layer`) and its merged weight (the base restored bit for bit afterwards). */
-export function teacherExports(gpu: Gpu, layer: LoRALinear, o: Pick<TeacherRunOptions, 'dim' | 'rank' | 'alpha' | 'rslora'>): Pick<TaskRun, 'adapterFiles' | 'mergedFiles'> {
+/**
+ * The teacher layer's PEFT adapter (module `layer`) and its merged weight (the base restored bit
+ * for bit afterwards): one tensor, `layer.weight`, in `mergedFile` (the CLI's model.safetensors;
+ * the page names it for what it holds, see mergedLayerFile).
+ */
+export function teacherExports(gpu: Gpu, layer: LoRALinear, o: Pick<TeacherRunOptions, 'dim' | 'rank' | 'alpha' | 'rslora'>, mergedFile = 'model.safetensors'): Pick<TaskRun, 'adapterFiles' | 'mergedFiles'> {
   const { dim, rank } = o;
   return {
     async adapterFiles() {
@@ -29,9 +33,14 @@ export function teacherExports(gpu: Gpu, layer: LoRALinear, o: Pick<TeacherRunOp
       await merging.merge();
       const weight = await readTensor(gpu, layer.weight);
       merging.unmerge();
-      return { 'model.safetensors': serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
+      return { [mergedFile]: serializeSafetensors([{ name: 'layer.weight', shape: [dim, dim], data: weight }], { format: 'pt' }, dtype) };
     },
   };
+}
+
+/** A file name that says what the teacher's merged export is: one dim×dim tensor, not a model checkpoint. */
+export function mergedLayerFile(dim: number): string {
+  return `merged-layer-${dim}x${dim}.safetensors`;
 }
 
 export async function createTeacherRun(gpu: Gpu, o: TeacherRunOptions): Promise<TaskRun> {

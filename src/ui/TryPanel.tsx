@@ -1,18 +1,25 @@
 // Try it: completions from the current model, base and adapted side by side, greedy or sampled.
+// Each column says which weights wrote it (merged or not), and a completion cut short by the
+// run's sequence length says so, with the engine's numbers.
 import { useState } from 'react';
 import { controller } from '../app/controller.ts';
+import type { Generation } from '../engine/types.ts';
+import { TRY_PROMPT } from '../settings/playground-settings.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
+import { contextNote } from './report-text.ts';
 
 export function TryPanel() {
   const task = useWorkbench((x) => x.settings.task);
   const built = useWorkbench((x) => x.modules.length > 0);
   const status = useWorkbench((x) => x.status);
-  const result = useWorkbench((x) => x.generation);
-  const [prompt, setPrompt] = useState('qQ\naA\nz');
+  // The controller stores what the engine returned: a Generation (src/engine/types.ts).
+  const result = useWorkbench((x) => x.generation) as Generation | null;
+  const [prompt, setPrompt] = useState(TRY_PROMPT);
   const [temperature, setTemperature] = useState(0);
   const [length, setLength] = useState(8);
   if (task !== 'tiny-lm') return null;
   const disabled = !built || status === 'running' || status === 'pausing';
+  const note = result && contextNote(result);
   return (
     <section className="panel" aria-labelledby="try-title">
       <h2 id="try-title">Try it</h2>
@@ -23,12 +30,21 @@ export function TryPanel() {
         <button type="button" disabled={disabled} title={disabled ? 'train or step first, and pause' : undefined} onClick={() => void controller().generate(prompt, length, temperature)}>Generate</button>
       </div>
       {result && (
-        <div className="side-by-side">
-          <figure><figcaption>base</figcaption>{result.base === null
-            ? <p className="note" data-testid="gen-base">Full fine-tuning trained the base weights themselves: the base model is not kept on the GPU.</p>
-            : <pre data-testid="gen-base">{prompt}<mark data-testid="gen-base-new">{result.base}</mark></pre>}</figure>
-          <figure><figcaption>{result.base === null ? 'fine-tuned' : 'with the adapter'}</figcaption><pre data-testid="gen-adapted">{prompt}<mark data-testid="gen-adapted-new">{result.adapted}</mark></pre></figure>
-        </div>
+        <>
+          <div className="side-by-side">
+            <figure>
+              <figcaption data-testid="gen-base-caption">{result.base === null ? 'base' : result.merged ? 'base model (its own weights: the merge set aside for this completion)' : 'base model (adapter off)'}</figcaption>
+              {result.base === null
+                ? <p className="note" data-testid="gen-base">Full fine-tuning trained the base weights themselves: the base model is not kept on the GPU.</p>
+                : <pre data-testid="gen-base">{prompt}<mark data-testid="gen-base-new">{result.base}</mark></pre>}
+            </figure>
+            <figure>
+              <figcaption data-testid="gen-adapted-caption">{result.base === null ? 'fine-tuned' : result.merged ? 'merged model (W + s·B·A in the weights)' : 'with the adapter (base + s·B·A, unmerged)'}</figcaption>
+              <pre data-testid="gen-adapted">{prompt}<mark data-testid="gen-adapted-new">{result.adapted}</mark></pre>
+            </figure>
+          </div>
+          {note && <p className="note" data-testid="gen-context">{note}</p>}
+        </>
       )}
     </section>
   );

@@ -51,7 +51,10 @@ export function createEngineApi(session: Session, hub = { endpoints: HUB_ENV.VIT
     unmerge: () => session.unmerge(),
     async exportRun(what, dtype) {
       const files = what === 'adapter' ? await session.exportAdapter() : await session.exportMerged(dtype);
-      const name = `${runName}-${what}`;
+      // A merged export of one file other than a model's (the teacher's one layer) is named after that file.
+      const only = Object.keys(files);
+      const single = what === 'merged' && only.length === 1 && only[0] !== 'model.safetensors' ? only[0].replace(/\.safetensors$/, '') : null;
+      const name = `${runName}-${single ?? what}`;
       return zipped(`${name}.zip`, name, files);
     },
     generate: (prompt, maxNew, temperature, seed) => session.generate(prompt, maxNew, temperature, seed),

@@ -3,7 +3,7 @@
 // files go in as File handles (read in the worker), exports come back as .zip bytes (transferred).
 // Events (src/engine/types.ts, SessionEvent) flow back through the callback given to init().
 import type { CombinationType } from '../adapters/combine.ts';
-import type { BaseSummary, GpuStatus, MemoryBreakdown, MergeReport, RunInfo, RunProposal, SavedCheckpoint, SessionEvent, Spectra, StoredAdapterSummary, TextSummary } from '../engine/types.ts';
+import type { BaseSummary, Generation, GpuStatus, MemoryBreakdown, MergeReport, RunInfo, RunProposal, SavedCheckpoint, SessionEvent, Spectra, StoredAdapterSummary, TextSummary } from '../engine/types.ts';
 import type { CachedHubModel, HubProgress } from '../io/hub.ts';
 import type { PlaygroundSettings } from '../settings/playground-settings.ts';
 import type { Faults } from './faults.ts';
@@ -33,7 +33,7 @@ export interface EngineApi {
   unmerge(): Promise<void>;
   /** `dtype`: the merged weights' dtype; by default the base's own (BF16 stays BF16). */
   exportRun(what: 'adapter' | 'merged', dtype?: 'F32' | 'F16' | 'BF16'): Promise<ZipExport>;
-  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<{ base: string | null; adapted: string }>;
+  generate(prompt: string, maxNew: number, temperature: number, seed: number): Promise<Generation>;
   /**
    * The spectra of the run's learned updates (Session.spectra: singular values, effective rank,
    * ‖ΔW‖/‖W‖ per adapter; the teacher's ΔW*, principal angles, heatmaps, floor). Ask after a window
