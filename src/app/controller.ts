@@ -14,7 +14,7 @@ import type { LlamaConfig } from '../model/config.ts';
 import { settingsContextFor, type PlaygroundSettings, type SettingsContext } from '../settings/playground-settings.ts';
 import { useGpuStore } from '../store/gpu-store.ts';
 import { usePlayground } from '../store/playground-store.ts';
-import { runLabel, useWorkbench, type RunRecord } from '../store/workbench-store.ts';
+import { runLabel, useWorkbench, type RankSweep, type RunRecord } from '../store/workbench-store.ts';
 import { TINY_BASE_CONFIG } from '../tasks/tiny-base.ts';
 import type { StepMetrics } from '../train/trainer.ts';
 
@@ -45,6 +45,12 @@ export function settingsContext(s: PlaygroundSettings): SettingsContext {
   return settingsContextFor(s, languageModelConfig());
 }
 
+/** The ranks of the one-click sweep (issue 17): below, at and above the teacher's true rank 4. */
+export const SWEEP_RANKS = [1, 2, 4, 8] as const;
+
+/** How often the page asks for the spectra while a run trains (each answer waits for the end of a window). */
+const SPECTRA_EVERY_MS = 1000;
+
 export class PageController {
   /** Metrics not yet in the store, with the run they belong to. */
   private pending: { runId: string; m: StepMetrics }[] = [];
@@ -73,6 +79,72 @@ export class PageController {
     await Promise.all([this.findInterruptedRun(), this.refreshLibrary(), this.refreshHubCache()]);
   }
 
+  // ── the rank sweep ───────────────────────────────────────────────────────────────────────
+
+  /**
+   * Trains the current settings at r = 1, 2, 4, 8 (α follows the lock), one fresh run each with
+   * the same seed, then — for the language model — full fine-tuning, and records where each
+   * loss ended. Pause stops the sweep after the run in progress; the settings come back after.
+   */
+  async rankSweep(ranks: readonly number[] = SWEEP_RANKS): Promise<void> {
+    if (this.isActive() || workbench().sweep?.running) return;
+    const original = workbench().settings;
+    const withFull = original.task !== 'teacher';
+    const sweep: RankSweep = { task: original.task, ranks: [...ranks], steps: original.steps, points: [], running: true, stopped: null };
+    const update = (partial: Partial<RankSweep>) => workbench().set({ sweep: { ...workbench().sweep!, ...partial } });
+    workbench().set({ sweep, notice: null });
+    try {
+      for (const rank of [...ranks, ...(withFull ? (['full'] as const) : [])]) {
+        this.updateSettings(rank === 'full' ? { full: true } : { rank, full: false });
+        await this.engine.reset(); // a fresh run even where the settings match the last one
+        await this.train();
+        const run = workbench().runs.find((r) => r.id === workbench().currentRun);
+        const end = run?.points.at(-1);
+        if (!run || !end || end.step < original.steps) {
+          update({ stopped: workbench().notice?.text ?? (workbench().status === 'paused' ? 'paused' : 'the run did not finish') });
+          break;
+        }
+        const loss = end.valLoss ?? end.loss;
+        update({ points: [...workbench().sweep!.points, { rank, runId: run.id, loss, ...(run.floor !== undefined ? { floor: run.floor } : {}) }] });
+      }
+    } finally {
+      update({ running: false });
+      this.updateSettings({ rank: original.rank, alpha: original.alpha, full: original.full });
+    }
+  }
+
+  // ── the learned update's spectra ─────────────────────────────────────────────────────────
+
+  private spectra = { inFlight: false, again: false, at: -Infinity };
+
+  /**
+   * Reads the spectra of ΔW = s·B·A from the engine: after a window of steps at most once per
+   * SPECTRA_EVERY_MS while training (the engine answers between two windows), and always when a
+   * run stops or rolls back. One request at a time; a forced one asked meanwhile follows it.
+   */
+  private refreshSpectra(force = false): void {
+    if (this.spectra.inFlight) {
+      this.spectra.again ||= force;
+      return;
+    }
+    if (!force && this.env.now() - this.spectra.at < SPECTRA_EVERY_MS) return;
+    if (!workbench().currentRun) return;
+    this.spectra = { inFlight: true, again: false, at: this.env.now() };
+    void this.engine
+      .spectra()
+      .then((s) => {
+        if (s.runId === workbench().currentRun) workbench().set({ spectra: s });
+      })
+      .catch(() => {
+        // No run (reset meanwhile) or it changed: the next window asks again.
+      })
+      .finally(() => {
+        const again = this.spectra.again;
+        this.spectra = { ...this.spectra, inFlight: false, again: false };
+        if (again) this.refreshSpectra(true);
+      });
+  }
+
   // ── events from the Session ──────────────────────────────────────────────────────────────
 
   handle(e: SessionEvent): void {
@@ -83,12 +155,13 @@ export class PageController {
       case 'status':
         if (e.status !== 'running') this.flush(true);
         workbench().set({ status: e.status });
+        if (e.status === 'idle' || e.status === 'paused') this.refreshSpectra(true);
         break;
       case 'run': {
         if (!e.run) {
           this.runSettings = null;
           this.flush(true);
-          workbench().set({ currentRun: null, modules: [], frozenNames: [], norms: {}, fingerprint: null, generation: null });
+          workbench().set({ currentRun: null, modules: [], frozenNames: [], norms: {}, fingerprint: null, generation: null, spectra: null });
           break;
         }
         const run = e.run;
@@ -98,18 +171,29 @@ export class PageController {
         if (workbench().resumeOffer && workbench().resumeOffer!.runId !== run.runId) workbench().set({ resumeOffer: null });
         const known = workbench().runs.some((r) => r.id === run.runId);
         const isNew = workbench().currentRun !== run.runId;
-        workbench().set({ currentRun: run.runId, modules: run.modules, frozenNames: run.frozenNames, ...(isNew ? { norms: {}, generation: null, merge: { merged: false, report: null } } : {}) });
+        workbench().set({ currentRun: run.runId, modules: run.modules, frozenNames: run.frozenNames, ...(isNew ? { norms: {}, generation: null, merge: { merged: false, report: null }, spectra: null } : {}) });
+        // A new run starts its accuracy afresh; the same one rebuilt (a lost device) keeps its points.
+        const accuracy = workbench().accuracy;
+        workbench().set({ accuracy: run.accuracy ? { runId: run.runId, plan: run.accuracy, points: accuracy?.runId === run.runId ? accuracy.points : [] } : null });
         if (!known) {
           const label = this.proposal?.runId === run.runId ? this.proposal.label : runLabel(settings);
           const colorIndex = workbench().runs.reduce((m, r, i) => Math.max(m, r.colorIndex ?? i), -1) + 1;
-          this.persistRuns([...workbench().runs, { id: run.runId, label, settings, points: [], visible: true, colorIndex }]);
+          this.persistRuns([...workbench().runs, { id: run.runId, label, settings, points: [], visible: true, colorIndex, ...(run.lossFloor !== undefined ? { floor: run.lossFloor } : {}) }]);
         }
         break;
       }
       case 'steps':
         for (const m of e.metrics) this.pending.push({ runId: e.runId, m });
         this.flush();
+        this.refreshSpectra();
         break;
+      case 'accuracy': {
+        const accuracy = workbench().accuracy;
+        if (accuracy?.runId !== e.runId) break;
+        const points = [...accuracy.points.filter((p) => p.step !== e.point.step), e.point].sort((a, b) => a.step - b.step);
+        workbench().set({ accuracy: { ...accuracy, points } });
+        break;
+      }
       case 'checkpoint':
         this.flush(true); // the run's points so far are kept with the checkpoint (a reload resumes both)
         break;
@@ -122,6 +206,9 @@ export class PageController {
           return [...kept, ...(e.recent ?? []).filter((p) => p.step > last && p.step <= e.step)];
         };
         this.persistRuns(workbench().runs.map((r) => (r.id === e.runId ? { ...r, points: fill(r.points) } : r)));
+        const accuracy = workbench().accuracy;
+        if (accuracy?.runId === e.runId) workbench().set({ accuracy: { ...accuracy, points: accuracy.points.filter((p) => p.step <= e.step) } });
+        this.refreshSpectra(true);
         break;
       }
       case 'fingerprint':

@@ -18,12 +18,14 @@ import { createTextTask } from '../tasks/text-task.ts';
 import { lmRunParts } from '../tasks/lm-run.ts';
 import { lmTraining } from '../tasks/run-options.ts';
 import type { TaskRun } from '../tasks/task-run.ts';
+import { entropyPerByte } from '../tasks/corpora.ts';
+import { ACCURACY_MIN_SEQ, exactMatchOnePass } from '../tasks/tiny-lm.ts';
 import { mergedLayerFile, teacherExports } from '../tasks/teacher-run.ts';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
 import type { BaseModel } from './base-model.ts';
 import { spectraReader, type RunSpectra } from './spectra.ts';
-import type { Files, Generation, MergeReport, ModuleInfo, Timing } from './types.ts';
+import type { AccuracyPlan, AccuracyPoint, Files, Generation, MergeReport, ModuleInfo, Timing } from './types.ts';
 
 export interface Run {
   readonly modules: ModuleInfo[];
@@ -50,6 +52,12 @@ export interface Run {
    * base weights themselves (the saved copy put back, then merged again), not from the merged ones.
    */
   generate?(prompt: string, maxNew: number, temperature: number, seed: number): Promise<Generation>;
+  /** The lowest loss this run can reach, where the task knows it (the teacher's floor for its rank). */
+  readonly lossFloor?: number;
+  /** Whether (and on how many prompts) `accuracy` measures; absent for the teacher and the CLI's runs. */
+  readonly accuracyPlan?: AccuracyPlan;
+  /** Exact-match accuracy on both tiny-lm corpora now (the page's run on the bundled base and the built-in text). */
+  accuracy?(): Promise<Omit<AccuracyPoint, 'step'>>;
   /** The language model the run trains (null for the teacher): the library writes adapters into it. */
   readonly model: LlamaModel | null;
   /** The spectra of every adapter's ΔW = s·B·A at the current step (and the teacher's ΔW*): src/engine/spectra.ts. */
@@ -117,8 +125,9 @@ export async function createTeacherRun(gpu: Gpu, s: PlaygroundSettings): Promise
   const merging = new ExactMerge(gpu, [{ path: 'student', lora: layer }]);
   return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
     model: null,
+    lossFloor: task.expected.floor,
     modules: [{
-      path: 'student', inDim: dim, outDim: dim, rank: s.rank, baseGrad: layer.gradWeight,
+      path: 'student', inDim: dim, outDim: dim, rank: s.rank, scale: layer.scaling, baseGrad: layer.gradWeight,
       gradNames: { base: null, a: 'student.lora_A.weight', b: 'student.lora_B.weight' },
     }],
     frozenNames: task.frozenNames,
@@ -187,7 +196,28 @@ function destroyAll(allocations: Allocation[]): void {
   for (const a of allocations) a.buffer.destroy();
 }
 
-export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array, s: PlaygroundSettings): Promise<Run> {
+/** Prompts per corpus of the page's accuracy: both corpora take 2·16/batch forward passes (8 at batch 4). */
+export const PAGE_ACCURACY_PROMPTS = 16;
+
+/**
+ * The page's tiny-lm accuracy and loss floor. Only the bundled base on the built-in text (corpus
+ * 'lines', bytes as tokens) has them: a loaded model or text has no corpora to ask.
+ */
+function corporaParts(model: LlamaModel, s: PlaygroundSettings, corpora: boolean): Pick<Run, 'accuracyPlan' | 'accuracy' | 'lossFloor'> {
+  if (!corpora) return { accuracyPlan: { reason: 'a loaded model or text has no built-in corpora: accuracy is measured for the bundled byte-caps model on the built-in text' } };
+  // The built-in text is a stream of 'lines' lines read from random offsets: its entropy rate is the floor.
+  const lossFloor = entropyPerByte('lines');
+  if (s.seq < ACCURACY_MIN_SEQ) return { lossFloor, accuracyPlan: { reason: `a prompt and its answer take ${ACCURACY_MIN_SEQ} bytes: use a sequence length of at least ${ACCURACY_MIN_SEQ}` } };
+  const o = { seed: s.seed, count: PAGE_ACCURACY_PROMPTS, batch: s.batch, seq: s.seq };
+  return {
+    lossFloor,
+    accuracyPlan: { prompts: o.count },
+    accuracy: () => exactMatchOnePass(model, ['lines', 'caps'], o),
+  };
+}
+
+/** `corpora`: the base is the bundled byte-caps model and the text the built-in one (accuracy and loss floor). */
+export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array, s: PlaygroundSettings, o: { corpora?: boolean } = {}): Promise<Run> {
   const layersToTransform = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
   const { mode, fields } = lmTraining({
     lora: { rank: s.rank, alpha: s.alpha, rslora: s.rslora, targets: s.targets, layers: layersToTransform, rankPattern: {}, alphaPattern: {}, dropout: s.dropout },
@@ -216,6 +246,7 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
   const modules = modelModules(model);
   return Object.assign(new RunControls(gpu, trainer, task.trainable, merging), {
     model,
+    ...corporaParts(model, s, o.corpora ?? false),
     modules,
     frozenNames: task.frozenNames,
     fingerprint: () => combinedFingerprint(gpu, frozen),
@@ -325,7 +356,7 @@ function modelModules(model: LlamaModel): ModuleInfo[] {
   return model.linears
     .filter((l) => l.lora || l.gradWeight)
     .map((l) => ({
-      path: l.path, inDim: l.weight.shape[1], outDim: l.weight.shape[0], rank: l.lora?.config.rank ?? null,
+      path: l.path, inDim: l.weight.shape[1], outDim: l.weight.shape[0], rank: l.lora?.config.rank ?? null, scale: l.lora?.scaling ?? null,
       baseGrad: l.gradWeight ? { name: l.gradWeight.label, shape: [...l.gradWeight.shape] } : null,
       gradNames: { base: l.gradWeight ? `${l.path}.weight` : null, a: l.lora ? `${l.path}.lora_A.weight` : null, b: l.lora ? `${l.path}.lora_B.weight` : null },
     }));
@@ -346,7 +377,7 @@ export async function runFromTask(gpu: Gpu, build: (gpu: Gpu) => Promise<TaskRun
   const modules: ModuleInfo[] = task.model
     ? modelModules(task.model)
     : task.loraLayers.map((l) => ({
-      path: l.path, inDim: l.lora.config.inFeatures, outDim: l.lora.config.outFeatures, rank: l.lora.config.rank, baseGrad: l.lora.gradWeight,
+      path: l.path, inDim: l.lora.config.inFeatures, outDim: l.lora.config.outFeatures, rank: l.lora.config.rank, scale: l.lora.scaling, baseGrad: l.lora.gradWeight,
       gradNames: { base: null, a: `student.lora_A.weight`, b: `student.lora_B.weight` },
     }));
   return Object.assign(new RunControls(gpu, built.value.trainer, task.target.trainable, merging), {

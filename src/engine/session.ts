@@ -62,7 +62,9 @@ export class Session {
   private readonly device: DeviceKeeper;
   private gpuStatus: GpuStatus = { state: 'pending' };
   private base: BaseModel | null = null;
-  private text: { name: string; tokens: Uint32Array } | null = null;
+  private text: { name: string; tokens: Uint32Array; builtin?: boolean } | null = null;
+  /** The base is the bundled model (read through options.builtinModel): with the built-in text, a run measures accuracy on its corpora. */
+  private builtinBase = false;
   /** The run on the GPU: the only holder of the base model's GPU copy besides `inference`. */
   private run: Run | null = null;
   /** A language model without a trainer, for the library when no run is built (never alive with a run). */
@@ -199,7 +201,8 @@ export class Session {
       if (gpu) checkRunFitsDevice(gpu, base.config, { batch: base.estimate.batch, seq: base.estimate.seq, mode: ESTIMATE_MODE, training: true, packedBase: storesHalves(base.weights) });
       this.clearRun(); // also forgets the last training record and the active adapter
       this.base = base;
-      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
+      this.builtinBase = read === this.options.builtinModel.read;
+      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)], true);
       this.emitMemory();
       return this.loaded().base!;
     }, { throwErrors: true }))!;
@@ -212,14 +215,15 @@ export class Session {
   private async ensureBase(): Promise<BaseModel> {
     if (!this.base || !this.text) {
       this.base = await readBase(this.options.builtinModel.name, this.options.builtinModel.read);
-      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)]);
+      this.builtinBase = true;
+      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)], true);
     }
     return this.base;
   }
 
-  private useText(name: string, docs: string[]): void {
+  private useText(name: string, docs: string[], builtin = false): void {
     if (!this.base) throw new Error('load a model first: the text is tokenized with its tokenizer');
-    this.text = { name, tokens: tokenizeDocuments(this.base.tokenizer, docs, this.base.config.vocab_size) };
+    this.text = { name, tokens: tokenizeDocuments(this.base.tokenizer, docs, this.base.config.vocab_size), builtin };
     this.builtWith = null; // the next Train trains on the new text
     this.emit({ type: 'base', ...this.loaded() });
   }
@@ -248,7 +252,7 @@ export class Session {
     this.dropModels();
     if (s.task === 'teacher') return createTeacherRun(gpu, s);
     const base = await this.ensureBase();
-    return createLmRun(gpu, base, this.text!.tokens, s);
+    return createLmRun(gpu, base, this.text!.tokens, s, { corpora: this.builtinBase && !!this.text?.builtin });
   }
 
   /** Makes `build` the current run (freeing the one before), reports it, and remembers how to build it again. */
@@ -261,7 +265,7 @@ export class Session {
     this.recent = [];
     this.lastTraining = null;
     this.runUnsaved = false;
-    this.runInfo = { ...info, modules: this.run.modules, frozenNames: this.run.frozenNames, step: 0 };
+    this.runInfo = { ...info, modules: this.run.modules, frozenNames: this.run.frozenNames, step: 0, ...runExtras(this.run) };
     this.proposalLabel = label;
     const fp = await this.run.fingerprint();
     this.fingerprintState = { initial: fp, current: fp, atStep: 0 };
@@ -269,7 +273,21 @@ export class Session {
     this.emit({ type: 'fingerprint', ...this.fingerprintState });
     this.emit({ type: 'merge', merged: false, report: null });
     this.emitMemory();
+    await this.measureAccuracy(this.run); // step 0: the base before training
     return this.run;
+  }
+
+  /**
+   * Exact-match accuracy on both corpora at the run's current step, for runs that measure it (the
+   * page's tiny-lm run on the bundled base and the built-in text): at step 0 and at every
+   * evaluation of the validation loss.
+   */
+  private async measureAccuracy(run: Run): Promise<void> {
+    const info = this.runInfo;
+    if (!run.accuracy || !info || run.merged) return;
+    const step = run.completed;
+    const accuracy = await run.accuracy();
+    if (this.run === run) this.emit({ type: 'accuracy', runId: info.runId, point: { step, ...accuracy } });
   }
 
   /** Frees the run and the inference model (their GPU copies of the base). */
@@ -455,6 +473,7 @@ export class Session {
     const last = metrics.at(-1)?.step ?? run.completed;
     if (this.uncaught.length) throw new UncaughtGpuError(`The GPU reported an error during the run (noticed after step ${last}): ${this.uncaught.join('; ')}`);
     this.reportSteps(metrics);
+    if (metrics.at(-1)?.valLoss !== undefined) await this.measureAccuracy(run);
     if (this.checkpointEvery > 0 && metrics.some((m) => m.step % this.checkpointEvery === 0)) await this.saveCheckpoint(run);
     if (metrics.some((m) => m.step % FINGERPRINT_EVERY === 0)) await this.updateFingerprint(run);
     await this.serveSpectra();
@@ -672,7 +691,7 @@ export class Session {
     this.setActive(s.task === 'tiny-lm' && !s.full ? 'unsaved' : null, null, null);
     this.checkpoint = { runId: saved.runId, step: saved.step, tensors: saved.tensors };
     this.proposalLabel = saved.label;
-    this.runInfo = { runId: saved.runId, settings: s, modules: run.modules, frozenNames: run.frozenNames, step: saved.step };
+    this.runInfo = { runId: saved.runId, settings: s, modules: run.modules, frozenNames: run.frozenNames, step: saved.step, ...runExtras(run) };
     const fp = await run.fingerprint();
     this.fingerprintState = { initial: fp, current: fp, atStep: saved.step };
     this.emit({ type: 'run', run: this.runInfo });
@@ -682,6 +701,7 @@ export class Session {
     this.emit({ type: 'merge', merged: false, report: null });
     this.setStatus('paused');
     this.emitMemory();
+    await this.measureAccuracy(run); // where the resumed run stands (the page's earlier points were not kept)
     return this.runInfo;
   }
 
@@ -1020,6 +1040,11 @@ async function readBase(name: string, read: OpenFile, progress?: (message: strin
 /** The dtype exports keep: the base's own (BF16 stays BF16), F32 for a mixed or F32 checkpoint. */
 export function baseDtype(b: BaseModel): Dtype {
   return b.dtypes.length === 1 ? (b.dtypes[0] as Dtype) : 'F32';
+}
+
+/** What a run's RunInfo says beyond its modules: its loss floor and its accuracy plan, where it has them. */
+function runExtras(run: Run): Pick<RunInfo, 'lossFloor' | 'accuracy'> {
+  return { ...(run.lossFloor !== undefined ? { lossFloor: run.lossFloor } : {}), ...(run.accuracyPlan ? { accuracy: run.accuracyPlan } : {}) };
 }
 
 function parameterCount(b: BaseModel): number {

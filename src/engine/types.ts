@@ -74,6 +74,8 @@ export interface ModuleInfo {
   inDim: number;
   outDim: number;
   rank: number | null; // null: no adapter on this layer (full fine-tuning)
+  /** The adapter's scale s the kernels use (α/r, or α/√r with rsLoRA); null without an adapter. */
+  scale: number | null;
   baseGrad: { name: string; shape: number[] } | null;
   /** Trainer metric names of this layer's gradients (for the inspector's norms). */
   gradNames: { base: string | null; a: string | null; b: string | null };
@@ -161,6 +163,25 @@ export interface RunInfo {
   modules: ModuleInfo[];
   frozenNames: string[];
   step: number;
+  /** The lowest loss this run can reach, where the task knows it (the teacher: what a rank-r adapter cannot fit). */
+  lossFloor?: number;
+  /** Whether the run measures exact-match accuracy on the tiny-lm corpora (page's language-model runs only; absent for the others). */
+  accuracy?: AccuracyPlan;
+}
+
+/**
+ * The tiny Llama's exact-match accuracy on `prompts` prompts per corpus (src/tasks/tiny-lm.ts:
+ * the two bytes greedy decoding writes after "kK\nx", measured in one pass by exactMatchOnePass)
+ * at step 0 and at every evaluation of the validation loss; or why it is not measured (a loaded
+ * model or text has no corpora; a sequence too short for a prompt).
+ */
+export type AccuracyPlan = { prompts: number } | { reason: string };
+
+/** Accuracy (0–1) at one step: 'lines' is what the adapter learns, 'caps' what the base already did. */
+export interface AccuracyPoint {
+  step: number;
+  lines: number;
+  caps: number;
 }
 
 export interface StoredAdapterSummary {
@@ -234,6 +255,8 @@ export type SessionEvent =
   /** A run was built (new, resumed, or rebuilt after a lost device). */
   | { type: 'run'; run: RunInfo | null }
   | { type: 'steps'; runId: string; metrics: StepMetrics[] }
+  /** Exact-match accuracy on both corpora after `point.step` (runs whose RunInfo.accuracy has `prompts`). */
+  | { type: 'accuracy'; runId: string; point: AccuracyPoint }
   /** A checkpoint of the run at `step` was kept (in memory, and autosaved where there is a store). */
   | { type: 'checkpoint'; runId: string; step: number }
   /** The run's adapter went back to `step`: the chart drops its points after it. */

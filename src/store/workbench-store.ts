@@ -2,7 +2,7 @@
 // run in progress, earlier runs (persisted), the inspector's gradient norms, the base
 // fingerprint, the merge report and generations.
 import { create } from 'zustand';
-import type { MemoryBreakdown, MergeReport, ModuleInfo, RunStatus } from '../engine/types.ts';
+import type { AccuracyPlan, AccuracyPoint, MemoryBreakdown, MergeReport, ModuleInfo, RunStatus, Spectra } from '../engine/types.ts';
 import { DEFAULT_SETTINGS, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import type { LossPoint } from './series.ts';
 
@@ -14,9 +14,32 @@ export interface RunRecord {
   visible: boolean;
   /** Its colour in the chart, kept for the run's life (deleting another run recolours nothing). */
   colorIndex?: number;
+  /** The task's loss floor for this run (the teacher's, from the engine), drawn dashed. */
+  floor?: number;
 }
 
 export type { RunStatus };
+
+/** One run of a rank sweep: the rank (or full fine-tuning) and where its loss ended. */
+export interface SweepPoint {
+  rank: number | 'full';
+  runId: string;
+  /** The validation loss at the last step (the engine evaluates there), else the last training loss. */
+  loss: number;
+  /** The task's floor for this rank, from the engine (the teacher's). */
+  floor?: number;
+}
+
+/** Train r = 1, 2, 4, 8 (and full fine-tuning where the task has it) with one seed, in one click. */
+export interface RankSweep {
+  task: PlaygroundSettings['task'];
+  ranks: number[];
+  steps: number;
+  points: SweepPoint[];
+  running: boolean;
+  /** Why it stopped early (paused, an error), or null. */
+  stopped: string | null;
+}
 
 export interface WorkbenchState {
   settings: PlaygroundSettings;
@@ -31,7 +54,16 @@ export interface WorkbenchState {
   /** Per trainable tensor name: its gradient norm at every step so far (for sparklines). */
   norms: Record<string, number[]>;
   fingerprint: { initial: string; current: string; atStep: number } | null;
+  /** The current run's learned-update spectra, read from the engine after a window of steps. */
+  spectra: Spectra | null;
+  /**
+   * The tiny Llama's exact-match accuracy on both corpora (0–1) at step 0 and at every evaluation,
+   * for the latest language-model run (its plan says on how many prompts, or why it is not
+   * measured); null before one, and for the teacher. Kept (not persisted) when the run is reset.
+   */
+  accuracy: { runId: string; plan: AccuracyPlan; points: AccuracyPoint[] } | null;
   merge: { merged: boolean; report: MergeReport | null };
+  sweep: RankSweep | null;
   /** Live GPU bytes by kind, read from the engine's allocation registry. */
   memory: MemoryBreakdown | null;
   /** LoRA beside full fine-tuning: the last breakdown measured in each mode (this visit). */
@@ -54,6 +86,9 @@ export const useWorkbench = create<WorkbenchState>((set) => ({
   frozenNames: [],
   norms: {},
   fingerprint: null,
+  spectra: null,
+  sweep: null,
+  accuracy: null,
   merge: { merged: false, report: null },
   memory: null,
   memoryByMode: { lora: null, full: null },

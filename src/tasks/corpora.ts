@@ -59,3 +59,23 @@ export function completionPrompt(random: Random, corpus: CorpusName): { prompt: 
   const sep = separator(corpus);
   return { prompt: `${first}${first.toUpperCase()}${sep}${letter}`, answer: `${letter.toUpperCase()}${sep}` };
 }
+
+/** Bytes in one line of `corpus`: PAIRS_PER_LINE pairs, their separators and the newline. */
+export function lineBytes(corpus: CorpusName): number {
+  return line(() => 0, corpus).length;
+}
+
+/**
+ * The entropy rate of `corpus`'s generator, in nats per byte: each line holds PAIRS_PER_LINE
+ * letters drawn uniformly from 26 (ln 26 each), and every other byte follows from what came before
+ * (a capital from its letter, the separator or newline from the position in the line). No model
+ * can do better on average on fresh text: this is the floor of the next-byte loss on a stream of
+ * such lines read from random offsets. For 'lines' it is exact with a context of one byte (the
+ * byte after "\n" is random, all others are fixed by the byte before); for 'caps' a window that
+ * starts mid-line cannot always tell " " from "\n", so its floor there is a little higher, and
+ * windows cut at line starts (sampleSequences) do not predict the first letter, so theirs is lower.
+ * Divide by ln 2 for bits.
+ */
+export function entropyPerByte(corpus: CorpusName): number {
+  return (PAIRS_PER_LINE * Math.log(26)) / lineBytes(corpus);
+}
