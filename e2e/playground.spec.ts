@@ -42,8 +42,7 @@ test('the playground story on the teacher task', async ({ page }) => {
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('run-status')).toHaveText('idle', { timeout: 240_000 });
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '40');
-  const summary = (await page.getByTestId('loss-summary').textContent())!;
-  const [, last, first] = /loss ([\d.e+-]+) \(first ([\d.e+-]+)\)/.exec(summary)!.map(Number);
+  const [last, first] = [Number(await page.getByTestId('fact-loss').textContent()), Number(await page.getByTestId('fact-first').textContent())];
   expect(last).toBeLessThan(first * 0.5);
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
   expect(longTasks.filter((d) => d > 50), `long tasks during training: ${longTasks.join(', ')} ms`).toEqual([]);

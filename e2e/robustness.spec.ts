@@ -37,7 +37,7 @@ test('while training, merge, export, reset, task and model changes wait; pausing
   for (const name of ['Merge on GPU', 'Download adapter', 'Download merged layer (safetensors, one 64×64 tensor)', 'Reset', 'Train', 'Step']) {
     await expect(page.getByRole('button', { name, exact: true })).toBeDisabled();
   }
-  await expect(page.getByRole('combobox', { name: 'task' })).toBeDisabled();
+  await expect(page.getByRole('combobox', { name: 'task', exact: true })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Load the bundled model' })).toBeDisabled();
   await expect(page.getByTestId('library-blocked')).toContainText('pause it first');
   await page.getByRole('button', { name: 'Pause' }).click();
@@ -58,7 +58,7 @@ for (const kind of ['destroy', 'reset'] as const) {
     await page.getByRole('button', { name: 'Train', exact: true }).click();
     const points = async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
     await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(24); // checkpoints at steps 10 and 20
-    const firstLoss = Number(/\(first ([\d.e+-]+)\)/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+    const firstLoss = Number(await page.getByTestId('fact-first').textContent());
     await page.evaluate((k) => (window as unknown as { __loraPlayground: { loseDevice(k: string): void } }).__loraPlayground.loseDevice(k), kind);
     const notice = page.getByTestId('workbench-notice');
     await expect(notice).toContainText('The GPU device was lost', { timeout: 60_000 });
@@ -72,7 +72,7 @@ for (const kind of ['destroy', 'reset'] as const) {
     // Resume: the same run continues from the checkpoint, with the adapter's progress intact.
     await page.getByRole('button', { name: 'Step' }).click();
     await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(restored + 1));
-    const resumed = Number(/loss ([\d.e+-]+) \(first/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+    const resumed = Number(await page.getByTestId('fact-loss').textContent());
     expect(resumed).toBeLessThan(firstLoss * 0.9);
     await expect(page.getByTestId('run-item')).toHaveCount(1);
     await expect(page.getByTestId('fingerprint-verdict')).toHaveText('unchanged');
@@ -85,7 +85,7 @@ test('reloading the tab mid-run offers to resume from the autosaved checkpoint',
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const points = async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
   await expect.poll(points, { timeout: 120_000 }).toBeGreaterThan(24);
-  const firstLoss = Number(/\(first ([\d.e+-]+)\)/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+  const firstLoss = Number(await page.getByTestId('fact-first').textContent());
   await page.reload(); // mid-run: the loop dies with the page
   const offer = page.getByTestId('resume-offer');
   await expect(offer).toContainText('teacher r=3');
@@ -97,7 +97,7 @@ test('reloading the tab mid-run offers to resume from the autosaved checkpoint',
   await expect(page.getByTestId('value-rank')).toHaveText('3');
   await page.getByRole('button', { name: 'Step' }).click();
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', String(step + 1));
-  const resumed = Number(/loss ([\d.e+-]+) \(first/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+  const resumed = Number(await page.getByTestId('fact-loss').textContent());
   expect(resumed).toBeLessThan(firstLoss * 0.9); // the adapter's progress came back, not a fresh B = 0
   await expect(page.getByTestId('run-item')).toHaveCount(1);
   // A finished run is not offered again.
@@ -157,7 +157,7 @@ test('a learning rate of 10 (SGD, no clipping) stops at the first non-finite ste
   await expect(page.getByTestId('run-status')).toHaveText('idle', { timeout: 240_000 });
   await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-points', '60');
   await expect(page.getByTestId('run-item')).toHaveCount(1);
-  const last = Number(/loss ([\d.e+-]+) \(first/.exec((await page.getByTestId('loss-summary').textContent())!)![1]);
+  const last = Number(await page.getByTestId('fact-loss').textContent());
   expect(Number.isFinite(last)).toBe(true);
 });
 

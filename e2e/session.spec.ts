@@ -111,11 +111,11 @@ test('every section in one visit: one base model on the GPU, and merge → expor
   // Try it, the inspector and the other task: still one copy at most.
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByTestId('gen-adapted')).toBeVisible();
-  await page.getByRole('combobox', { name: 'task' }).selectOption('teacher');
+  await page.getByRole('combobox', { name: 'task', exact: true }).selectOption('teacher');
   await page.getByLabel('steps').fill('3');
   await trainToIdle(page);
   await sample();
-  await page.getByRole('combobox', { name: 'task' }).selectOption('tiny-lm');
+  await page.getByRole('combobox', { name: 'task', exact: true }).selectOption('tiny-lm');
   await trainToIdle(page);
   await sample();
   expect(copies, `copies of the base on the GPU after each section: ${copies.join(', ')}`).toEqual([1, 1, 1, 0, 1]);

@@ -1,5 +1,7 @@
-// The playground page: train with LoRA and watch every claim (controls, live parameter counts,
-// loss, gradient inspector, merge, try it, scale), then bring your own model, text and adapters.
+// The playground page. The first screen is the instrument: the controls with Train, the loss of
+// the current task with the run's key numbers, and what the settings cost; everything else sits
+// in labelled sections below, reachable from the bar at the top, where status and errors show.
+import { AccuracyPanel } from './AccuracyPanel.tsx';
 import { AdapterPanel } from './AdapterPanel.tsx';
 import { ControlsPanel } from './ControlsPanel.tsx';
 import { InspectorPanel } from './InspectorPanel.tsx';
@@ -12,10 +14,24 @@ import { ModelPanel } from './ModelPanel.tsx';
 import { ParameterPanel } from './ParameterPanel.tsx';
 import { ParamsLivePanel } from './ParamsLivePanel.tsx';
 import { ScalePanel } from './ScalePanel.tsx';
-import { StatusBar } from './StatusBar.tsx';
+import { RankSweepPanel } from './RankSweepPanel.tsx';
 import { SaveRunPanel } from './SaveRunPanel.tsx';
+import { SpectrumPanel } from './SpectrumPanel.tsx';
+import { useWorkbench } from '../store/workbench-store.ts';
+import { TopStatus } from './TopStatus.tsx';
 import { TryPanel } from './TryPanel.tsx';
-import { WorkbenchNotice } from './WorkbenchNotice.tsx';
+
+const SECTIONS = [
+  ['parameters', 'Memory and scale'],
+  ['merge', 'Merge, export, try it'],
+  ['gradients', 'Gradients'],
+  ['your-model', 'Your model and adapters'],
+] as const;
+
+function LiveSpectrum() {
+  const spectra = useWorkbench((x) => x.spectra);
+  return <SpectrumPanel spectra={spectra} />;
+}
 
 export function App() {
   return (
@@ -23,24 +39,36 @@ export function App() {
       <header className="app-header">
         <h1>LoRA Playground</h1>
         <p>Fine-tune a transformer with LoRA on your own GPU, and see every claim of the method.</p>
+        <nav aria-label="sections" className="section-nav">
+          {SECTIONS.map(([id, title]) => <a key={id} href={`#${id}`}>{title}</a>)}
+        </nav>
       </header>
-      <WorkbenchNotice />
+      <TopStatus />
       <div className="workbench">
         <ControlsPanel />
         <div className="workbench-main">
           <LossPanel />
+          <AccuracyPanel />
+          <LiveSpectrum />
+          <RankSweepPanel />
           <ParamsLivePanel />
-          <MergePanel />
-          <TryPanel />
         </div>
       </div>
+      <h2 className="section-title" id="parameters">Memory and scale</h2>
       <div className="panels">
-        <InspectorPanel />
         <MemoryPanel />
         <ScalePanel />
       </div>
-      <h2 className="section-title">Your model, your text, your adapters</h2>
-      <StatusBar />
+      <h2 className="section-title" id="merge">Merge, export, try it</h2>
+      <div className="panels">
+        <MergePanel />
+        <TryPanel />
+      </div>
+      <h2 className="section-title" id="gradients">Gradients: the base gets none</h2>
+      <div className="panels">
+        <InspectorPanel />
+      </div>
+      <h2 className="section-title" id="your-model">Your model, your text, your adapters</h2>
       <div className="panels">
         <ModelPanel />
         <SaveRunPanel />

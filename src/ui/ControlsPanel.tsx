@@ -6,6 +6,48 @@ import { CONTROLS, settingsErrors, type PlaygroundSettings } from '../settings/p
 import { usePlayground } from '../store/playground-store.ts';
 import { useWorkbenchBlocked } from './busy.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
+import { useGpuStore } from '../store/gpu-store.ts';
+import { loraScaling } from '../lora/lora-math.ts';
+import { parameterCounts } from './ParamsLivePanel.tsx';
+
+/** What the settings cost, beside the knobs that set it (counts from the settings; details in Parameters). */
+function TrainableLine({ s }: { s: PlaygroundSettings }) {
+  usePlayground((x) => x.base); // another base model changes the counts
+  let text: string;
+  try {
+    const c = parameterCounts(s);
+    text = s.full && s.task !== 'teacher'
+      ? `all ${c.base.toLocaleString('en-US')} parameters train`
+      : `${c.trainable.toLocaleString('en-US')} trainable parameters: ${((100 * c.trainable) / c.all).toPrecision(3)} % of all (PEFT's trainable%)`;
+  } catch (err) {
+    text = (err as Error).message;
+  }
+  return <p className="note small trainable-line" data-testid="trainable-line">{text}</p>;
+}
+
+/**
+ * The scale s that multiplies B·A, written out from the sliders (what the next run will use), and
+ * the value the engine's LoRA layers hold for the current run: α changes nothing but s.
+ */
+function ScaleLine({ s }: { s: PlaygroundSettings }) {
+  const modules = useWorkbench((x) => x.modules);
+  const runSettings = useWorkbench((x) => x.runs.find((r) => r.id === x.currentRun)?.settings);
+  const engineScale = modules.find((m) => m.scale !== null)?.scale ?? null;
+  if (s.full && s.task !== 'teacher') return <p className="note scale-line" data-testid="scale-line">full fine-tuning: no adapter, no scale</p>;
+  const value = loraScaling(s.alpha, s.rank, s.rslora);
+  const formula = s.rslora ? `α/√r = ${s.alpha}/√${s.rank}` : `α/r = ${s.alpha}/${s.rank}`;
+  const same = runSettings && runSettings.alpha === s.alpha && runSettings.rank === s.rank && runSettings.rslora === s.rslora;
+  return (
+    <p className="scale-line" data-testid="scale-line">
+      scale s = {formula} = <strong data-testid="scale-s">{Number(value.toPrecision(4))}</strong>
+      <span className="note small">
+        {engineScale !== null
+          ? <> · the current run's layers: s = <span data-testid="engine-scale">{Number(engineScale.toPrecision(4))}</span>{same ? '' : ' (the next run takes the new value)'}</>
+          : ' · ΔW = s·B·A'}
+      </span>
+    </p>
+  );
+}
 
 type NumberKey = keyof typeof CONTROLS;
 const updateSettings = (partial: Partial<PlaygroundSettings>) => controller().updateSettings(partial);
@@ -13,16 +55,15 @@ const updateSettings = (partial: Partial<PlaygroundSettings>) => controller().up
 export function ControlsPanel() {
   const s = useWorkbench((x) => x.settings);
   const status = useWorkbench((x) => x.status);
-  const problems = useWorkbench((x) => x.settingsProblems);
   const base = usePlayground((x) => x.base); // the language-model task trains the loaded model (bundled by default)
   const ctx = settingsContext(s);
   const errors = settingsErrors(s, ctx);
   const running = status === 'running' || status === 'pausing';
   const isTeacher = s.task === 'teacher';
-  const slider = (key: NumberKey, label: string, max = CONTROLS[key].max, step = 1) => (
-    <label className="control">
-      <span>{label} <output data-testid={`value-${key}`}>{s[key]}</output></span>
-      <input type="range" aria-label={label} min={CONTROLS[key].min} max={max} step={step} value={s[key]} disabled={running}
+  const slider = (key: NumberKey, label: string, max = CONTROLS[key].max, step = 1, locked: string | null = null) => (
+    <label className="control" title={locked ?? undefined}>
+      <span>{label} <output data-testid={`value-${key}`}>{s[key]}</output>{locked && <span className="note small"> ({locked})</span>}</span>
+      <input type="range" aria-label={label} min={CONTROLS[key].min} max={max} step={step} value={s[key]} disabled={running || !!locked}
         onChange={(e) => updateSettings({ [key]: Number(e.target.value) } as Partial<PlaygroundSettings>)} />
       {errors[key] && <span className="error" role="alert">{errors[key]}</span>}
     </label>
@@ -41,38 +82,54 @@ export function ControlsPanel() {
     updateSettings({ targets: next.length === LINEAR_MODULES.length ? 'all-linear' : LINEAR_MODULES.filter((t) => next.includes(t)) });
   };
   const blocked = useWorkbenchBlocked();
-  const invalid = Object.keys(errors).length > 0 || !!blocked;
+  const gpu = useGpuStore((x) => x.status);
+  const noGpu = gpu.state === 'unavailable' ? 'no WebGPU in this browser: see the message at the top' : null;
+  const invalid = Object.keys(errors).length > 0 || !!blocked || !!noGpu;
   return (
     <section className="panel" aria-labelledby="controls-title">
       <h2 id="controls-title">Train</h2>
+      {/* First in the panel: Train stays on the first screen whatever the settings below hold. */}
+      <div className="row buttons">
+        <button type="button" onClick={() => void controller().train()} disabled={running || invalid} title={noGpu ?? undefined}>Train</button>
+        <button type="button" onClick={() => controller().pause()} disabled={!running}>Pause</button>
+        <button type="button" onClick={() => void controller().stepOnce()} disabled={running || invalid} title={noGpu ?? undefined}>Step</button>
+        <button type="button" onClick={() => controller().reset()} disabled={running} title={running ? 'pause first' : undefined}>Reset</button>
+        <span className="note" data-testid="run-status">{status}</span>
+      </div>
+      {blocked && <p className="note">{blocked}</p>}
       <label className="control">
         <span>task</span>
         <select aria-label="task" value={s.task} disabled={running} onChange={(e) => updateSettings({ task: e.target.value as PlaygroundSettings['task'] })}>
-          <option value="teacher">low-rank teacher (one 64×64 layer, true rank 4)</option>
-          <option value="tiny-lm">{base && base.name !== 'byte-caps' ? `language model: ${base.name} on the loaded text` : 'tiny Llama: adapt byte-caps to one pair per line'}</option>
+          <option value="teacher">low-rank teacher (64×64, rank 4)</option>
+          <option value="tiny-lm">{base && base.name !== 'byte-caps' ? `${base.name} on your text` : 'tiny Llama: one pair per line'}</option>
         </select>
       </label>
       {slider('rank', 'rank r', Math.min(CONTROLS.rank.max, ctx.maxRank))}
-      {slider('alpha', 'alpha α')}
+      {slider('alpha', 'alpha α', CONTROLS.alpha.max, 1, s.alphaLock ? 'locked to 2r: untick α = 2r to set it' : null)}
+      <ScaleLine s={s} />
       <div className="row">
         <label><input type="checkbox" checked={s.alphaLock} disabled={running} onChange={(e) => updateSettings({ alphaLock: e.target.checked })} /> α = 2r</label>
         <label><input type="checkbox" checked={s.rslora} disabled={running} onChange={(e) => updateSettings({ rslora: e.target.checked })} /> rsLoRA (s = α/√r)</label>
-        <label title={isTeacher ? 'the language-model task only' : 'train every weight instead of an adapter, to compare'}>
-          <input type="checkbox" aria-label="full fine-tuning" checked={s.full && !isTeacher} disabled={running || isTeacher} onChange={(e) => updateSettings({ full: e.target.checked })} /> full fine-tuning
-        </label>
+        {!isTeacher && (
+          <label title="train every weight instead of an adapter, to compare">
+            <input type="checkbox" aria-label="full fine-tuning" checked={s.full} disabled={running} onChange={(e) => updateSettings({ full: e.target.checked })} /> full fine-tuning
+          </label>
+        )}
       </div>
-      <fieldset className="targets" disabled={running || isTeacher}>
-        <legend>target modules{isTeacher && ' (the teacher has one layer)'}</legend>
+      <TrainableLine s={s} />
+      {isTeacher && <p className="note small">The teacher is one 64×64 layer W₀ + ΔW* with ΔW* of rank 4: the adapter learns ΔW*. Target modules, layers, dropout, batch and sequence belong to the language-model task.</p>}
+      {!isTeacher && <fieldset className="targets" disabled={running}>
+        <legend>target modules</legend>
         <label><input type="checkbox" checked={s.targets === 'all-linear'} onChange={(e) => updateSettings({ targets: e.target.checked ? 'all-linear' : ['q_proj', 'v_proj'] })} /> all-linear</label>
         {LINEAR_MODULES.map((m) => (
           <label key={m}><input type="checkbox" aria-label={m} checked={targets.includes(m)} onChange={() => toggleTarget(m)} /> {m}</label>
         ))}
         {errors.targets && <span className="error" role="alert">{errors.targets}</span>}
-      </fieldset>
+      </fieldset>}
       <div className="grid2">
-        {number('layerFrom', 'first layer', 1, isTeacher)}
-        {number('layerTo', 'last layer', 1, isTeacher)}
-        {number('dropout', 'dropout', 0.05, isTeacher)}
+        {!isTeacher && number('layerFrom', 'first layer', 1)}
+        {!isTeacher && number('layerTo', 'last layer', 1)}
+        {!isTeacher && number('dropout', 'dropout', 0.05)}
         <label className="control">
           <span>optimizer</span>
           <select aria-label="optimizer" value={s.optimizer} disabled={running} onChange={(e) => updateSettings({ optimizer: e.target.value as PlaygroundSettings['optimizer'] })}>
@@ -82,8 +139,8 @@ export function ControlsPanel() {
         </label>
         {number('lr', 'learning rate', 0.001)}
         {number('maxGradNorm', 'clip grad norm (0 = off)', 0.1)}
-        {number('batch', 'batch size', 1, isTeacher)}
-        {number('seq', 'sequence length', 1, isTeacher)}
+        {!isTeacher && number('batch', 'batch size', 1)}
+        {!isTeacher && number('seq', 'sequence length', 1)}
         {number('steps', 'steps')}
         {number('seed', 'seed')}
       </div>
@@ -102,15 +159,6 @@ export function ControlsPanel() {
           {number('weightDecay', 'weight decay', 0.01, s.optimizer !== 'adamw')}
         </div>
       </details>
-      {blocked && <p className="note">{blocked}</p>}
-      {problems.length > 0 && <p className="error" role="alert">The link had values that were not used: {problems.join('; ')}</p>}
-      <div className="row buttons">
-        <button type="button" onClick={() => void controller().train()} disabled={running || invalid}>Train</button>
-        <button type="button" onClick={() => controller().pause()} disabled={!running}>Pause</button>
-        <button type="button" onClick={() => void controller().stepOnce()} disabled={running || invalid}>Step</button>
-        <button type="button" onClick={() => controller().reset()} disabled={running} title={running ? 'pause first' : undefined}>Reset</button>
-        <span className="note" data-testid="run-status">{status}</span>
-      </div>
     </section>
   );
 }

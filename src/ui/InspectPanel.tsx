@@ -17,15 +17,17 @@ export function InspectPanel() {
       <label className="field">file<input type="file" aria-label="safetensors file" accept=".safetensors" onChange={(e) => e.target.files?.[0] && void open(e.target.files[0])} /></label>
       {result?.error && <p className="error" role="alert">{result.name} is not a valid safetensors file: {result.error}</p>}
       {result?.file && (
+        <div style={{ overflowX: 'auto', maxHeight: '24em' }}>
         <table className="table" aria-label="tensors">
           <thead><tr><th>name</th><th>dtype</th><th>shape</th><th>bytes</th></tr></thead>
           <tbody>
             {result.file.tensors.map((t) => (
-              <tr key={t.name}><td>{t.name}</td><td>{t.dtype}</td><td>[{t.shape.join(', ')}]</td><td>{(t.end - t.begin).toLocaleString('en-US')}</td></tr>
+              <tr key={t.name}><td className="mono">{t.name}</td><td>{t.dtype}</td><td>[{t.shape.join(', ')}]</td><td>{(t.end - t.begin).toLocaleString('en-US')}</td></tr>
             ))}
           </tbody>
           <caption>{Object.entries(result.file.metadata).map(([k, v]) => `${k}: ${v}`).join(' · ') || 'no metadata'}</caption>
         </table>
+        </div>
       )}
     </section>
   );

@@ -86,7 +86,9 @@ export function ParamsLivePanel() {
             <div className="fact-row"><dt>trainable (LoRA)</dt><dd data-testid="trainable-count">{n(counts.trainable)}</dd></div>
             <div className="fact-row"><dt>base (frozen)</dt><dd>{n(counts.base)}</dd></div>
             <div className="fact-row"><dt>trainable share</dt><dd data-testid="trainable-percent">{((100 * counts.trainable) / counts.all).toFixed(4)} %</dd></div>
-            <div className="fact-row"><dt>fewer than full fine-tuning</dt><dd>{(counts.base / counts.trainable).toFixed(1)}×</dd></div>
+            {counts.trainable < counts.base
+              ? <div className="fact-row"><dt>fewer than full fine-tuning</dt><dd data-testid="fewer-than-full">{(counts.base / counts.trainable).toFixed(1)}×</dd></div>
+              : <div className="fact-row"><dt>more than full fine-tuning</dt><dd data-testid="more-than-full" className="error">{(counts.trainable / counts.base).toFixed(2)}× the base: at this rank the adapter outgrows the weights it adapts (r·(in + out) ≥ in·out)</dd></div>}
           </dl>
           <p className="mono" data-testid="peft-line">{peftTrainableLine(counts)}</p>
           <ShareChart curve={curve} rank={s.rank} percent={(100 * counts.trainable) / counts.all} maxRank={maxRank} />
