@@ -47,6 +47,9 @@ test('the first screen: Train, s from the engine, the floor reached at r = 2, th
   // The floor: drawn dashed from the engine's run, equal to the spectra's floor from ΔW*'s
   // discarded singular values; the run's final validation loss ends within 5 % of it.
   const floor = Number(await page.getByTestId('floor-line').getAttribute('data-floor'));
+  // ΔW* = W_T − W₀ has k = 4 singular values equal to √d = 8; r = 2 leaves two of them, and inputs
+  // uniform in [−1, 1] (variance 1/3) make the expected MSE Σ discarded σ² / (3·d) = 2·64/192.
+  expect(floor).toBeCloseTo((2 * 64) / (3 * 64), 6);
   await expect(page.getByTestId('spectrum-panel')).toHaveAttribute('data-step', '60');
   // Two computations of one number (the task's (k − r)/k of the untrained loss; Σ discarded σ*²/(3d)
   // from ΔW*'s f32 singular values): equal to f32 rounding.
@@ -77,7 +80,9 @@ test('the first screen: Train, s from the engine, the floor reached at r = 2, th
   expect(await sidewaysOverflow(page)).toBe(0);
   await page.setViewportSize({ width: 1920, height: 1080 });
   expect(await sidewaysOverflow(page)).toBe(0);
+  await page.evaluate(() => window.scrollTo(0, 0)); // the downloads and the merge scrolled to their section
   expect(await trainBottom(page)).toBeLessThanOrEqual(1080);
+  expect(await trainBottom(page)).toBeGreaterThan(0);
 });
 
 test('the chart reads on its own: log and linear, one task at a time, numbered runs in a table', async ({ page }) => {
@@ -120,4 +125,19 @@ test('the rank sweep: r = 1, 2, 4, 8 with one seed, losses ordered by rank, each
   expect(r8.loss).toBeLessThan(0.05 * r2.floor);
   await expect(page.getByTestId('run-item')).toHaveCount(4);
   await expect(page.getByTestId('value-rank')).toHaveText('4'); // the settings came back
+});
+
+test('the language model on one screen too: Train, the loss, the accuracy beside it; nothing wider than the window', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto('/?task=tiny-lm&rank=4&alpha=8&targets=all-linear&steps=10&batch=4&seq=16&lr=0.02');
+  await ready(page);
+  await trainToEnd(page, 10);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  expect(await trainBottom(page)).toBeLessThanOrEqual(800);
+  expect((await page.getByTestId('loss-chart').boundingBox())!.y).toBeLessThan(800);
+  await expect(page.getByTestId('accuracy-lines')).toHaveAttribute('data-values', /^0:[\d.]+,10:[\d.]+$/);
+  await expect(page.getByTestId('spectrum-panel')).toHaveAttribute('data-step', '10');
+  expect(await sidewaysOverflow(page)).toBe(0);
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  expect(await sidewaysOverflow(page)).toBe(0);
 });

@@ -23,7 +23,7 @@ test('without navigator.gpu, says so and keeps the parameter counts working', as
   // Said at the top of the page, above the controls, and Train and Step are off.
   const banner = page.getByTestId('no-webgpu');
   await expect(banner).toContainText('training is off');
-  expect((await banner.boundingBox())!.y).toBeLessThan((await page.getByRole('heading', { name: 'Train' }).boundingBox())!.y);
+  expect((await banner.boundingBox())!.y).toBeLessThan((await page.getByRole('heading', { name: 'Train', exact: true }).boundingBox())!.y);
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'Step', exact: true })).toBeDisabled();
   await page.getByRole('spinbutton', { name: 'rank r' }).fill('16');

@@ -23,6 +23,7 @@ try {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.getByRole('button', { name: 'Merge on GPU' }).click();
     await page.getByTestId('merge-report').waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0)); // the first screen: the merge lives in its own section below
     await page.screenshot({ path: `docs/playground-${width}.png`, fullPage: false });
     console.log(`wrote docs/playground-${width}.png and docs/playground-${width}-inspector.png`);
     await page.close();

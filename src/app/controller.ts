@@ -88,6 +88,12 @@ export class PageController {
    */
   async rankSweep(ranks: readonly number[] = SWEEP_RANKS): Promise<void> {
     if (this.isActive() || workbench().sweep?.running) return;
+    const current = workbench().runs.find((r) => r.id === workbench().currentRun);
+    if (playground().active === 'unsaved' && current?.points.length) {
+      // Each sweep run starts fresh, as Reset does: an adapter that is in no library would be lost.
+      this.notify('error', `The rank sweep starts fresh runs and would drop ${current.label}, whose adapter is not saved: keep it in the library ("Keep the run's adapter") or press Reset first.`);
+      return;
+    }
     const original = workbench().settings;
     const withFull = original.task !== 'teacher';
     const sweep: RankSweep = { task: original.task, ranks: [...ranks], steps: original.steps, points: [], running: true, stopped: null };
@@ -230,6 +236,7 @@ export class PageController {
         break;
       case 'active-adapter':
         playground().set({ active: e.name });
+        this.refreshSpectra(true); // an adapter activated in place changed the run's A and B
         break;
       case 'library':
         playground().set({ library: e.adapters });

@@ -19,7 +19,7 @@ describe('settings from a shared link', () => {
   afterEach(() => void vi.unstubAllGlobals());
 
   it('a bad value in the link falls back to the default, not to the value saved in localStorage, and the message names the parameter and the value used', () => {
-    const saved = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, steps: 500, rank: 16, alpha: 32, lr: 0.005 };
+    const saved = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, steps: 500, rank: 16, alpha: 32, alphaLock: false, lr: 0.005 };
     expect(saveSettings(saved)).toBeNull(); // what this browser saved (and the URL it wrote)
     expect(location.search).toBe(`?${settingsToQuery(saved)}`);
     location.search = '?steps=abc&rank=999&lr=0.02'; // a shared link, with two bad values

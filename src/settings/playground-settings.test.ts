@@ -55,12 +55,22 @@ describe('page settings', () => {
   it('a bad value falls back to the default, not to the fallback that absent values keep (what this browser saved)', () => {
     const saved = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, steps: 500, rank: 16, alpha: 32, optimizer: 'sgd' as const, targets: ['q_proj' as const] };
     const { settings, problems } = settingsFromQuery('steps=abc&rank=0&optimizer=adam&targets=x&lr=0.02', saved);
-    expect(settings).toEqual({ ...saved, steps: DEFAULT_SETTINGS.steps, rank: DEFAULT_SETTINGS.rank, optimizer: DEFAULT_SETTINGS.optimizer, targets: DEFAULT_SETTINGS.targets, lr: 0.02 });
+    expect(settings).toEqual({ ...saved, steps: DEFAULT_SETTINGS.steps, rank: DEFAULT_SETTINGS.rank, optimizer: DEFAULT_SETTINGS.optimizer, targets: DEFAULT_SETTINGS.targets, lr: 0.02, alpha: 2 * DEFAULT_SETTINGS.rank }); // α follows the lock
     expect(problems).toEqual([
       "link parameter optimizer: 'adam' is not one of adamw, sgd; using the default, adamw",
       'link parameter rank: rank must be ≥ 1 and ≤ 64, got 0; using the default, 4',
       "link parameter steps: steps must be a number ≥ 1 and ≤ 100000, got 'abc'; using the default, 60",
       "link parameter targets: 'x' must be all-linear or names from q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; using the default, all-linear",
     ]);
+  });
+});
+
+describe('the α = 2r lock in a link', () => {
+  it('holds from the start: a disagreeing α is named and replaced by 2r; without the lock it is kept', () => {
+    const locked = settingsFromQuery('rank=3&alpha=4');
+    expect(locked.settings).toMatchObject({ rank: 3, alpha: 6, alphaLock: true });
+    expect(locked.problems).toEqual(['link parameter alpha: 4 is not 2r = 6 while α = 2r is locked; using 6 (add alphaLock=0 to keep 4)']);
+    expect(settingsFromQuery('rank=3').settings.alpha).toBe(6); // the default α follows the link's rank
+    expect(settingsFromQuery('rank=3&alpha=4&alphaLock=0')).toMatchObject({ settings: { rank: 3, alpha: 4, alphaLock: false }, problems: [] });
   });
 });

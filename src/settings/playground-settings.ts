@@ -172,6 +172,12 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
   if (q.has('alphaLock')) settings.alphaLock = q.get('alphaLock') === '1';
   if (q.has('rslora')) settings.rslora = q.get('rslora') === '1';
   if (q.has('full')) settings.full = q.get('full') === '1';
+  // The α = 2r lock holds from the start: a link's α that disagrees with it is named, not shown locked.
+  const locked = Math.min(CONTROLS.alpha.max, 2 * settings.rank);
+  if (settings.alphaLock && settings.alpha !== locked) {
+    if (q.has('alpha')) problems.push(`link parameter alpha: ${settings.alpha} is not 2r = ${locked} while α = 2r is locked; using ${locked} (add alphaLock=0 to keep ${settings.alpha})`);
+    settings.alpha = locked;
+  }
   return { settings, problems };
 }
 

@@ -58,7 +58,8 @@ export function ControlsPanel() {
   const base = usePlayground((x) => x.base); // the language-model task trains the loaded model (bundled by default)
   const ctx = settingsContext(s);
   const errors = settingsErrors(s, ctx);
-  const running = status === 'running' || status === 'pausing';
+  const sweeping = useWorkbench((x) => !!x.sweep?.running);
+  const running = status === 'running' || status === 'pausing' || sweeping; // the rank sweep owns the settings while it runs
   const isTeacher = s.task === 'teacher';
   const slider = (key: NumberKey, label: string, max = CONTROLS[key].max, step = 1, locked: string | null = null) => (
     <label className="control" title={locked ?? undefined}>

@@ -81,7 +81,7 @@ function useWidth(): [React.RefObject<HTMLDivElement | null>, number] {
   return [ref, width];
 }
 
-export const LossChart = memo(function LossChart({ series, currentRun, scale = 'log' }: { series: LossSeries[]; currentRun: string | null; scale?: LossScale }) {
+export const LossChart = memo(function LossChart({ series, currentRun, scale = 'log', unit = '' }: { series: LossSeries[]; currentRun: string | null; scale?: LossScale; unit?: string }) {
   const [ref, width] = useWidth();
   const shown = series.filter((s) => s.run.visible && s.data.length > 0);
   const log = scale === 'log';
@@ -139,7 +139,7 @@ export const LossChart = memo(function LossChart({ series, currentRun, scale = '
         ))}
         <rect x={MARGIN.left} y={MARGIN.top} width={plotW} height={plotH} fill="none" stroke="#c9d3dd" />
         <text x={MARGIN.left + plotW / 2} y={HEIGHT - 4} textAnchor="middle" fontSize={12} fill="#1b2733">step</text>
-        <text transform={`translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)`} textAnchor="middle" fontSize={12} fill="#1b2733">{log ? 'loss (log scale)' : 'loss'}</text>
+        <text transform={`translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)`} textAnchor="middle" fontSize={12} fill="#1b2733">{`loss${unit ? `, ${unit}` : ''}${log ? ' (log scale)' : ''}`}</text>
         {floors.map((s) => (
           <g key={`floor-${s.run.id}`} data-testid="floor-line" data-floor={s.run.floor}>
             <line x1={MARGIN.left} x2={width - MARGIN.right} y1={y(s.run.floor!)} y2={y(s.run.floor!)} stroke={s.color} strokeDasharray="6 4" strokeWidth={1.5} />

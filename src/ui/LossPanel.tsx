@@ -71,17 +71,19 @@ export function LossPanel() {
             <div><dt>loss</dt><dd data-testid="fact-loss">{fmt(last.loss)}</dd></div>
             <div><dt>first loss</dt><dd data-testid="fact-first">{fmt(current.points[0].loss)}</dd></div>
             <div><dt>validation</dt><dd data-testid="fact-validation">{fmt(lastVal)}</dd></div>
-            {current.floor !== undefined && <div><dt title="the loss a rank-r adapter cannot go below: the teacher's discarded singular values">floor (rank {current.settings.rank})</dt><dd data-testid="fact-floor">{fmt(current.floor)}</dd></div>}
+            {current.floor !== undefined && (current.settings.task === 'teacher'
+              ? <div><dt title="the expected loss a rank-r adapter cannot go below: ΔW*'s discarded singular values">floor (rank {current.settings.rank})</dt><dd data-testid="fact-floor">{fmt(current.floor)}</dd></div>
+              : <div><dt title="the text's entropy rate: the expected loss on fresh text of the same kind, whatever the model (a fixed training text can be memorised below it)">floor (entropy, nats/byte)</dt><dd data-testid="fact-floor">{fmt(current.floor)}</dd></div>)}
           </>
         ) : (
           <div><dt>no run yet</dt><dd>{runs.length ? `${runs.length} earlier run${runs.length > 1 ? 's' : ''} below; Train to add one.` : 'Train to see the loss fall.'}</dd></div>
         )}
       </dl>
       <div className="chart" data-testid="loss-chart" data-points={current?.points.length ?? 0}>
-        <LossChart series={ofTask} currentRun={currentRun} scale={scale} />
+        <LossChart series={ofTask} currentRun={currentRun} scale={scale} unit={task === 'teacher' ? 'MSE' : 'nats/token'} />
       </div>
       <p className="note small">
-        Thick line: smoothed loss · faint: raw loss of the current run · dots: validation loss · dashed: the floor for the run's rank.
+        Thick line: smoothed loss · faint: raw loss of the current run · dots: validation loss · dashed: the floor (teacher: what the run's rank cannot fit; language model: the text's entropy).
         {otherTasks > 0 && ` ${otherTasks} run${otherTasks > 1 ? 's' : ''} of the other task hidden: pick it above.`}
       </p>
       {ofTask.length > 0 && (

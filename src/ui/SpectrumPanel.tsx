@@ -29,7 +29,7 @@ function SingularValuePlot({ series }: { series: Series[] }) {
       <text x={2} y={PAD / 2 + 4} fontSize={9}>1e{top}</text>
       <text x={2} y={H - PAD / 2} fontSize={9}>1e{bottom}</text>
       <text x={W - PAD} y={H - 2} fontSize={9} textAnchor="end">index i (σ₁ ≥ σ₂ ≥ …)</text>
-      {!positive.length && <text x={W / 2} y={H / 2} fontSize={11} textAnchor="middle">ΔW = 0: B is still zero</text>}
+      {!positive.length && <text x={W / 2} y={H / 2} fontSize={11} textAnchor="middle">{series.length ? 'ΔW = 0: B is still zero' : 'no adapter: full fine-tuning trains W itself'}</text>}
       {series.map((s, k) => (
         <g key={s.key} data-testid={s.testId} data-values={s.values.join(',')} stroke={s.dashed ? '#c0392b' : `hsl(${(k * 47) % 360} 55% 40%)`} fill="none">
           <polyline points={s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')} strokeDasharray={s.dashed ? '4 3' : undefined} strokeOpacity={series.length > 8 && !s.dashed ? 0.5 : 1} />

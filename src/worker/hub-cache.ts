@@ -53,6 +53,17 @@ async function deleteChunks(m: HubModelRef, file: string): Promise<void> {
   for (const c of await chunks(m, file)) await cache.delete(c.url);
 }
 
+/**
+ * Chunks in the complete cache without their marker: a commit that stopped part-way (the tab
+ * closed, the quota ran out). The partial left behind has a gap and starts again, so these only
+ * hold storage: dropped before the file downloads again.
+ */
+async function dropUnmarked(m: HubModelRef, file: string): Promise<void> {
+  const complete = await caches.open(COMPLETE);
+  if (await complete.match(markerUrl(m, file))) return;
+  for (const c of await chunks(m, file, COMPLETE)) await complete.delete(c.url);
+}
+
 export function cacheHubStorage(): HubStorage {
   return {
     async open(m, file) {
@@ -71,6 +82,7 @@ export function cacheHubStorage(): HubStorage {
       return blobFile(new Blob(blobs));
     },
     async partialSize(m, file) {
+      await dropUnmarked(m, file);
       const blob = await partialBlob(m, file);
       if (!blob) await deleteChunks(m, file); // a partial with a gap is dropped: the file starts again
       return blob?.size ?? 0;
