@@ -17,8 +17,9 @@ test('requestAdapter() returning null is named; counts and the scale calculator 
   await page.getByRole('slider', { name: 'rank r' }).fill('8');
   await expect(page.getByTestId('trainable-count')).toHaveText('1,024');
   await expect(page.getByTestId('scale-llama-2-7b-2')).toContainText('13.5 GB');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(page.getByTestId('workbench-notice')).toContainText('no GPU');
+  // Training is off, and the top of the page says why (not a refusal after a click).
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
+  await expect(page.getByTestId('no-webgpu')).toContainText('requestAdapter() returned null');
 });
 
 test('requestDevice() failing is named', async ({ page }) => {

@@ -96,6 +96,39 @@ describe('page controller', () => {
     expect(checkpoints.saved?.step).toBe(12); // autosaved at step 10 and at the end
   });
 
+  it('rank sweep: one fresh run per rank with the same seed, each ending at its last step with the floor its run carried; the settings come back', async () => {
+    settings({ task: 'teacher', rank: 3, alpha: 6, steps: 8, lr: 0.05 });
+    wb().set({ sweep: null });
+    await controller.rankSweep([1, 2]);
+    const sweep = wb().sweep!;
+    expect(sweep).toMatchObject({ running: false, stopped: null, task: 'teacher' });
+    expect(sweep.points.map((p) => p.rank)).toEqual([1, 2]);
+    expect(new Set(sweep.points.map((p) => p.runId)).size).toBe(2);
+    for (const p of sweep.points) {
+      const run = wb().runs.find((r) => r.id === p.runId)!;
+      expect(run.settings).toMatchObject({ rank: p.rank, alpha: 2 * (p.rank as number), seed: DEFAULT_SETTINGS.seed });
+      const end = run.points.at(-1)!;
+      expect(end.step).toBe(8);
+      expect(p.loss).toBe(end.valLoss ?? end.loss);
+      expect(p.floor).toBe(run.floor);
+    }
+    expect(sweep.points[0].floor!).toBeGreaterThan(sweep.points[1].floor!); // (k − r)/k of the untrained loss
+    expect(wb().settings).toMatchObject({ rank: 3, alpha: 6 });
+  });
+
+  it('rank sweep: refused, with the reason, while the current run holds an adapter that is in no library', async () => {
+    settings({ task: 'tiny-lm', steps: 3, lr: 0.02 });
+    wb().set({ sweep: null });
+    await controller.stepOnce();
+    expect(pg().active).toBe('unsaved');
+    const run = wb().currentRun;
+    await controller.rankSweep([1]);
+    expect(wb().notice?.text).toContain('whose adapter is not saved');
+    expect(wb().sweep).toBeNull();
+    expect(wb().currentRun).toBe(run);
+    expect(points()).toBe(1);
+  });
+
   it('pause and step: the loop stops after its window, Step adds one step to the same run', async () => {
     settings({ task: 'teacher', steps: 100_000, lr: 0.01 });
     const training = controller.train();

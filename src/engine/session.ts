@@ -161,6 +161,7 @@ export class Session {
 
   /** Frees everything and destroys the device (Dawn keeps Node alive while a device exists). */
   close(): void {
+    for (const w of this.spectraWaiting.splice(0)) w.reject(new Error('the session was closed'));
     this.dropModels();
     this.device.close();
   }

@@ -2,7 +2,7 @@
 // cannot be entered (sliders and bounded inputs), and a value the context forbids shows why.
 import { controller, settingsContext } from '../app/controller.ts';
 import { LINEAR_MODULES, type LinearModule } from '../model/config.ts';
-import { CONTROLS, settingsErrors, type PlaygroundSettings } from '../settings/playground-settings.ts';
+import { CONTROLS, PAGE_TEACHER, settingsErrors, type PlaygroundSettings } from '../settings/playground-settings.ts';
 import { usePlayground } from '../store/playground-store.ts';
 import { useWorkbenchBlocked } from './busy.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
@@ -101,7 +101,7 @@ export function ControlsPanel() {
       <label className="control">
         <span>task</span>
         <select aria-label="task" value={s.task} disabled={running} onChange={(e) => updateSettings({ task: e.target.value as PlaygroundSettings['task'] })}>
-          <option value="teacher">low-rank teacher (64×64, rank 4)</option>
+          <option value="teacher">{`low-rank teacher (${PAGE_TEACHER.dim}×${PAGE_TEACHER.dim}, rank ${PAGE_TEACHER.trueRank})`}</option>
           <option value="tiny-lm">{base && base.name !== 'byte-caps' ? `${base.name} on your text` : 'tiny Llama: one pair per line'}</option>
         </select>
       </label>
@@ -118,7 +118,7 @@ export function ControlsPanel() {
         )}
       </div>
       <TrainableLine s={s} />
-      {isTeacher && <p className="note small">The teacher is one 64×64 layer W₀ + ΔW* with ΔW* of rank 4: the adapter learns ΔW*. Target modules, layers, dropout, batch and sequence belong to the language-model task.</p>}
+      {isTeacher && <p className="note small">The teacher is one {PAGE_TEACHER.dim}×{PAGE_TEACHER.dim} layer W₀ + ΔW* with ΔW* of rank {PAGE_TEACHER.trueRank}: the adapter learns ΔW*. Target modules, layers, dropout, batch and sequence belong to the language-model task.</p>}
       {!isTeacher && <fieldset className="targets" disabled={running}>
         <legend>target modules</legend>
         <label><input type="checkbox" checked={s.targets === 'all-linear'} onChange={(e) => updateSettings({ targets: e.target.checked ? 'all-linear' : ['q_proj', 'v_proj'] })} /> all-linear</label>

@@ -11,6 +11,8 @@ export type LossScale = 'log' | 'linear';
 export type LossSeries = {
   run: RunRecord;
   color: string;
+  /** The run's number in the run table, written at the end of its line. */
+  number?: number;
   data: { step: number; loss: number; smoothed: number }[];
   validation: { step: number; valLoss?: number }[];
 };
@@ -150,6 +152,9 @@ export const LossChart = memo(function LossChart({ series, currentRun, scale = '
           <g key={s.run.id}>
             {s.run.id === currentRun && <path d={path(s.data.map((p) => ({ step: p.step, v: p.loss })))} fill="none" stroke={s.color} strokeOpacity={0.35} />}
             <path d={path(s.data.map((p) => ({ step: p.step, v: p.smoothed })))} fill="none" stroke={s.color} strokeWidth={2} />
+            {s.number !== undefined && drawable(s.data[s.data.length - 1].smoothed) && (
+              <text x={Math.min(x(s.data[s.data.length - 1].step) + 4, width - MARGIN.right - 2)} y={y(s.data[s.data.length - 1].smoothed) - 5} fontSize={11} fontWeight={600} fill={s.color} textAnchor={x(s.data[s.data.length - 1].step) + 24 > width - MARGIN.right ? 'end' : 'start'} data-testid="run-number">#{s.number}</text>
+            )}
             {s.data.length === 1 && drawable(s.data[0].smoothed) && <circle cx={x(s.data[0].step)} cy={y(s.data[0].smoothed)} r={2.5} fill={s.color} />}
             {s.validation.filter((p) => drawable(p.valLoss)).map((p) => <circle key={p.step} cx={x(p.step)} cy={y(p.valLoss!)} r={3} fill={s.color} />)}
           </g>

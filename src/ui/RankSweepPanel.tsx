@@ -2,6 +2,7 @@
 // full fine-tuning beside them for the language model), the loss each run ended at against its
 // rank, and — for the teacher — the floor each rank cannot pass (from the engine), dashed.
 import { controller, SWEEP_RANKS } from '../app/controller.ts';
+import { PAGE_TEACHER } from '../settings/playground-settings.ts';
 import { useWorkbench, type SweepPoint } from '../store/workbench-store.ts';
 
 const W = 360;
@@ -49,7 +50,7 @@ export function RankSweepPanel() {
     <section className="panel" aria-labelledby="sweep-title" data-testid="rank-sweep">
       <h2 id="sweep-title">Rank sweep</h2>
       <p className="note">
-        Trains r = {SWEEP_RANKS.join(', ')}{withFull ? ' and full fine-tuning' : ''} with these settings and seed {settings.seed}, {settings.steps} steps each
+        Trains r = {SWEEP_RANKS.join(', ')}{withFull ? ' and full fine-tuning' : ''} with these settings and seed {settings.seed}, {sweep?.running ? sweep.steps : settings.steps} steps each
         {settings.alphaLock ? ' (α = 2r, so s stays 2)' : ` (α fixed at ${settings.alpha}, so s = α/r changes with r)`}. Pause stops it.
       </p>
       <button type="button" onClick={() => void controller().rankSweep()} disabled={busy}>{sweep?.running ? 'Sweeping…' : 'Run the sweep'}</button>
@@ -68,7 +69,7 @@ export function RankSweepPanel() {
               ))}
             </tbody>
           </table>
-          {sweep.task === 'teacher' && <p className="note small">The teacher's ΔW* has rank 4: below it the loss stops on the dashed floor (ΔW*'s discarded singular values); from r = 4 the floor is 0. It has no full fine-tuning mode.</p>}
+          {sweep.task === 'teacher' && <p className="note small">The teacher's ΔW* has rank {PAGE_TEACHER.trueRank}: below it the loss stops on the dashed floor (ΔW*'s discarded singular values); from r = {PAGE_TEACHER.trueRank} the floor is 0. It has no full fine-tuning mode.</p>}
           {sweep.stopped && <p className="error" role="alert">The sweep stopped: {sweep.stopped}</p>}
         </>
       )}
