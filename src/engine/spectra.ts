@@ -101,7 +101,11 @@ function frobenius(w: Float32Array, merged: { a: Float32Array; b: Float32Array; 
   return Math.sqrt(sum);
 }
 
-/** scale·B·A as a dense (out, in) f32 matrix (the teacher's 64×64 heatmap). */
+/**
+ * scale·B·A as a dense (out, in) f32 matrix (the teacher's 64×64 heatmap). Written here, not taken
+ * from src/reference/svd.ts's loraDeltaReference: the reference is the specification the tests
+ * check this against, and shares no code with what the page shows.
+ */
 function dense(b: ArrayLike<number>, a: ArrayLike<number>, outDim: number, rank: number, inDim: number, scale: number): Float32Array {
   const out = new Float32Array(outDim * inDim);
   for (let i = 0; i < outDim; i++) {
