@@ -13,6 +13,7 @@ import * as ops from '../gpu/kernels/transformer-ops.ts';
 import { foldedWeightNumel, resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
 import { checkSequenceFits, headDimOf, linearHasBias, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
 import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
+import { keepsActivation, type BlockActivation } from './activation-plan.ts';
 import { createProjectionBias } from './projection-bias.ts';
 
 export const IGNORE_TARGET = 0xffffffff;
@@ -34,6 +35,11 @@ export interface LlamaModelOptions {
    * per u32, widened inside the kernels; 'f32' widens them on upload (the comparison's baseline).
    */
   baseStorage?: 'checkpoint' | 'f32';
+  /**
+   * Activation checkpointing: each block keeps only its output (the residual stream); the backward
+   * runs the block's forward again before its backward. Fewer bytes, one more forward per step.
+   */
+  recompute?: boolean;
 }
 
 /** Builds dispatches in order; `add` accepts one or many. */
@@ -166,50 +172,63 @@ export class LlamaModel {
       trainable.push(...b.trainable);
       return b;
     };
-    const norm = async (name: string, x: GpuTensor, y: GpuTensor, dy: GpuTensor, dx: GpuTensor) => {
+    const norm = async (name: string, x: GpuTensor, y: GpuTensor, dy: GpuTensor, dx: GpuTensor, rstd?: GpuTensor) => {
       const weight = await param(name, [d]);
-      const spec = { label: name, rows: T, dim: d, eps: config.rms_norm_eps, x, weight, y, rstd: await t(`${name}.rstd`, [T]) };
+      const spec = { label: name, rows: T, dim: d, eps: config.rms_norm_eps, x, weight, y, rstd: rstd ?? (await t(`${name}.rstd`, [T])) };
       return { forward: await ops.createRmsNormForward(gpu, spec), backward: await ops.createRmsNormBackward(gpu, { ...spec, dy, dx, dWeight: await gradFor(name, weight) }) };
     };
     const addInto = async (label: string, x: GpuTensor, y: GpuTensor) => createAxpby(gpu, { label, x, y, n: x.numel, a: 1, b: 1 });
-    const copyInto = async (label: string, x: GpuTensor, y: GpuTensor) => createAxpby(gpu, { label, x, y, n: x.numel, a: 1, b: 0 });
+
+    // A block's activations: kept per layer where its backward reads them, else one buffer per
+    // role shared by every layer (src/model/activation-plan.ts).
+    const plan = { full, adapted: loraTargets, recompute: options.recompute ?? false };
+    const shared = new Map<BlockActivation, GpuTensor>();
+    const activation = async (layer: number, role: BlockActivation, shape: number[]) => {
+      if (keepsActivation(layer, role, plan)) return t(`model.layers.${layer}.${role}`, shape);
+      if (!shared.has(role)) shared.set(role, await t(`shared.${role}`, shape));
+      return shared.get(role)!;
+    };
+    const layerForwards: Dispatch[][] = []; // each block's forward, run again before its backward under recompute
 
     let resid = await t('hidden.0', [T, d]);
     fwd.add(await ops.createEmbeddingForward(gpu, { label: 'embed', ids, table: embed, out: resid, tokens: T, dim: d, vocab: V }));
     for (let l = 0; l < config.num_hidden_layers; l++) {
       const p = `model.layers.${l}`;
-      const x1 = await t(`${p}.x1`, [T, d]);
-      const n1 = await norm(`${p}.input_layernorm.weight`, resid, x1, g.x, g.tmp);
-      const q = await t(`${p}.q`, [T, H * hd]);
-      const k = await t(`${p}.k`, [T, KV * hd]);
-      const v = await t(`${p}.v`, [T, KV * hd]);
+      const act = (role: BlockActivation, shape: number[]) => activation(l, role, shape);
+      const x1 = await act('x1', [T, d]);
+      const n1 = await norm(`${p}.input_layernorm.weight`, resid, x1, g.x, g.tmp, await act('rstd1', [T]));
+      const q = await act('q', [T, H * hd]);
+      const k = await act('k', [T, KV * hd]);
+      const v = await act('v', [T, KV * hd]);
       const qp = await linear(l, 'q_proj', d, H * hd, x1, q, g.q, g.x, false);
       const kp = await linear(l, 'k_proj', d, KV * hd, x1, k, g.k, g.x, true);
       const vp = await linear(l, 'v_proj', d, KV * hd, x1, v, g.v, g.x, true);
       const [qb, kb, vb] = [await bias(l, 'q_proj', H * hd, q, g.q), await bias(l, 'k_proj', KV * hd, k, g.k), await bias(l, 'v_proj', KV * hd, v, g.v)];
       const rope = (x: GpuTensor, heads: number, direction: 1 | -1) =>
         ops.createRope(gpu, { label: `${p}.rope`, x, tables: ropeTables, tokens: T, heads, headDim: hd, seq, direction });
-      const attnOut = await t(`${p}.attn`, [T, H * hd]);
-      const attnSpec = { label: `${p}.attention`, batch, seq, heads: H, kvHeads: KV, headDim: hd, q, k, v, out: attnOut, probs: await t(`${p}.probs`, [batch, H, seq, seq]) };
-      const o = await t(`${p}.o`, [T, d]);
-      const op = await linear(l, 'o_proj', H * hd, d, attnOut, o, g.resid, g.attn, false);
-      const h = await t(`${p}.h`, [T, d]);
-      const x2 = await t(`${p}.x2`, [T, d]);
-      const n2 = await norm(`${p}.post_attention_layernorm.weight`, h, x2, g.x, g.tmp);
-      const gate = await t(`${p}.gate`, [T, I]);
-      const up = await t(`${p}.up`, [T, I]);
-      const act = await t(`${p}.act`, [T, I]);
+      const attnOut = await act('attn', [T, H * hd]);
+      const attnSpec = { label: `${p}.attention`, batch, seq, heads: H, kvHeads: KV, headDim: hd, q, k, v, out: attnOut, probs: await act('probs', [batch, H, seq, seq]) };
+      // h = o_proj(attn) + x: o_proj writes h itself, then the residual is added.
+      const h = await act('h', [T, d]);
+      const op = await linear(l, 'o_proj', H * hd, d, attnOut, h, g.resid, g.attn, false);
+      const x2 = await act('x2', [T, d]);
+      const n2 = await norm(`${p}.post_attention_layernorm.weight`, h, x2, g.x, g.tmp, await act('rstd2', [T]));
+      const gate = await act('gate', [T, I]);
+      const up = await act('up', [T, I]);
+      const swiOut = await act('act', [T, I]);
       const gp = await linear(l, 'gate_proj', d, I, x2, gate, g.gate, g.x, false);
       const upp = await linear(l, 'up_proj', d, I, x2, up, g.up, g.x, true);
-      const down = await t(`${p}.down`, [T, d]);
-      const dp = await linear(l, 'down_proj', I, d, act, down, g.resid, g.act, false);
       const out = await t(`hidden.${l + 1}`, [T, d]);
+      const dp = await linear(l, 'down_proj', I, d, swiOut, out, g.resid, g.act, false); // out = down_proj(act) + h
 
-      fwd.add(n1.forward, qp.forward, qb.forward, kp.forward, kb.forward, vp.forward, vb.forward, await rope(q, H, 1), await rope(k, KV, 1));
-      fwd.add(await ops.createAttentionForward(gpu, attnSpec), op.forward, await copyInto(`${p}.h=o`, o, h), await addInto(`${p}.h+=x`, resid, h));
-      fwd.add(n2.forward, gp.forward, upp.forward);
-      fwd.add(await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: act }), dp.forward);
-      fwd.add(await copyInto(`${p}.out=down`, down, out), await addInto(`${p}.out+=h`, h, out));
+      const layerFwd = new DispatchList();
+      layerFwd.add(n1.forward, qp.forward, qb.forward, kp.forward, kb.forward, vp.forward, vb.forward, await rope(q, H, 1), await rope(k, KV, 1));
+      layerFwd.add(await ops.createAttentionForward(gpu, attnSpec), op.forward, await addInto(`${p}.h+=x`, resid, h));
+      layerFwd.add(n2.forward, gp.forward, upp.forward);
+      layerFwd.add(await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: swiOut }), dp.forward);
+      layerFwd.add(await addInto(`${p}.out+=h`, h, out));
+      fwd.add(layerFwd.items);
+      layerForwards.push(layerFwd.items);
 
       // Backward of this block, given dResid = dL/d(out); leaves dL/d(resid) in dResid.
       const block = new DispatchList();
@@ -246,7 +265,11 @@ export class LlamaModel {
     const headGradTarget = tied ? embedGrad : headGrad;
     if (headGradTarget) bwd.add(await createMatmul(gpu, { label: 'lm_head.dW', c: headGradTarget, a: dLogits, b: normed, m: V, n: d, k: T, transA: true }));
     bwd.add(finalNorm.backward); // dResid = dL/d(last hidden)
-    for (let l = backwardBlocks.length - 1; l >= 0; l--) bwd.add(backwardBlocks[l]);
+    for (let l = backwardBlocks.length - 1; l >= 0; l--) {
+      // Under recompute the shared buffers hold the last block's forward already; the others run again.
+      if (plan.recompute && l < backwardBlocks.length - 1) bwd.add(layerForwards[l]);
+      bwd.add(backwardBlocks[l]);
+    }
     if (embedGrad) {
       const dTable = tied ? await t('dEmbed.tmp', [V, d]) : embedGrad;
       grouped = await createU32Buffer(gpu, 'ids.grouped', ops.groupByToken(new Uint32Array(T), V));

@@ -29,6 +29,11 @@ const cases: [string, boolean, TrainingMode, OptimizerKind?][] = [
   ['full fine-tuning, untied', false, { kind: 'full' }],
   ['frozen', false, { kind: 'frozen' }],
 ];
+// The same runs with activation checkpointing (each block keeps only its output).
+const recomputeCases: [string, boolean, TrainingMode][] = [
+  ['lora q,v, recompute', true, { kind: 'lora', lora: { targetModules: ['q_proj', 'v_proj'], r: 2, loraAlpha: 4 } }],
+  ['full fine-tuning, recompute', false, { kind: 'full' }],
+];
 
 describe('memory estimate', () => {
   let gpu: Gpu;
@@ -58,6 +63,25 @@ describe('memory estimate', () => {
       }
       model.destroy();
       expect(model.allocatedBytes).toBe(0);
+    });
+  }
+});
+
+describe('memory estimate with activation checkpointing', () => {
+  let gpu: Gpu;
+  beforeAll(async () => (gpu = await acquireNodeGpu()));
+  afterAll(() => releaseGpu(gpu));
+
+  for (const [name, tied, mode] of recomputeCases) {
+    it(`equals the bytes allocated and is below the plain run: ${name}`, async () => {
+      const config = validateLlamaConfig({ ...base, tie_word_embeddings: tied });
+      const weights = initLlamaWeights(config, seededRandom(1));
+      const options = { batch: 2, seq: 5, mode, recompute: true };
+      const estimate = estimateMemory(config, { ...options, training: true });
+      const model = await LlamaModel.create(gpu, config, weights, options);
+      expect(model.allocatedBytes).toBe(estimate.model);
+      expect(estimate.parts.activations).toBeLessThan(estimateMemory(config, { ...options, recompute: false, training: true }).parts.activations);
+      model.destroy();
     });
   }
 });

@@ -10,6 +10,7 @@ import type { LlamaModelOptions } from './llama-model.ts';
 import type { OptimizerKind } from '../train/optimizer.ts';
 import { TRAINER_DEFAULTS } from '../train/trainer.ts';
 import { metricsWords } from '../gpu/kernels/step-guard.ts';
+import { BLOCK_ACTIVATIONS, keepsActivation, type BlockActivation } from './activation-plan.ts';
 
 export type MemoryPart = 'base weights' | 'adapters' | 'gradients' | 'optimizer' | 'activations';
 
@@ -82,11 +83,22 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   const shapes: Record<string, [number, number]> = {
     q_proj: [d, H * hd], k_proj: [d, KV * hd], v_proj: [d, KV * hd], o_proj: [H * hd, d], gate_proj: [d, I], up_proj: [d, I], down_proj: [I, d],
   };
+  // A block's activations: per layer where its backward reads them, else one shared buffer per role.
+  const roleNumel: Record<BlockActivation, number> = {
+    x1: T * d, q: T * H * hd, k: T * KV * hd, v: T * KV * hd, attn: T * H * hd, probs: batch * H * seq * seq,
+    h: T * d, x2: T * d, gate: T * I, up: T * I, act: T * I, rstd1: T, rstd2: T,
+  };
+  const plan = { full, adapted: lora, recompute: o.recompute ?? false };
+  const sharedRoles = new Set<BlockActivation>();
   for (let l = 0; l < L; l++) {
-    // x1 q k v attn probs o h x2 gate up act down out, and the two norms' rstd.
-    for (const n of [T * d, T * H * hd, T * KV * hd, T * KV * hd, T * H * hd, batch * H * seq * seq, T * d, T * d, T * d, T * I, T * I, T * I, T * d, T * d, T, T]) {
-      add('activations', `layer ${l} activations`, n);
+    for (const role of BLOCK_ACTIVATIONS) {
+      if (keepsActivation(l, role, plan)) add('activations', `layer ${l} activations`, roleNumel[role]);
+      else if (!sharedRoles.has(role)) {
+        sharedRoles.add(role);
+        add('activations', `shared.${role}`, roleNumel[role]);
+      }
     }
+    add('activations', `hidden.${l + 1}`, T * d); // the block's output, always kept
     weight(`model.layers.${l}.input_layernorm.weight`, d);
     weight(`model.layers.${l}.post_attention_layernorm.weight`, d);
     for (const module of LINEAR_MODULES) {

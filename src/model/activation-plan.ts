@@ -1,0 +1,43 @@
+// Which of a decoder block's activations the backward reads, and so must be kept per layer; the
+// rest are written into one buffer per role that every layer shares. LlamaModel allocates by this
+// plan and the memory estimate counts by it (src/model/llama-model.ts, memory-estimate.ts).
+//
+// What the backward of each step reads:
+//   rmsnorm        its input and rstd (not its output)      → h, the block input, rstd1/rstd2
+//   attention      q, k, v (after RoPE) and probs (not out)  → q, k, v, probs
+//   swiglu         gate and up (not act)                     → gate, up
+//   a linear       frozen: dX = dY·W, no input needed; LoRA: dA = dHᵀ·X and full: dW = dYᵀ·X read X
+//                  → x1 (q/k/v's input), attn (o_proj's), x2 (gate/up's), act (down_proj's)
+// o_proj writes into h and down_proj into the block output directly (h = o_proj(attn) + input).
+//
+// With recompute (activation checkpointing) a layer keeps only its output, the residual stream
+// between blocks; the backward runs the block's forward again into the shared buffers first.
+import { linearPath, type LinearModule } from './config.ts';
+
+export const BLOCK_ACTIVATIONS = ['x1', 'q', 'k', 'v', 'attn', 'probs', 'h', 'x2', 'gate', 'up', 'act', 'rstd1', 'rstd2'] as const;
+export type BlockActivation = (typeof BLOCK_ACTIVATIONS)[number];
+
+/** Inputs a linear's backward reads: only a trained weight (full) or an adapter (LoRA) reads X. */
+const INPUT_OF: Partial<Record<BlockActivation, LinearModule[]>> = {
+  x1: ['q_proj', 'k_proj', 'v_proj'],
+  attn: ['o_proj'],
+  x2: ['gate_proj', 'up_proj'],
+  act: ['down_proj'],
+};
+
+export interface ActivationPlanOptions {
+  /** Every weight trains (full fine-tuning): every linear reads its input. */
+  full: boolean;
+  /** Paths of the LoRA-adapted linears (model.layers.L.self_attn.q_proj, …). */
+  adapted: ReadonlySet<string> | ReadonlyMap<string, unknown>;
+  /** Activation checkpointing: keep nothing inside a block; the backward recomputes it. */
+  recompute: boolean;
+}
+
+/** True when layer `layer`'s backward reads `role` from its own forward (so it is kept per layer). */
+export function keepsActivation(layer: number, role: BlockActivation, o: ActivationPlanOptions): boolean {
+  if (o.recompute) return false;
+  const readers = INPUT_OF[role];
+  if (!readers) return true;
+  return o.full || readers.some((m) => o.adapted.has(linearPath(layer, m)));
+}
