@@ -11,13 +11,15 @@ export class AdamW {
   private constructor(
     private readonly gpu: Gpu,
     private readonly updates: AdamWUpdate[],
+    /** Each parameter's factor on the learning rate (LoRA+), 1 for most. */
+    private readonly lrScales: number[],
     readonly hyper: AdamWHyper,
   ) {}
 
-  static async create(gpu: Gpu, params: { param: GpuTensor; grad: GpuTensor }[], guard: GPUBuffer, hyper: Partial<AdamWHyper> = {}): Promise<AdamW> {
+  static async create(gpu: Gpu, params: { param: GpuTensor; grad: GpuTensor; lrScale?: number }[], guard: GPUBuffer, hyper: Partial<AdamWHyper> = {}): Promise<AdamW> {
     const updates = [];
     for (const { param, grad } of params) updates.push(await createAdamWUpdate(gpu, param, grad, guard));
-    return new AdamW(gpu, updates, { ...ADAMW_DEFAULTS, ...hyper });
+    return new AdamW(gpu, updates, params.map((p) => p.lrScale ?? 1), { ...ADAMW_DEFAULTS, ...hyper });
   }
 
   /** Updates applied so far: t of the bias corrections 1 − βᵗ. */
@@ -33,8 +35,7 @@ export class AdamW {
   /** One update of every parameter (skipped on the GPU if the guard says so). */
   step(lr = this.hyper.lr): void {
     this.t++;
-    const hyper = { ...this.hyper, lr };
-    for (const u of this.updates) u.prepare(this.t, hyper);
+    this.updates.forEach((u, i) => u.prepare(this.t, { ...this.hyper, lr: lr * this.lrScales[i] }));
     submitDispatches(this.gpu, `adamw.step${this.t}`, this.updates.map((u) => u.dispatch));
   }
 

@@ -25,7 +25,8 @@ export interface OptimizerHyper {
   eps: number;
 }
 
-type Parameters = { param: GpuTensor; grad: GpuTensor }[];
+/** `lrScale`: this tensor's learning rate is lrScale·lr (LoRA+ groups, src/train/loraplus.ts); 1 when absent. */
+type Parameters = { param: GpuTensor; grad: GpuTensor; lrScale?: number }[];
 
 /** `guard`: the step guard's header, [badStep (u32), gradScale (f32)] (gpu/kernels/step-guard.ts). */
 export async function createOptimizer(gpu: Gpu, kind: OptimizerKind, params: Parameters, guard: GPUBuffer, hyper: OptimizerHyper): Promise<Optimizer> {
@@ -39,18 +40,19 @@ class Sgd implements Optimizer {
   private constructor(
     private readonly gpu: Gpu,
     private readonly updates: SgdUpdate[],
+    private readonly lrScales: number[],
     private readonly weightDecay: number,
   ) {}
 
   static async create(gpu: Gpu, params: Parameters, guard: GPUBuffer, weightDecay: number): Promise<Sgd> {
     const updates = [];
     for (const { param, grad } of params) updates.push(await createSgdUpdate(gpu, param, grad, guard));
-    return new Sgd(gpu, updates, weightDecay);
+    return new Sgd(gpu, updates, params.map((p) => p.lrScale ?? 1), weightDecay);
   }
 
   step(lr: number): void {
     this.stepCount++;
-    for (const u of this.updates) u.prepare({ lr, weightDecay: this.weightDecay });
+    this.updates.forEach((u, i) => u.prepare({ lr: lr * this.lrScales[i], weightDecay: this.weightDecay }));
     submitDispatches(this.gpu, `sgd.step${this.stepCount}`, this.updates.map((u) => u.dispatch));
   }
 

@@ -14,6 +14,7 @@ import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createSumSquares, type SumSquares } from '../gpu/kernels/reduce.ts';
 import { createKeepFinite, createStepGuard, type GuardReading, type StepGuard } from '../gpu/kernels/step-guard.ts';
 import type { TrainableParameter } from '../model/linear.ts';
+import { loraplusLrScale } from './loraplus.ts';
 import { createOptimizer, type Optimizer, type OptimizerKind } from './optimizer.ts';
 import { learningRateAt, type Schedule } from './schedule.ts';
 
@@ -49,10 +50,12 @@ export interface TrainerOptions {
   evalEvery: number;
   /** Steps queued before their metrics are read back (one readback per window). */
   metricsEvery: number;
+  /** LoRA+: B (and 1-D parameters) learn at λ·lr (src/train/loraplus.ts); null: one learning rate. */
+  loraplusLrRatio: number | null;
 }
 
 export const TRAINER_DEFAULTS: TrainerOptions = {
-  steps: 100, optimizer: 'adamw', lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, schedule: { kind: 'constant' }, evalEvery: 0, metricsEvery: 10,
+  steps: 100, optimizer: 'adamw', lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, schedule: { kind: 'constant' }, evalEvery: 0, metricsEvery: 10, loraplusLrRatio: null,
 };
 
 export interface StepMetrics {
@@ -111,7 +114,8 @@ export class Trainer {
       passes.push(await createSumSquares(gpu, { label: `${p.name}.gradNorm`, x: p.grad, n: p.grad.numel, out, outIndex: i }));
     }
     const guard = await createStepGuard(gpu, { squares: out, loss: target.lossSum, nParams, window: o.metricsEvery });
-    const optimizer = await createOptimizer(gpu, o.optimizer, target.trainable, guard.metrics.buffer, { lr: o.lr, weightDecay: o.weightDecay, beta1: o.beta1, beta2: o.beta2, eps: o.eps });
+    const params = target.trainable.map((p) => ({ ...p, lrScale: loraplusLrScale(p, o.loraplusLrRatio) }));
+    const optimizer = await createOptimizer(gpu, o.optimizer, params, guard.metrics.buffer, { lr: o.lr, weightDecay: o.weightDecay, beta1: o.beta1, beta2: o.beta2, eps: o.eps });
     const windowStart: GpuTensor[] = [];
     const lastFinite: GpuTensor[] = [];
     const keep = [];
