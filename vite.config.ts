@@ -32,11 +32,16 @@ function contentSecurityPolicy(): Plugin {
 
 // Three pages: the playground, the kernel check (run by the e2e tests) and the benchmark.
 export default defineConfig({
+  // Relative URLs in the built pages, so dist/ works served from any path (https://host/ or
+  // https://host/lora-playground/). The engine worker finds the bundled model from its own URL,
+  // one folder above assetsDir (src/worker/engine-worker.ts); e2e/sub-path.spec.ts checks it.
+  base: './',
   plugins: [react(), contentSecurityPolicy()],
   // The engine worker (src/worker/engine-worker.ts) is an ES module, code-split like the page.
   worker: { format: 'es' },
   build: {
     target: 'es2022',
+    assetsDir: 'assets',
     rollupOptions: {
       input: {
         main: resolve(import.meta.dirname, 'index.html'),

@@ -20,7 +20,7 @@ function resolveRef(fromFile, ref) {
   return ref.startsWith('/') ? join(dist, ref) : resolve(dirname(fromFile), ref);
 }
 
-/** `from"./x.js"` and `import"./x.js"` (static); `import("./x.js")` (dynamic); `new Worker(new URL("./x.js"` (worker). */
+/** `from"./x.js"` and `import"./x.js"` (static); `import("./x.js")` (dynamic); `new Worker(new URL("./x.js"` (a worker). */
 function references(file) {
   const code = readFileSync(file, 'utf8');
   const grab = (re) => [...code.matchAll(re)].map((m) => resolveRef(file, m[1]));
@@ -28,9 +28,11 @@ function references(file) {
   return {
     statics: [...grab(new RegExp(`\\bfrom\\s*${q}([^"'\`]+\\.js)${q}`, 'g')), ...grab(new RegExp(`\\bimport\\s*${q}([^"'\`]+\\.js)${q}`, 'g'))],
     dynamics: grab(new RegExp(`\\bimport\\(\\s*${q}([^"'\`]+\\.js)${q}`, 'g')),
-    // Vite's preload helper lists a dynamic import's dependencies as plain strings: "assets/x.js".
-    preloadDeps: [...code.matchAll(/["'`]((?:\.\/)?assets\/[^"'`]+\.js)["'`]/g)].map((m) => join(dist, m[1])),
-    workers: grab(new RegExp(`new Worker\\(\\s*new URL\\(\\s*${q}([^"'\`]+\\.js)${q}`, 'g')),
+    // Vite's preload helper lists a dynamic import's dependencies as plain strings: "./x.js" next to
+    // the chunk with a relative base, "/assets/x.js" with an absolute one.
+    preloadDeps: [...code.matchAll(/__vite__mapDeps[^\n]*?\[((?:["'`][^"'`]+\.js["'`],?)+)\]/g)].flatMap((m) => [...m[1].matchAll(/["'`]([^"'`]+\.js)["'`]/g)].map((d) => resolveRef(file, d[1]))),
+    // With a relative base Vite nests the URL: new Worker(new URL(new URL("x.js", import.meta.url).href, …)).
+    workers: grab(new RegExp(`new Worker\\(\\s*new URL\\(\\s*(?:new URL\\(\\s*)?${q}([^"'\`]+\\.js)${q}`, 'g')),
   };
 }
 

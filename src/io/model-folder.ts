@@ -3,7 +3,7 @@
 // with its shards, and tokenizer.json (+ tokenizer_config.json). Everything in it is untrusted
 // input. Only headers are read here: every name, shape and offset is checked against the files'
 // sizes, and the weights stay in the files until a run uploads them one tensor at a time.
-import { loadTokenizer, type TextTokenizer } from '../data/tokenizer.ts';
+import type { TextTokenizer } from '../data/tokenizer.ts';
 import { ConfigError, llamaParameterShapes, type LlamaConfig } from '../model/config.ts';
 import { parseLlamaConfigText } from './hf-checkpoint.ts';
 import { readWhole, type OpenFile } from './random-access.ts';
@@ -84,7 +84,9 @@ export async function loadModelFolder(open: OpenFile, onProgress?: (message: str
 
   const tokenizerBytes = await read('tokenizer.json');
   const tokenizerConfig = await read('tokenizer_config.json');
-  const tokenizer = tokenizerBytes ? loadTokenizer(text(tokenizerBytes), tokenizerConfig ? text(tokenizerConfig) : undefined) : null;
+  // Imported here, not at the top: the page's engine worker fetches @huggingface/tokenizers only
+  // when a model with a tokenizer is loaded (scripts/first-load-bytes.mjs measures the first load).
+  const tokenizer = tokenizerBytes ? (await import('../data/tokenizer.ts')).loadTokenizer(text(tokenizerBytes), tokenizerConfig ? text(tokenizerConfig) : undefined) : null;
   const tokenizerFiles: Record<string, string> = {};
   if (tokenizerBytes) tokenizerFiles['tokenizer.json'] = text(tokenizerBytes);
   if (tokenizerBytes && tokenizerConfig) tokenizerFiles['tokenizer_config.json'] = text(tokenizerConfig);

@@ -1,25 +1,19 @@
 // The playground page. The first screen is the instrument: the controls with Train, the loss of
 // the current task with the run's key numbers, and what the settings cost; everything else sits
 // in labelled sections below, reachable from the bar at the top, where status and errors show.
+import { lazy } from 'react';
 import { AccuracyPanel } from './AccuracyPanel.tsx';
-import { AdapterPanel } from './AdapterPanel.tsx';
 import { ControlsPanel } from './ControlsPanel.tsx';
-import { InspectorPanel } from './InspectorPanel.tsx';
-import { InspectPanel } from './InspectPanel.tsx';
-import { LibraryPanel } from './LibraryPanel.tsx';
+import { Deferred } from './Deferred.tsx';
 import { LossPanel } from './LossPanel.tsx';
-import { MergePanel } from './MergePanel.tsx';
-import { MemoryPanel } from './MemoryPanel.tsx';
-import { ModelPanel } from './ModelPanel.tsx';
-import { ParameterPanel } from './ParameterPanel.tsx';
 import { ParamsLivePanel } from './ParamsLivePanel.tsx';
-import { ScalePanel } from './ScalePanel.tsx';
 import { RankSweepPanel } from './RankSweepPanel.tsx';
-import { SaveRunPanel } from './SaveRunPanel.tsx';
 import { SpectrumPanel } from './SpectrumPanel.tsx';
 import { useWorkbench } from '../store/workbench-store.ts';
 import { TopStatus } from './TopStatus.tsx';
-import { TryPanel } from './TryPanel.tsx';
+
+// The sections below the first screen come in one chunk, fetched after the first screen shows.
+const SectionPanels = lazy(() => import('./SectionPanels.tsx'));
 
 const SECTIONS = [
   ['parameters', 'Memory and scale'],
@@ -55,30 +49,15 @@ export function App() {
         </div>
       </div>
       <h2 className="section-title" id="parameters">Memory and scale</h2>
-      <div className="panels">
-        <MemoryPanel />
-        <ScalePanel />
-      </div>
+      <Deferred><SectionPanels id="parameters" /></Deferred>
       <h2 className="section-title" id="merge">Merge, export, try it</h2>
-      <div className="panels">
-        <MergePanel />
-        <TryPanel />
-      </div>
+      <Deferred><SectionPanels id="merge" /></Deferred>
       <h2 className="section-title" id="gradients">Gradients: the base gets none</h2>
-      <div className="panels">
-        <InspectorPanel />
-      </div>
+      <Deferred><SectionPanels id="gradients" /></Deferred>
       <h2 className="section-title" id="your-model">Your model, your text, your adapters</h2>
-      <div className="panels">
-        <ModelPanel />
-        <SaveRunPanel />
-        <LibraryPanel />
-        <InspectPanel />
-        <AdapterPanel />
-        <ParameterPanel />
-      </div>
+      <Deferred><SectionPanels id="your-model" /></Deferred>
       <footer className="app-footer">
-        <a href="/kernel-check.html">Check every GPU kernel against its CPU reference in this browser →</a>
+        <a href="kernel-check.html">Check every GPU kernel against its CPU reference in this browser →</a>
       </footer>
     </main>
   );

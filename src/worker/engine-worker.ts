@@ -9,11 +9,15 @@ import { createEngineApi } from './engine-api.ts';
 import { httpFolderReader } from './file-readers.ts';
 import { idbCheckpoints, idbLibrary } from './idb-storage.ts';
 
-const BUILTIN_MODEL = { name: 'byte-caps', url: '/models/byte-caps' };
+// The page's root: a build has a relative base ('./', vite.config.ts) and this worker's file sits in
+// its assets/ folder, one below the root, wherever the site is hosted; the dev server (and a build
+// with an absolute --base) gives the root's path itself.
+const PAGE_ROOT = new URL(import.meta.env.BASE_URL === './' ? '../' : import.meta.env.BASE_URL, import.meta.url);
+const BUILTIN_MODEL = { name: 'byte-caps', url: new URL('models/byte-caps', PAGE_ROOT).href };
 
 const session = new Session({
   acquireGpu: () => acquireGpu(),
-  builtinModel: { name: BUILTIN_MODEL.name, read: httpFolderReader(new URL(BUILTIN_MODEL.url, self.location.origin).href) },
+  builtinModel: { name: BUILTIN_MODEL.name, read: httpFolderReader(BUILTIN_MODEL.url) },
   library: idbLibrary,
   checkpoints: idbCheckpoints,
 });
