@@ -6,8 +6,9 @@ import { loraChecks } from './lora-checks.ts';
 import { matmulChecks } from './matmul-checks.ts';
 import { packedChecks } from './packed-checks.ts';
 import { transformerChecks } from './transformer-checks.ts';
+import { variantChecks } from './variant-checks.ts';
 
 /** `device.quadKernels`: whether the device runs the quad matmul and attention, whose checks are then included. */
 export function allKernelChecks(device: { quadKernels: boolean }): KernelCheck[] {
-  return [...matmulChecks(device.quadKernels), ...loraChecks(), ...helperChecks(), ...transformerChecks(device.quadKernels), ...biasChecks(), ...packedChecks()];
+  return [...matmulChecks(device.quadKernels), ...loraChecks(), ...helperChecks(), ...transformerChecks(device.quadKernels), ...biasChecks(), ...packedChecks(), ...variantChecks()];
 }

@@ -10,6 +10,7 @@ import attention from '../../shaders/attention.wgsl?raw';
 import attentionCommon from '../../shaders/attention_common.wgsl?raw';
 import bias from '../../shaders/bias.wgsl?raw';
 import crossEntropy from '../../shaders/cross_entropy.wgsl?raw';
+import dora from '../../shaders/dora.wgsl?raw';
 import elementwise from '../../shaders/elementwise.wgsl?raw';
 import embedding from '../../shaders/embedding.wgsl?raw';
 import fingerprint from '../../shaders/fingerprint.wgsl?raw';
@@ -31,7 +32,7 @@ import swiglu from '../../shaders/swiglu.wgsl?raw';
 // WGSL has no includes: kernels that hash get the shared mixer prepended, the attention kernels
 // their shared uniforms and bindings, the packed-weight kernels their 16-bit conversions.
 export const SHADERS = {
-  adamw, attention: attentionCommon + attention, attentionQuad: attentionQuadWgsl(attentionCommon), bias, crossEntropy, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
+  adamw, attention: attentionCommon + attention, attentionQuad: attentionQuadWgsl(attentionCommon), bias, crossEntropy, dora, elementwise: mix32 + elementwise, embedding, fingerprint: mix32 + fingerprint, keepFinite,
   matmul, matmulVec4, matmulBlock8: MATMUL_BLOCK8_WGSL, matmulQuad: MATMUL_QUAD_WGSL, merge,
   matmulBlock8Packed: packedCommon + MATMUL_BLOCK8_PACKED_WGSL, matmulQuadPacked: matmulQuadPackedWgsl(packedCommon), embeddingPacked: packedCommon + embeddingPacked, mergePacked: packedCommon + mergePacked, reduce, rmsnorm, rope, sgd, stepGuard, swiglu,
 } as const;

@@ -2,6 +2,7 @@
 // layers_to_transform, rank_pattern and alpha_pattern, resolved to module paths.
 import { LINEAR_MODULES, linearPath, llamaParameterShapes, type LinearModule, type LlamaConfig } from '../model/config.ts';
 import type { LoraSettings } from '../model/linear.ts';
+import type { LoraInit } from './lora-init.ts';
 import { foldsAdapter } from './lora-math.ts';
 
 export interface LoraInjectionConfig {
@@ -16,6 +17,10 @@ export interface LoraInjectionConfig {
   alphaPattern?: Record<string, number>;
   loraDropout?: number;
   seed?: number;
+  /** PEFT's use_dora. */
+  useDora?: boolean;
+  /** PEFT's init_lora_weights: 'default' (true), 'pissa' or 'olora'. */
+  initLoraWeights?: LoraInit;
   /** Exact module paths with their rank and alpha (an imported adapter); replaces the rules above. */
   modules?: ReadonlyMap<string, { rank: number; alpha: number }>;
 }
@@ -51,6 +56,7 @@ function patternValue(pattern: Record<string, number> | undefined, path: string)
 /** Module path → LoRA settings for every targeted linear layer. */
 export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig): Map<string, LoraSettings> {
   const dropout = inj.loraDropout ?? 0;
+  const variant = { useDora: inj.useDora ?? false, init: inj.initLoraWeights ?? 'default' };
   if (!(dropout >= 0 && dropout < 1)) throw new InjectionError(`lora_dropout must be in [0, 1), got ${dropout}`);
   const modules = inj.targetModules === 'all-linear' ? LINEAR_MODULES : inj.targetModules;
   const layers = inj.layersToTransform ?? Array.from({ length: config.num_hidden_layers }, (_, i) => i);
@@ -64,7 +70,7 @@ export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig
     const known = new Set(layers.flatMap((layer) => LINEAR_MODULES.map((m) => linearPath(layer, m))));
     for (const [path, { rank, alpha }] of inj.modules) {
       if (!known.has(path)) throw new InjectionError(`the adapter targets ${path}, which this model does not have (${config.num_hidden_layers} layers of ${LINEAR_MODULES.join(', ')})`);
-      targets.set(path, { rank, alpha, useRslora: inj.useRslora ?? false, seed: (inj.seed ?? 0) + targets.size * 7919, dropout });
+      targets.set(path, { rank, alpha, useRslora: inj.useRslora ?? false, seed: (inj.seed ?? 0) + targets.size * 7919, dropout, ...variant });
     }
     return targets;
   }
@@ -73,7 +79,7 @@ export function resolveLoraTargets(config: LlamaConfig, inj: LoraInjectionConfig
       const path = linearPath(layer, module);
       const rank = patternValue(inj.rankPattern, path) ?? inj.r;
       const alpha = patternValue(inj.alphaPattern, path) ?? inj.loraAlpha;
-      targets.set(path, { rank, alpha, useRslora: inj.useRslora ?? false, seed: (inj.seed ?? 0) + targets.size * 7919, dropout });
+      targets.set(path, { rank, alpha, useRslora: inj.useRslora ?? false, seed: (inj.seed ?? 0) + targets.size * 7919, dropout, ...variant });
     }
   }
   return targets;

@@ -8,13 +8,19 @@
 // adapter instead: W' = W + s·B·A into a scratch buffer, then Y = X·W'ᵀ (equal in exact
 // arithmetic, fewer multiply-adds; see foldsAdapter). W itself is never written.
 // Every dispatch is built once here, then only encoded (docs/ARCHITECTURE.md, "One training step").
-import { copyTensor, createTensor, isPacked, type GpuTensor } from '../gpu/buffers.ts';
+// Variants (PEFT's names): init 'pissa' / 'olora' takes A and B from an SVD / QR of W and holds
+// W − s·B·A as the base (src/lora/lora-init.ts); useDora scales each output row by g = m / ‖W + s·B·A‖
+// with a trainable magnitude m (shaders/dora.wgsl, reference src/reference/dora.ts): Z, the LoRA
+// output above, is computed as before and Y = Z ⊙ g; the backward runs on dZ = dY ⊙ g.
+import { copyTensor, createTensor, isPacked, readTensor, writeTensor, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createDropout, type DropoutPass } from '../gpu/kernels/elementwise.ts';
 import { createMatmul, lowRankFusable } from '../gpu/kernels/matmul.ts';
+import { createDoraPasses } from '../gpu/kernels/dora.ts';
 import { createFold, createMerge } from '../gpu/kernels/merge.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
+import { decomposedInit, type LoraInit } from './lora-init.ts';
 import { foldsAdapter, kaimingUniformBound, loraParameterCount, loraScaling, validateLoRAShape } from './lora-math.ts';
 
 export interface LoRALinearConfig {
@@ -34,6 +40,20 @@ export interface LoRALinearConfig {
   needsGradInput?: boolean;
   /** PEFT's lora_dropout: dropout on X before A, in training only. */
   dropout?: number;
+  /** PEFT's use_dora: a trainable magnitude per output row (f32 base only, no dropout). */
+  useDora?: boolean;
+  /** PEFT's init_lora_weights: 'default' (A Kaiming-uniform, B = 0), 'pissa' or 'olora' (f32 base only). */
+  init?: LoraInit;
+}
+
+/** DoRA's tensors: the magnitude m with its gradient, and what the forward keeps for the backward. */
+export interface DoraTensors {
+  magnitude: GpuTensor; // m (out), trainable; lora_magnitude_vector in PEFT's files
+  gradMagnitude: GpuTensor; // dm (out)
+  norm: GpuTensor; // n = ‖W + s·B·A‖ per row (out), from the last forward or merge
+  factor: GpuTensor; // g = m / n (out)
+  unscaled: GpuTensor; // Z (N, out)
+  gradUnscaled: GpuTensor; // dZ (N, out)
 }
 
 /** Activation buffers the layer reads and writes; allocated by the layer unless given. */
@@ -79,6 +99,10 @@ export class LoRALinear {
     private readonly dropoutPasses: DropoutPass[],
     /** How each forward computes the adapter's term while foldingAllowed (folded: W' = W + s·B·A, then X·W'ᵀ). */
     readonly forwardPath: { training: 'folded' | 'low-rank'; evaluation: 'folded' | 'low-rank' },
+    /** DoRA's tensors, or null for plain LoRA. */
+    readonly dora: DoraTensors | null,
+    /** PiSSA / OLoRA: the A₀, B₀ the layer started from (its base holds W − s·B₀·A₀); null for the default init. */
+    readonly initialFactors: { loraA: Float32Array; loraB: Float32Array } | null,
   ) {}
 
   /** `weight`: W's values, or W already on the GPU (a model's packed BF16/F16 base; the layer takes it over). */
@@ -86,17 +110,27 @@ export class LoRALinear {
     const { inFeatures: inDim, outFeatures: outDim, rank, alpha, tokens } = config;
     validateLoRAShape(inDim, outDim, rank, alpha);
     if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`tokens must be a positive integer, got ${tokens}`);
-    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, needsGradInput: true, dropout: 0, ...config };
+    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, needsGradInput: true, dropout: 0, useDora: false, init: 'default', ...config };
     const label = full.label;
     const scaling = loraScaling(alpha, rank, full.useRslora);
+    if (full.useDora && full.dropout > 0) throw new RangeError(`${label}: DoRA with lora_dropout is not supported here; set dropout to 0 or turn DoRA off`);
 
-    const initA = uniformArray(seededRandom(full.seed), rank * inDim, kaimingUniformBound(inDim));
     const w = weight && !(weight instanceof Float32Array) ? weight : await createTensor(gpu, `${label}.weight`, [outDim, inDim], weight);
     if (w.numel !== outDim * inDim) throw new RangeError(`${label}: W holds ${w.numel} values, (${outDim}, ${inDim}) needs ${outDim * inDim}`);
     // A packed W runs its own matmul kernel, which takes no fused low-rank term.
     const packed = isPacked(w);
+    let initialFactors: { loraA: Float32Array; loraB: Float32Array } | null = null;
+    if (full.init !== 'default') {
+      // PiSSA / OLoRA: A, B from W (float64 on the CPU, once), and the base becomes W − s·B·A.
+      if (packed) throw new Error(`${label}: ${full.init} initialisation rewrites the base as W − s·B·A and needs an f32 base; this one is stored packed (${w.format}). Load the model with an f32 base or use the default init`);
+      const values = weight instanceof Float32Array ? weight : await readTensor(gpu, w);
+      const init = decomposedInit(full.init, values, outDim, inDim, rank, scaling);
+      writeTensor(gpu, w, init.residual);
+      initialFactors = { loraA: init.loraA, loraB: init.loraB };
+    }
+    const initA = initialFactors?.loraA ?? uniformArray(seededRandom(full.seed), rank * inDim, kaimingUniformBound(inDim));
     const loraA = await createTensor(gpu, `${label}.lora_A`, [rank, inDim], initA);
-    const loraB = await createTensor(gpu, `${label}.lora_B`, [outDim, rank]); // zeros, as PEFT
+    const loraB = await createTensor(gpu, `${label}.lora_B`, [outDim, rank], initialFactors?.loraB); // zeros, as PEFT, for the default init
     const gradA = await createTensor(gpu, `${label}.lora_A.grad`, [rank, inDim]);
     const gradB = await createTensor(gpu, `${label}.lora_B.grad`, [outDim, rank]);
     const hidden = await createTensor(gpu, `${label}.H`, [tokens, rank]);
@@ -108,7 +142,22 @@ export class LoRALinear {
       // Not allocated when the input is data: nothing reads dX then.
       gradInput: io?.gradInput ?? (full.needsGradInput ? await createTensor(gpu, `${label}.dX`, [tokens, inDim]) : null),
     };
-    const { input: x, output: y, gradOutput: dy } = allIo;
+    const { input: x, output: y } = allIo;
+    // DoRA: the magnitude m (set to ‖W + s·B·A‖ below, so g = 1 at step 0), and the column passes.
+    const t = (name: string, shape: number[]) => createTensor(gpu, `${label}.${name}`, shape);
+    const dora: DoraTensors | null = !full.useDora ? null : {
+      magnitude: await t('lora_magnitude_vector', [outDim]), gradMagnitude: await t('lora_magnitude_vector.grad', [outDim]),
+      norm: await t('dora.norm', [outDim]), factor: await t('dora.factor', [outDim]), unscaled: await t('dora.Z', [tokens, outDim]), gradUnscaled: await t('dora.dZ', [tokens, outDim]),
+    };
+    const doraPasses = dora ? await createDoraPasses(gpu, { label, weight: w, loraA, loraB, ...dora, outDim, inDim, rank, scale: scaling, rows: tokens }) : null;
+    const doraForward = dora && doraPasses ? [doraPasses.rowNorm, await doraPasses.scaleColumns({ output: y, unscaled: dora.unscaled })] : [];
+    const doraBackward = dora && doraPasses ? [await doraPasses.backward({ gradOutput: allIo.gradOutput, unscaled: dora.unscaled, gradUnscaled: dora.gradUnscaled, gradMagnitude: dora.gradMagnitude })] : [];
+    // The LoRA backward below runs on dZ = dY ⊙ g under DoRA, on dY otherwise.
+    const dy = dora ? dora.gradUnscaled : allIo.gradOutput;
+    if (dora && doraPasses) {
+      submitDispatches(gpu, `${label}.dora.init`, [doraPasses.rowNorm]);
+      copyTensor(gpu, dora.norm, dora.magnitude); // m = ‖W + s·B·A‖ per row, as PEFT's dora_init
+    }
     const dx = () => gradInputOf(allIo, label);
     const mm = (name: string, spec: Omit<Parameters<typeof createMatmul>[1], 'label'>) =>
       createMatmul(gpu, { label: `${label}.${name}`, ...spec });
@@ -170,16 +219,17 @@ export class LoRALinear {
       ];
     }
     const passes = {
-      forwardBase: forwardPath.evaluation === 'folded' ? folded : lowRankEval,
-      forwardTrain: forwardPath.training === 'folded' ? [hFromX, ...folded] : lowRankTrain,
-      lowRankEval,
-      lowRankTrain,
+      forwardBase: [...(forwardPath.evaluation === 'folded' ? folded : lowRankEval), ...doraForward],
+      forwardTrain: [...(forwardPath.training === 'folded' ? [hFromX, ...folded] : lowRankTrain), ...doraForward],
+      lowRankEval: [...lowRankEval, ...doraForward],
+      lowRankTrain: [...lowRankTrain, ...doraForward],
       forwardMerged: [baseForward],
-      backward,
-      merge: [await createMerge(gpu, { label: `${label}.merge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling })],
-      unmerge: [await createMerge(gpu, { label: `${label}.unmerge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: -scaling })],
+      backward: [...doraBackward, ...backward],
+      // DoRA: W ← g ⊙ (W + s·B·A) with g from the norms just before; unmerge divides by that g.
+      merge: doraPasses ? [doraPasses.rowNorm, doraPasses.merge] : [await createMerge(gpu, { label: `${label}.merge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling })],
+      unmerge: doraPasses ? [doraPasses.unmerge] : [await createMerge(gpu, { label: `${label}.unmerge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: -scaling })],
     };
-    return new LoRALinear(gpu, full, scaling, w, loraA, loraB, gradA, gradB, hidden, gradHidden, allIo, passes, dropoutPasses, forwardPath);
+    return new LoRALinear(gpu, full, scaling, w, loraA, loraB, gradA, gradB, hidden, gradHidden, allIo, passes, dropoutPasses, forwardPath, dora, initialFactors);
   }
 
   /** True while W holds W + s·B·A. */
@@ -187,9 +237,9 @@ export class LoRALinear {
     return this.isMerged;
   }
 
-  /** r·(in + out): only A and B train. */
+  /** r·(in + out): only A and B train; DoRA adds the magnitude's out. */
   get trainableParameters(): number {
-    return loraParameterCount(this.config.inFeatures, this.config.outFeatures, this.config.rank);
+    return loraParameterCount(this.config.inFeatures, this.config.outFeatures, this.config.rank) + (this.dora ? this.config.outFeatures : 0);
   }
 
   get totalParameters(): number {
@@ -201,6 +251,7 @@ export class LoRALinear {
     return [
       { name: 'lora_A', param: this.loraA, grad: this.gradA },
       { name: 'lora_B', param: this.loraB, grad: this.gradB },
+      ...(this.dora ? [{ name: 'lora_magnitude_vector', param: this.dora.magnitude, grad: this.dora.gradMagnitude }] : []),
     ];
   }
 
@@ -233,7 +284,7 @@ export class LoRALinear {
     submitDispatches(this.gpu, `${this.config.label}.backward`, this.backwardDispatches());
   }
 
-  /** W ← W + s·B·A on the GPU. */
+  /** W ← W + s·B·A on the GPU (DoRA: W ← g ⊙ (W + s·B·A)). */
   merge(): void {
     if (this.isMerged) return;
     submitDispatches(this.gpu, `${this.config.label}.merge`, this.passes.merge);
@@ -247,7 +298,7 @@ export class LoRALinear {
     this.isMerged = false;
   }
 
-  /** W ← W − s·B·A on the GPU. */
+  /** W ← W − s·B·A on the GPU (DoRA: W ← W / g − s·B·A); not bit-exact: restoreBase is. */
   unmerge(): void {
     if (!this.isMerged) return;
     submitDispatches(this.gpu, `${this.config.label}.unmerge`, this.passes.unmerge);

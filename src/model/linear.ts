@@ -6,6 +6,7 @@ import { createTensor, isPacked, type GpuTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/dispatch.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
+import type { LoraInit } from '../lora/lora-init.ts';
 import { gradInputOf, LoRALinear, type LoRALinearIO } from '../lora/lora-linear.ts';
 
 export type LinearMode = 'frozen' | 'full' | 'lora';
@@ -16,6 +17,10 @@ export interface LoraSettings {
   useRslora: boolean;
   seed: number;
   dropout?: number;
+  /** PEFT's use_dora: a trainable magnitude per output row. */
+  useDora?: boolean;
+  /** PEFT's init_lora_weights: 'default', 'pissa' or 'olora'. */
+  init?: LoraInit;
 }
 
 export interface TrainableParameter {
@@ -78,6 +83,8 @@ export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelL
       trainable: [
         { name: `${s.path}.lora_A.weight`, param: layer.loraA, grad: layer.gradA },
         { name: `${s.path}.lora_B.weight`, param: layer.loraB, grad: layer.gradB },
+        // PEFT's saved name for DoRA's magnitude has no '.weight' (LoraModel._get_adapter_state_dict).
+        ...(layer.dora ? [{ name: `${s.path}.lora_magnitude_vector`, param: layer.dora.magnitude, grad: layer.dora.gradMagnitude }] : []),
       ],
     };
   }
