@@ -60,7 +60,7 @@ test('the first screen: Train, s from the engine, the floor reached at r = 2, th
 
   // The spectrum the page shows is the SVD of s·B·A of the adapter it exports (float64 reference here).
   const [zip] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download adapter' }).click()]);
-  const files = readZip(new Uint8Array(readFileSync(await zip.path())));
+  const files = await readZip(new Uint8Array(readFileSync(await zip.path())));
   const st = parseSafetensors([...files].find(([n]) => n.endsWith('adapter_model.safetensors'))![1]);
   const tensor = (suffix: string) => st.tensors.find((t) => t.name.endsWith(suffix))!;
   const [a, b] = [tensor('lora_A.weight'), tensor('lora_B.weight')];

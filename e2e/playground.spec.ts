@@ -60,7 +60,7 @@ test('the playground story on the teacher task', async ({ page }) => {
 
   // Exports parse as safetensors with the expected keys and shapes.
   const [adapterZip] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download adapter' }).click()]);
-  const adapter = readZip(new Uint8Array(readFileSync(await adapterZip.path())));
+  const adapter = await readZip(new Uint8Array(readFileSync(await adapterZip.path())));
   const adapterFile = [...adapter].find(([n]) => n.endsWith('adapter_model.safetensors'))![1];
   expect(parseSafetensors(adapterFile).tensors.map((t) => [t.name, t.shape])).toEqual([
     ['base_model.model.layer.lora_A.weight', [4, 64]],
@@ -69,7 +69,7 @@ test('the playground story on the teacher task', async ({ page }) => {
   // The teacher's merged export is one tensor, and its label and file names say so (not a model checkpoint).
   const [mergedZip] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download merged layer (safetensors, one 64×64 tensor)' }).click()]);
   expect(mergedZip.suggestedFilename()).toBe('teacher-r4-merged-layer-64x64.zip');
-  const merged = readZip(new Uint8Array(readFileSync(await mergedZip.path())));
+  const merged = await readZip(new Uint8Array(readFileSync(await mergedZip.path())));
   expect([...merged.keys()]).toEqual(['teacher-r4-merged-layer-64x64/merged-layer-64x64.safetensors']);
   expect(parseSafetensors([...merged.values()][0]).tensors.map((t) => [t.name, t.shape])).toEqual([['layer.weight', [64, 64]]]);
   await page.getByRole('button', { name: 'Unmerge' }).click();

@@ -186,12 +186,12 @@ describe('page controller', () => {
     await controller.exportFiles('merged');
     // One 64×64 tensor, not a model checkpoint: the file names say so.
     expect(downloads.at(-1)!.name).toBe('teacher-r4-merged-layer-64x64.zip');
-    const merged = readZip(downloads.at(-1)!.zip);
+    const merged = await readZip(downloads.at(-1)!.zip);
     expect([...merged.keys()]).toEqual(['teacher-r4-merged-layer-64x64/merged-layer-64x64.safetensors']);
     expect(parseSafetensors([...merged.values()][0]).tensors.map((t) => t.shape)).toEqual([[64, 64]]);
     // Another dtype on request (the page's select): the same tensor, stored as F16.
     await controller.exportFiles('merged', 'F16');
-    const asF16 = readZip(downloads.at(-1)!.zip);
+    const asF16 = await readZip(downloads.at(-1)!.zip);
     expect(parseSafetensors([...asF16.values()][0]).tensors.map((t) => t.dtype)).toEqual(['F16']);
     await controller.unmergeNow();
     expect(wb().merge.merged).toBe(false);
@@ -287,7 +287,7 @@ describe('page controller', () => {
     const library = pg().library;
     expect(pg().base?.name).toBe('byte-caps');
 
-    await controller.importAdapterFiles([new File([teacherZip.zip as Uint8Array<ArrayBuffer>], teacherZip.name)], 'teacher-import');
+    await controller.importAdapterFiles([new File([teacherZip.zip], teacherZip.name)], 'teacher-import');
     expect(pg().message?.kind).toBe('error');
     expect(pg().message?.text).toBe(
       "teacher-import was not imported: this adapter does not fit byte-caps, the base model the library works with: its module layer (64×64) is not a linear layer of a language model (model.layers.N.self_attn.q_proj … mlp.down_proj): it is the low-rank teacher's adapter, for its one layer, which no language model has. Import an adapter trained on byte-caps (the same target modules and layer shapes), or load the model it was trained for first. The library is unchanged.",
@@ -295,7 +295,7 @@ describe('page controller', () => {
     expect(pg().library).toEqual(library);
     expect(await session.storedAdapterFiles('llama-kept')).toBeTruthy();
 
-    await controller.importAdapterFiles([new File([llamaZip.zip as Uint8Array<ArrayBuffer>], llamaZip.name)], 'llama-copy');
+    await controller.importAdapterFiles([new File([llamaZip.zip], llamaZip.name)], 'llama-copy');
     expect(pg().library.map((a) => a.name)).toEqual([...library.map((a) => a.name), 'llama-copy']);
   });
 

@@ -1,7 +1,8 @@
-// Downloads on the main thread: the worker has already serialized the .zip (src/worker/engine-worker.ts);
-// this only hands its bytes to the browser.
-export function downloadZip(archiveName: string, zip: Uint8Array): void {
-  const url = URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' }));
+// Downloads on the main thread: the worker has already written the .zip, as a file on disk where
+// the browser has the origin private file system (src/worker/export-archive.ts); this only hands
+// it to the browser, without reading it into memory.
+export function downloadZip(archiveName: string, zip: Blob): void {
+  const url = URL.createObjectURL(zip);
   const a = document.createElement('a');
   a.href = url;
   a.download = archiveName;

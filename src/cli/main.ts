@@ -43,7 +43,7 @@ commands:
   adapters list | delete NAME | import DIR --as NAME | combine A B --as NAME --how cat|linear [--weights 1,1]
                                             the adapter library (--library DIR, default ./adapters)
   bench-promises [--out FILE]               LoRA's step-time, memory and merge promises, measured (npm run bench)
-  inspect FILE [--json]                     tensors and metadata of a safetensors file
+  inspect FILE [--json]                     tensors and metadata of a safetensors file, or of each in a .zip
   gpu                                       the WebGPU adapter Node sees (Dawn)`;
 
 /** Errors caused by what the user gave us: one line naming the problem, exit 2. */
@@ -70,7 +70,7 @@ export async function main(argv: readonly string[], out = console.log, err = con
         out(adaptersCommand(args));
         return 0;
       case 'inspect':
-        out(inspectCommand(args));
+        out(await inspectCommand(args));
         return 0;
       case 'pretrain':
         return await pretrainCommand(args, out);

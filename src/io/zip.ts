@@ -1,6 +1,34 @@
-// Several files in one download: a ZIP archive with stored (uncompressed) entries, and a reader
-// for such archives (what we export, and folders users zip up). Compressed entries are refused
-// with a message; the page also accepts the files themselves.
+// ZIP archives through @zip.js/zip.js (deflate and stored entries, ZIP64, streamed writing): the
+// page's and the CLI's exports, and folders users zip up themselves (an OS's "Compress", Python's
+// zipfile, the `zip` tool). This file only chooses how we use the library: safetensors entries are
+// stored (float weights barely deflate, and a stored entry can be read in place, one tensor at a
+// time), text is deflated; entries are written one after the other to a stream, so an export never
+// holds the archive beside its files.
+import {
+  BlobReader,
+  BlobWriter,
+  configure,
+  ERR_BAD_FORMAT,
+  ERR_CENTRAL_DIRECTORY_NOT_FOUND,
+  ERR_EOCDR_LOCATOR_ZIP64_NOT_FOUND,
+  ERR_EOCDR_NOT_FOUND,
+  ERR_INVALID_COMPRESSED_DATA,
+  ERR_INVALID_CRC32,
+  ERR_INVALID_UNCOMPRESSED_SIZE,
+  ERR_LOCAL_FILE_HEADER_NOT_FOUND,
+  Reader,
+  Uint8ArrayReader,
+  Uint8ArrayWriter,
+  ZipReader,
+  ZipWriter,
+  type FileEntry,
+} from '@zip.js/zip.js/lib/zip-core-native.js';
+import { blobFile, bytesFile, type RandomAccessFile } from './random-access.ts';
+
+// Compress and check on the calling thread (already the engine's worker in the page): the library
+// would otherwise start web workers of its own from a URL the page's CSP does not list.
+configure({ useWebWorkers: false });
+
 export class ZipError extends Error {
   constructor(message: string) {
     super(message);
@@ -8,104 +36,216 @@ export class ZipError extends Error {
   }
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+/** An archive's entries: name (folders with '/') → contents. */
+export type ZipFiles = Record<string, string | Uint8Array | Blob>;
+
+/** A ZIP file starts with a local file header (PK\3\4), or, when empty, the end record (PK\5\6). */
+export function isZip(first4: Uint8Array): boolean {
+  return first4.length >= 4 && first4[0] === 0x50 && first4[1] === 0x4b && ((first4[2] === 3 && first4[3] === 4) || (first4[2] === 5 && first4[3] === 6));
+}
+
+const STORED = 0;
+const DEFLATED = 8;
+const levelFor = (name: string) => (name.endsWith('.safetensors') ? 0 : 6);
+
+function readerOf(content: string | Uint8Array | Blob) {
+  if (typeof content === 'string') return new Uint8ArrayReader(new TextEncoder().encode(content));
+  return content instanceof Uint8Array ? new Uint8ArrayReader(content) : new BlobReader(content);
+}
+
+export interface WriteZipOptions {
+  /** The entries' modification time (default: now), written as a DOS date and an extended timestamp. */
+  date?: Date;
+  /** Where the archive starts in the file (for appending after other bytes); ZIP64 is used past 4 GiB. */
+  offset?: number;
+}
+
+async function writeAll(writer: ZipWriter<unknown>, files: ZipFiles): Promise<void> {
+  try {
+    for (const [name, content] of Object.entries(files)) await writer.add(name, readerOf(content), { level: levelFor(name) });
+  } catch (err) {
+    throw new ZipError(`the archive could not be written: ${(err as Error).message}`);
   }
-  return table;
-})();
-
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
-const toBytes = (content: string | Uint8Array) => (typeof content === 'string' ? new TextEncoder().encode(content) : content);
-
-/** files: name → content; names may contain '/' for folders. */
-export function writeZip(files: Record<string, string | Uint8Array>): Uint8Array {
-  const entries = Object.entries(files).map(([name, content]) => ({ name: new TextEncoder().encode(name), data: toBytes(content) }));
-  const localSize = entries.reduce((s, e) => s + 30 + e.name.length + e.data.length, 0);
-  const centralSize = entries.reduce((s, e) => s + 46 + e.name.length, 0);
-  if (localSize + centralSize + 22 > 0xffffffff) throw new ZipError('the archive would exceed 4 GiB; download the files one by one');
-  const out = new Uint8Array(localSize + centralSize + 22);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  const offsets: number[] = [];
-  const crcs = entries.map((e) => crc32(e.data));
-  entries.forEach((e, i) => {
-    offsets.push(at);
-    view.setUint32(at, 0x04034b50, true);
-    view.setUint16(at + 4, 20, true); // version needed
-    view.setUint16(at + 6, 0x0800, true); // UTF-8 names
-    view.setUint16(at + 8, 0, true); // stored
-    view.setUint32(at + 14, crcs[i], true);
-    view.setUint32(at + 18, e.data.length, true);
-    view.setUint32(at + 22, e.data.length, true);
-    view.setUint16(at + 26, e.name.length, true);
-    out.set(e.name, at + 30);
-    out.set(e.data, at + 30 + e.name.length);
-    at += 30 + e.name.length + e.data.length;
-  });
-  const centralStart = at;
-  entries.forEach((e, i) => {
-    view.setUint32(at, 0x02014b50, true);
-    view.setUint16(at + 4, 20, true);
-    view.setUint16(at + 6, 20, true);
-    view.setUint16(at + 8, 0x0800, true);
-    view.setUint32(at + 16, crcs[i], true);
-    view.setUint32(at + 20, e.data.length, true);
-    view.setUint32(at + 24, e.data.length, true);
-    view.setUint16(at + 28, e.name.length, true);
-    view.setUint32(at + 42, offsets[i], true);
-    out.set(e.name, at + 46);
-    at += 46 + e.name.length;
-  });
-  view.setUint32(at, 0x06054b50, true);
-  view.setUint16(at + 8, entries.length, true);
-  view.setUint16(at + 10, entries.length, true);
-  view.setUint32(at + 12, at - centralStart, true);
-  view.setUint32(at + 16, centralStart, true);
-  return out;
+/**
+ * Writes `files` as an archive to `sink` (closed at the end), one entry after another: each entry's
+ * bytes are read from its content and written out as they are compressed; nothing accumulates
+ * here. Entries over 4 GiB, or starting past 4 GiB, get ZIP64 records (the library decides per entry).
+ */
+export async function writeZipTo(sink: WritableStream<Uint8Array>, files: ZipFiles, options: WriteZipOptions = {}): Promise<void> {
+  const writer = new ZipWriter(sink, { lastModDate: options.date ?? new Date(), offset: options.offset });
+  await writeAll(writer, files);
+  await writer.close();
 }
 
-/** The files of a ZIP archive with stored entries, checked against their CRC-32. */
-export function readZip(bytes: Uint8Array): Map<string, Uint8Array> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let end = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      end = i;
-      break;
+/** The archive in memory: for small ones (adapters, tests); large exports go to a file with writeZipTo. */
+export async function writeZip(files: ZipFiles, options: WriteZipOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+  const writer = new ZipWriter(new Uint8ArrayWriter(), { lastModDate: options.date ?? new Date() });
+  await writeAll(writer, files);
+  return (await writer.close()) as Uint8Array<ArrayBuffer>; // the writer's own buffer, never shared
+}
+
+/** The archive as a Blob (where no file can be written: a browser without the origin private file system). */
+export async function writeZipBlob(files: ZipFiles, options: WriteZipOptions = {}): Promise<Blob> {
+  const writer = new ZipWriter(new BlobWriter('application/zip'), { lastModDate: options.date ?? new Date() });
+  await writeAll(writer, files);
+  return writer.close();
+}
+
+/** One file in an archive, as its central directory lists it. */
+export interface ZipEntryInfo {
+  name: string;
+  size: number;
+  compressedSize: number;
+  method: 'stored' | 'deflated' | `method ${number}`;
+  modified: Date;
+  zip64: boolean;
+}
+
+export interface OpenedZip {
+  /** Files only (folder entries and macOS's __MACOSX/ resource forks left out), in archive order. */
+  entries: ZipEntryInfo[];
+  /** A file's whole contents, CRC-32 checked. */
+  bytes(name: string): Promise<Uint8Array>;
+  /**
+   * A file to read in pieces: a stored entry in place in the archive (nothing copied; the CRC-32
+   * is not checked), a deflated one inflated into memory first (CRC-32 checked).
+   */
+  open(name: string): Promise<RandomAccessFile>;
+  /**
+   * A file to read from its start, for headers: stored in place; deflated inflated only as far as
+   * each read goes (from the start again each time, so for a few small reads).
+   */
+  head(name: string): Promise<RandomAccessFile>;
+}
+
+const methodName = (m: number): ZipEntryInfo['method'] => (m === STORED ? 'stored' : m === DEFLATED ? 'deflated' : `method ${m}`);
+
+const NOT_AN_ARCHIVE = [ERR_BAD_FORMAT, ERR_EOCDR_NOT_FOUND, ERR_EOCDR_LOCATOR_ZIP64_NOT_FOUND, ERR_CENTRAL_DIRECTORY_NOT_FOUND];
+const DAMAGED = [ERR_INVALID_CRC32, ERR_INVALID_COMPRESSED_DATA, ERR_INVALID_UNCOMPRESSED_SIZE, ERR_LOCAL_FILE_HEADER_NOT_FOUND];
+
+/** The library's errors as ours, naming the archive or the entry (`what`). */
+function explainRead(err: unknown, what: string): ZipError {
+  const message = (err as Error).message ?? String(err);
+  if (NOT_AN_ARCHIVE.includes(message)) return new ZipError(`${what} is not a ZIP archive, or it is truncated (${message})`);
+  if (message === ERR_INVALID_CRC32) return new ZipError(`${what} fails its CRC-32 check: the archive is damaged`);
+  if (DAMAGED.includes(message)) return new ZipError(`${what} is damaged (${message})`);
+  return new ZipError(`${what} could not be read: ${message}`);
+}
+
+function checkRange(name: string, size: number, offset: number, length: number): void {
+  if (!(offset >= 0 && length >= 0 && offset + length <= size)) throw new RangeError(`bytes ${offset}..${offset + length} run past the end of ${name} (${size} bytes)`);
+}
+
+/** The library reads an archive through our RandomAccessFile: a Blob, bytes, or a file on disk (src/cli/folder-opener.ts). */
+class RandomAccessReader extends Reader<RandomAccessFile> {
+  constructor(private readonly file: RandomAccessFile) {
+    super(file);
+    this.size = file.size;
+  }
+
+  override readUint8Array(index: number, length: number): Promise<Uint8Array> {
+    return this.file.read(index, Math.max(0, Math.min(length, this.file.size - index)));
+  }
+}
+
+export type ZipSource = Uint8Array | Blob | RandomAccessFile;
+
+/**
+ * Opens an archive in memory, in a Blob (a picked File) or on disk (a RandomAccessFile: Node's
+ * fs.openAsBlob gets sizes over 4 GiB wrong in Node 20): only its central directory is read until
+ * a file is asked for.
+ */
+export async function openZip(source: ZipSource, label = 'the archive'): Promise<OpenedZip> {
+  const archive = source instanceof Blob ? blobFile(source) : source instanceof Uint8Array ? bytesFile(source) : source;
+  const reader = new ZipReader(new RandomAccessReader(archive));
+  let all;
+  try {
+    all = await reader.getEntries();
+  } catch (err) {
+    throw explainRead(err, label);
+  }
+  const files = all.filter((e): e is FileEntry => !e.directory && !e.filename.startsWith('__MACOSX/'));
+  const byName = new Map(files.map((e) => [e.filename, e]));
+  const entry = (name: string) => {
+    const e = byName.get(name);
+    if (!e) throw new ZipError(`${label} holds no file named ${name}`);
+    if (e.encrypted) throw new ZipError(`${name} is encrypted in ${label}; zip it without a password`);
+    if (e.compressionMethod !== STORED && e.compressionMethod !== DEFLATED) {
+      throw new ZipError(`${name} is compressed with ZIP method ${e.compressionMethod} in ${label}; zip it again with deflate (what zip, Python's zipfile and operating systems use by default), or pick the files themselves`);
     }
-  }
-  if (end < 0) throw new ZipError('not a ZIP archive (no end of central directory)');
-  const count = view.getUint16(end + 10, true);
-  let at = view.getUint32(end + 16, true);
+    return e;
+  };
+  const bytes = async (name: string) => {
+    const e = entry(name);
+    try {
+      return await e.getData(new Uint8ArrayWriter(), { checkSignature: true });
+    } catch (err) {
+      throw explainRead(err, `${name} in ${label}`);
+    }
+  };
+  /** A stored entry's data follow its local header: 30 bytes, then a name and an extra field whose lengths it gives. */
+  const inPlace = async (e: FileEntry): Promise<RandomAccessFile> => {
+    const local = await archive.read(e.offset, 30);
+    const view = new DataView(local.buffer, local.byteOffset, 30);
+    if (view.getUint32(0, true) !== 0x04034b50) throw new ZipError(`the ZIP entry for ${e.filename} in ${label} is damaged (no local header at its offset)`);
+    const start = e.offset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
+    if (start + e.uncompressedSize > archive.size) throw new ZipError(`${e.filename} runs past the end of ${label}`);
+    return {
+      size: e.uncompressedSize,
+      async read(offset, length) {
+        checkRange(e.filename, e.uncompressedSize, offset, length);
+        return archive.read(start + offset, length);
+      },
+    };
+  };
+  /** The first `length` bytes of a deflated entry: inflation stops (is aborted) once they are in. */
+  const prefix = async (e: FileEntry, length: number): Promise<Uint8Array> => {
+    const out = new Uint8Array(length);
+    let filled = 0;
+    const stop = new AbortController();
+    const sink = new WritableStream<Uint8Array>({
+      write(chunk) {
+        const take = Math.min(chunk.length, length - filled);
+        out.set(chunk.subarray(0, take), filled);
+        filled += take;
+        if (filled === length) stop.abort();
+      },
+    });
+    try {
+      if (length > 0) await e.getData(sink, { signal: stop.signal });
+    } catch (err) {
+      if (!stop.signal.aborted) throw explainRead(err, `${e.filename} in ${label}`);
+    }
+    if (filled < length) throw new ZipError(`${e.filename} in ${label} inflates to ${filled} bytes, fewer than its ${e.uncompressedSize}: the archive is damaged`);
+    return out;
+  };
+  return {
+    entries: files.map((e) => ({ name: e.filename, size: e.uncompressedSize, compressedSize: e.compressedSize, method: methodName(e.compressionMethod), modified: e.lastModDate, zip64: e.zip64 })),
+    bytes,
+    async open(name) {
+      const e = entry(name);
+      return e.compressionMethod === STORED ? inPlace(e) : bytesFile(await bytes(name));
+    },
+    async head(name) {
+      const e = entry(name);
+      if (e.compressionMethod === STORED) return inPlace(e);
+      return {
+        size: e.uncompressedSize,
+        async read(offset, length) {
+          checkRange(e.filename, e.uncompressedSize, offset, length);
+          return (await prefix(e, offset + length)).subarray(offset);
+        },
+      };
+    },
+  };
+}
+
+/** Every file of an archive, CRC-32 checked (folder entries left out). */
+export async function readZip(source: ZipSource, label?: string): Promise<Map<string, Uint8Array>> {
+  const zip = await openZip(source, label);
   const files = new Map<string, Uint8Array>();
-  for (let i = 0; i < count; i++) {
-    if (at + 46 > bytes.length || view.getUint32(at, true) !== 0x02014b50) throw new ZipError('the ZIP central directory is damaged');
-    const method = view.getUint16(at + 10, true);
-    const crc = view.getUint32(at + 16, true);
-    const size = view.getUint32(at + 20, true);
-    const nameLength = view.getUint16(at + 28, true);
-    const extraLength = view.getUint16(at + 30, true);
-    const commentLength = view.getUint16(at + 32, true);
-    const local = view.getUint32(at + 42, true);
-    const name = new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLength));
-    at += 46 + nameLength + extraLength + commentLength;
-    if (name.endsWith('/')) continue; // a folder entry
-    if (method !== 0) throw new ZipError(`${name} is compressed in the archive; zip it with "store" (zip -0), or pick the files themselves`);
-    if (local + 30 > bytes.length || view.getUint32(local, true) !== 0x04034b50) throw new ZipError(`the ZIP entry for ${name} is damaged`);
-    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-    if (start + size > bytes.length) throw new ZipError(`${name} runs past the end of the archive`);
-    const data = bytes.slice(start, start + size);
-    if (crc32(data) !== crc) throw new ZipError(`${name} fails its CRC-32 check: the archive is damaged`);
-    files.set(name, data);
-  }
+  for (const e of zip.entries) files.set(e.name, await zip.bytes(e.name));
   return files;
 }

@@ -1,23 +1,15 @@
 // The EngineApi (src/worker/protocol.ts) over one Session: what the worker exposes to the page.
 // Kept apart from the worker's entry (engine-worker.ts), so the app-layer tests can drive the
 // page controller against a real Session in Node, with no worker and no browser.
-import * as Comlink from 'comlink';
 import { checkTextSize } from '../data/text-dataset.ts';
 import type { Session } from '../engine/session.ts';
-import type { Files } from '../engine/types.ts';
 import { downloadModel, HubError, parseHubModel } from '../io/hub.ts';
 import { allowedHubEndpoints, hubConnectSources, refuseUnlessAllowed } from '../io/hub-endpoints.ts';
-import { writeZip } from '../io/zip.ts';
+import { exportArchive } from './export-archive.ts';
 import { breakPass, installFaults } from './faults.ts';
 import { pickedFilesReader } from './file-readers.ts';
 import { cacheHubStorage } from './hub-cache.ts';
-import type { EngineApi, ZipExport } from './protocol.ts';
-
-/** A folder's files as a .zip under `folder/`, its bytes transferred (not copied) to the page. */
-function zipped(name: string, folder: string, files: Files): ZipExport {
-  const zip = writeZip(Object.fromEntries(Object.entries(files).map(([n, c]) => [`${folder}/${n}`, c])));
-  return Comlink.transfer({ name, zip }, [zip.buffer as ArrayBuffer]);
-}
+import type { EngineApi } from './protocol.ts';
 
 /**
  * The Hub endpoints this build may reach (VITE_HF_ENDPOINT; the page's CSP allows the same), and
@@ -55,7 +47,7 @@ export function createEngineApi(session: Session, hub = { endpoints: HUB_ENV.VIT
       const only = Object.keys(files);
       const single = what === 'merged' && only.length === 1 && only[0] !== 'model.safetensors' ? only[0].replace(/\.safetensors$/, '') : null;
       const name = `${runName}-${single ?? what}`;
-      return zipped(`${name}.zip`, name, files);
+      return exportArchive(`${name}.zip`, name, files);
     },
     generate: (prompt, maxNew, temperature, seed) => session.generate(prompt, maxNew, temperature, seed),
     spectra: () => session.spectra(),
@@ -108,11 +100,11 @@ export function createEngineApi(session: Session, hub = { endpoints: HUB_ENV.VIT
       await session.importAdapter(await pickedFilesReader(files), name);
     },
     async exportStoredAdapter(name) {
-      return zipped(`${name}-adapter.zip`, name, await session.storedAdapterFiles(name));
+      return exportArchive(`${name}-adapter.zip`, name, await session.storedAdapterFiles(name));
     },
     async exportActiveMerged() {
       const merged = await session.exportActiveMerged();
-      return merged && zipped(`${merged.folder}.zip`, merged.folder, merged.files);
+      return merged && exportArchive(`${merged.folder}.zip`, merged.folder, merged.files);
     },
     memory: () => session.memory(),
     loseDevice: (kind) => session.loseDevice(kind),

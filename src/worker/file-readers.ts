@@ -1,8 +1,9 @@
 // Files inside the worker: the bundled model over HTTP, and files the user picked (a folder's
 // files chosen together, or a .zip of them), read and unzipped here, off the main thread. Picked
-// files are Blobs the browser keeps on disk: a checkpoint is read from them one tensor at a time.
-import { blobFile, bytesFile, type OpenFile } from '../io/random-access.ts';
-import { readZip } from '../io/zip.ts';
+// files are Blobs the browser keeps on disk: a checkpoint is read from them one tensor at a time,
+// also from inside a .zip where it is stored (deflated entries are inflated when opened).
+import { blobFile, bytesFile, type OpenFile, type RandomAccessFile } from '../io/random-access.ts';
+import { isZip, openZip } from '../io/zip.ts';
 
 /** A model folder served next to the page (e.g. /models/byte-caps/), fetched whole (it is small). */
 export function httpFolderReader(baseUrl: string): OpenFile {
@@ -16,19 +17,20 @@ export function httpFolderReader(baseUrl: string): OpenFile {
   };
 }
 
-/** Picked files by name: a folder's files chosen together, or a .zip of them (folders inside ignored). */
+/**
+ * Picked files by name: a folder's files chosen together, or a .zip of them (recognised by its
+ * first bytes; folders inside ignored, a file found by its own name).
+ */
 export async function pickedFilesReader(files: File[]): Promise<OpenFile> {
-  const byName = new Map<string, Uint8Array | File>();
+  const byName = new Map<string, () => Promise<RandomAccessFile>>();
   for (const file of files) {
-    if (file.name.endsWith('.zip')) {
-      for (const [path, data] of readZip(new Uint8Array(await file.arrayBuffer()))) byName.set(path.split('/').pop()!, data);
+    const first = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+    if (file.name.endsWith('.zip') || isZip(first)) {
+      const zip = await openZip(file, file.name);
+      for (const entry of zip.entries) byName.set(entry.name.split('/').pop()!, () => zip.open(entry.name));
     } else {
-      byName.set(file.name, file);
+      byName.set(file.name, async () => blobFile(file));
     }
   }
-  return async (name) => {
-    const f = byName.get(name);
-    if (!f) return null;
-    return f instanceof Uint8Array ? bytesFile(f) : blobFile(f);
-  };
+  return async (name) => (await byName.get(name)?.()) ?? null;
 }

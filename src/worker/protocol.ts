@@ -1,6 +1,6 @@
 // The worker protocol: what the page's thread may ask the engine worker (src/worker/engine-worker.ts),
 // called through comlink (src/app/engine-client.ts). Arguments and results are structured-cloned;
-// files go in as File handles (read in the worker), exports come back as .zip bytes (transferred).
+// files go in as File handles (read in the worker), exports come back as .zip Files (src/worker/export-archive.ts).
 // Events (src/engine/types.ts, SessionEvent) flow back through the callback given to init().
 import type { CombinationType } from '../adapters/combine.ts';
 import type { BaseSummary, Generation, GpuStatus, MemoryBreakdown, MergeReport, RunInfo, RunProposal, SavedCheckpoint, SessionEvent, Spectra, StoredAdapterSummary, TextSummary } from '../engine/types.ts';
@@ -10,7 +10,7 @@ import type { Faults } from './faults.ts';
 
 export interface ZipExport {
   name: string; // the archive's file name
-  zip: Uint8Array;
+  zip: Blob; // a File on disk (the origin private file system) where the browser has one
 }
 
 /** A model to fetch from a Hub endpoint: an id (ORG/NAME, hf:ORG/NAME@REV) or a model URL. */
