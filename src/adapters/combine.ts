@@ -19,6 +19,8 @@ export function combineAdapters(adapters: ParsedAdapter[], weights: number[], ho
   if (weights.length !== adapters.length) throw new CombineError(`got ${weights.length} weights for ${adapters.length} adapters`);
   for (const w of weights) if (!Number.isFinite(w)) throw new CombineError(`weights must be finite numbers, got ${w}`);
   if (how === 'linear' && weights.some((w) => w < 0)) throw new CombineError('linear combination takes √(weight·scaling), so weights must be ≥ 0; use cat for negative weights');
+  // DoRA's magnitude rescales each row of the whole adapted weight, so two DoRA updates do not add.
+  if (adapters.some((a) => a.useDora)) throw new CombineError('DoRA adapters cannot be combined here: their magnitude vectors rescale whole rows of W, so the updates do not add; activate one at a time');
   const ranks = new Set(adapters.map((a) => a.r));
   if (how === 'linear' && ranks.size !== 1) throw new CombineError(`linear combination needs adapters of one rank, got r = ${[...ranks].join(', ')}; use cat`);
 

@@ -6,6 +6,7 @@ import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
 import type { AdapterConfigFields, ParsedAdapter, ParsedAdapterModule } from '../io/peft.ts';
 import type { Dtype } from '../io/safetensors.ts';
 import type { LoraInjectionConfig } from '../lora/injection.ts';
+import type { LoRALinear } from '../lora/lora-linear.ts';
 import type { LlamaModel, TrainingMode } from '../model/llama-model.ts';
 import { LINEAR_MODULES, llamaParameterShapes, type LlamaConfig } from '../model/config.ts';
 
@@ -19,7 +20,7 @@ export class AdapterMismatchError extends Error {
 /** The LoRA layout an adapter needs: exactly its modules, each with its own rank and α. */
 export function adapterInjection(adapter: ParsedAdapter, extra: Partial<LoraInjectionConfig> = {}): LoraInjectionConfig {
   const modules = new Map([...adapter.modules].map(([path, m]) => [path, { rank: m.rank, alpha: m.alpha }]));
-  return { targetModules: 'all-linear', r: adapter.r, loraAlpha: adapter.loraAlpha, useRslora: adapter.useRslora, ...extra, modules };
+  return { targetModules: 'all-linear', r: adapter.r, loraAlpha: adapter.loraAlpha, useRslora: adapter.useRslora, useDora: adapter.useDora ?? false, ...extra, modules };
 }
 
 export function adapterMode(adapter: ParsedAdapter): TrainingMode {
@@ -36,6 +37,8 @@ export function layoutDifference(model: LlamaModel, adapter: ParsedAdapter): str
     if (c.inFeatures !== m.inDim || c.outFeatures !== m.outDim) return `${path} is ${c.outFeatures}×${c.inFeatures} in the model but ${m.outDim}×${m.inDim} in the adapter`;
     if (c.rank !== m.rank) return `${path} has rank ${c.rank} in the model but ${m.rank} in the adapter`;
     if (Math.abs(layer.scaling - m.scaling) > 1e-6 * Math.abs(m.scaling)) return `${path} scales by ${layer.scaling} in the model but ${m.scaling} in the adapter`;
+    if (!!layer.dora !== !!m.magnitude) return `${path} ${layer.dora ? 'is' : 'is not'} a DoRA layer in the model, but the adapter ${m.magnitude ? 'has' : 'has no'} a magnitude vector`;
+    if (layer.initialFactors) return `${path} holds a ${layer.config.init} residual base (W − s·B₀·A₀), not the original weights`;
   }
   if (layers.size !== adapter.modules.size) return `the model has ${layers.size} LoRA layers, the adapter ${adapter.modules.size}`;
   return null;
@@ -75,29 +78,80 @@ export function writeAdapter(gpu: Gpu, model: LlamaModel, adapter: ParsedAdapter
     const m = adapter.modules.get(l.path)!;
     writeTensor(gpu, l.lora.loraA, m.loraA);
     writeTensor(gpu, l.lora.loraB, m.loraB);
+    if (l.lora.dora && m.magnitude) writeTensor(gpu, l.lora.dora.magnitude, m.magnitude);
   }
 }
 
-/** Zeroes every B: the model then computes exactly the base (s·H·0 adds nothing). */
+/**
+ * The model then computes exactly the base: every B zeroed (s·H·0 adds nothing), DoRA's magnitude
+ * back to ‖W‖ (g = 1); a PiSSA / OLoRA layer gets its initial A₀, B₀ back (W − s·B₀·A₀ + s·B₀·A₀).
+ */
 export function clearAdapter(gpu: Gpu, model: LlamaModel): void {
-  for (const l of model.linears) if (l.lora) writeTensor(gpu, l.lora.loraB, new Float32Array(l.lora.loraB.numel));
+  for (const l of model.linears) {
+    if (!l.lora) continue;
+    if (l.lora.initialFactors) {
+      writeTensor(gpu, l.lora.loraA, l.lora.initialFactors.loraA);
+      writeTensor(gpu, l.lora.loraB, l.lora.initialFactors.loraB);
+    } else writeTensor(gpu, l.lora.loraB, new Float32Array(l.lora.loraB.numel));
+    l.lora.resetMagnitude();
+  }
+}
+
+/**
+ * PEFT's conversion of a PiSSA / OLoRA adapter to a plain LoRA on the original base
+ * (save_pretrained(path_initial_model_for_weight_conversion=…), LoraModel.subtract_mutated_init):
+ * W_res + s·B·A = W + s·(B·A − B₀·A₀) = W + s·[B | −B₀]·[A ; A₀], so A' = [A ; A₀] (2r, in) and
+ * B' = [B | −B₀] (out, 2r), with α doubled (α·√2 under rsLoRA) to keep s.
+ */
+export function plainLoraOfDecomposed(m: ParsedAdapterModule, initial: { loraA: Float32Array; loraB: Float32Array }, useRslora: boolean): ParsedAdapterModule {
+  const { rank: r, inDim, outDim } = m;
+  const loraA = new Float32Array(2 * r * inDim);
+  loraA.set(m.loraA);
+  loraA.set(initial.loraA, r * inDim);
+  const loraB = new Float32Array(outDim * 2 * r);
+  for (let o = 0; o < outDim; o++) {
+    for (let p = 0; p < r; p++) {
+      loraB[o * 2 * r + p] = m.loraB[o * r + p];
+      loraB[o * 2 * r + r + p] = -initial.loraB[o * r + p];
+    }
+  }
+  return { ...m, loraA, loraB, rank: 2 * r, alpha: useRslora ? m.alpha * Math.SQRT2 : 2 * m.alpha };
+}
+
+/** One layer's adapter as PEFT saves it: DoRA's magnitude included, a PiSSA / OLoRA layer converted (plainLoraOfDecomposed). */
+export async function readLayerAdapter(gpu: Gpu, path: string, lora: LoRALinear): Promise<ParsedAdapterModule> {
+  const c = lora.config;
+  const m: ParsedAdapterModule = {
+    path, loraA: await readTensor(gpu, lora.loraA), loraB: await readTensor(gpu, lora.loraB),
+    rank: c.rank, inDim: c.inFeatures, outDim: c.outFeatures, alpha: c.alpha, scaling: lora.scaling,
+    ...(lora.dora ? { magnitude: await readTensor(gpu, lora.dora.magnitude) } : {}),
+  };
+  return lora.initialFactors ? plainLoraOfDecomposed(m, lora.initialFactors, c.useRslora) : m;
+}
+
+/** The config fields of what readLayerAdapter wrote: use_dora, and r, α and the patterns doubled for a converted PiSSA / OLoRA adapter. */
+export function savedConfigFields(fields: AdapterConfigFields, layers: readonly LoRALinear[]): AdapterConfigFields {
+  const useDora = layers.some((l) => l.dora);
+  if (!layers.some((l) => l.initialFactors)) return { ...fields, useDora };
+  if (fields.useRslora && (Object.keys(fields.rankPattern).length || Object.keys(fields.alphaPattern).length)) {
+    throw new AdapterMismatchError('a PiSSA / OLoRA adapter with rsLoRA and rank or alpha patterns cannot be converted to a plain LoRA (PEFT refuses it too); drop the patterns or rsLoRA');
+  }
+  const doubled = (p: Record<string, number>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, 2 * v]));
+  return {
+    ...fields, useDora, r: 2 * fields.r, loraAlpha: fields.useRslora ? fields.loraAlpha * Math.SQRT2 : 2 * fields.loraAlpha,
+    rankPattern: doubled(fields.rankPattern), alphaPattern: doubled(fields.alphaPattern),
+  };
 }
 
 /** The model's current adapter, read back from the GPU, with the config fields it was built from. */
 export async function readAdapter(gpu: Gpu, model: LlamaModel, fields: AdapterConfigFields): Promise<ParsedAdapter> {
   const modules = new Map<string, ParsedAdapterModule>();
-  for (const l of model.linears) {
-    if (!l.lora) continue;
-    const c = l.lora.config;
-    modules.set(l.path, {
-      path: l.path, loraA: await readTensor(gpu, l.lora.loraA), loraB: await readTensor(gpu, l.lora.loraB),
-      rank: c.rank, inDim: c.inFeatures, outDim: c.outFeatures, alpha: c.alpha, scaling: l.lora.scaling,
-    });
-  }
+  for (const l of model.linears) if (l.lora) modules.set(l.path, await readLayerAdapter(gpu, l.path, l.lora));
+  const saved = savedConfigFields(fields, model.linears.flatMap((l) => (l.lora ? [l.lora] : [])));
   return {
-    r: fields.r, loraAlpha: fields.loraAlpha, useRslora: fields.useRslora, targetModules: fields.targetModules,
-    rankPattern: fields.rankPattern, alphaPattern: fields.alphaPattern, baseModelNameOrPath: fields.baseModelNameOrPath,
-    layersToTransform: fields.layersToTransform, loraDropout: fields.loraDropout, modules,
+    r: saved.r, loraAlpha: saved.loraAlpha, useRslora: saved.useRslora, useDora: saved.useDora, targetModules: saved.targetModules,
+    rankPattern: saved.rankPattern, alphaPattern: saved.alphaPattern, baseModelNameOrPath: saved.baseModelNameOrPath,
+    layersToTransform: saved.layersToTransform, loraDropout: saved.loraDropout, modules,
   };
 }
 

@@ -1,5 +1,6 @@
 // PEFT adapters: our export read back identically, a folder in PEFT's own layout (extra config
-// keys, rank/alpha patterns) read, and unsupported variants refused with the field named.
+// keys, rank/alpha patterns) read, DoRA files read, and unsupported variants refused with the field named.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { adapterConfigJson, adapterSafetensors, AdapterFormatError, parseAdapter, type AdapterModule } from './peft.ts';
 import { parseSafetensors, serializeSafetensors } from './safetensors.ts';
@@ -64,7 +65,7 @@ describe('PEFT adapters', () => {
 
   it.each([
     [{ peft_type: 'IA3' }, 'peft_type "IA3" is not supported'],
-    [{ use_dora: true }, 'DoRA adapters are not supported'],
+    [{ use_dora: true }, 'use_dora is true but model.layers.0.self_attn.q_proj has no lora_magnitude_vector'],
     [{ bias: 'all' }, 'bias "all" is not supported'],
     [{ fan_in_fan_out: true }, 'fan_in_fan_out'],
     [{ r: 0 }, 'r must be a positive integer'],
@@ -79,5 +80,57 @@ describe('PEFT adapters', () => {
     expect(() => parseAdapter(adapterConfigJson(fields), onlyA)).toThrow('x has lora_A but no lora_B');
     const wrongRank = adapterSafetensors([mod('model.layers.0.self_attn.q_proj', 3, 8, 8, 1)]);
     expect(() => parseAdapter(adapterConfigJson(fields), wrongRank)).toThrow('do not match rank 4');
+  });
+});
+
+// A DoRA adapter_config.json with every field LoraConfig has (src/io/fixtures/peft-dora-adapter-config.json,
+// written from peft/tuners/lora/config.py and peft/config.py), and PEFT's key for the magnitude.
+const doraConfig = readFileSync(new URL('./fixtures/peft-dora-adapter-config.json', import.meta.url), 'utf8');
+
+describe('PEFT DoRA and PiSSA / OLoRA adapters', () => {
+  const dora = modules.map((m, i) => ({ ...m, rank: 4, loraA: new Float32Array(4 * m.inDim).fill(0.5 + i), loraB: new Float32Array(m.outDim * 4).fill(-0.25), magnitude: Float32Array.from({ length: m.outDim }, (_, o) => 1 + o / 8) }));
+
+  it('export → import: lora_magnitude_vector (out) under PEFT\'s key, use_dora true, values identical', () => {
+    const bytes = adapterSafetensors(dora);
+    const names = parseSafetensors(bytes).tensors.map((t) => [t.name, t.shape]);
+    expect(names).toContainEqual(['base_model.model.model.layers.0.self_attn.v_proj.lora_magnitude_vector', [4]]);
+    expect(names).toHaveLength(6);
+    const config = adapterConfigJson({ ...fields, rankPattern: {}, alphaPattern: {}, useDora: true });
+    expect(JSON.parse(config).use_dora).toBe(true);
+    const adapter = parseAdapter(config, bytes);
+    expect(adapter.useDora).toBe(true);
+    for (const m of dora) expect(Array.from(adapter.modules.get(m.path)!.magnitude!)).toEqual(Array.from(m.magnitude));
+  });
+
+  it('a DoRA folder in PEFT\'s layout imports: every LoraConfig field, and the magnitude as .lora_magnitude_vector or .weight', () => {
+    for (const suffix of ['lora_magnitude_vector', 'lora_magnitude_vector.weight', 'lora_magnitude_vector.default.weight']) {
+      const tensors = dora.flatMap((m) => [
+        { name: `base_model.model.${m.path}.lora_A.weight`, shape: [4, m.inDim], data: m.loraA },
+        { name: `base_model.model.${m.path}.lora_B.weight`, shape: [m.outDim, 4], data: m.loraB },
+        { name: `base_model.model.${m.path}.${suffix}`, shape: [m.outDim], data: m.magnitude },
+      ]);
+      const adapter = parseAdapter(doraConfig, serializeSafetensors(tensors, { format: 'pt' }));
+      expect(adapter.useDora).toBe(true);
+      expect(adapter.modules.get(dora[1].path)!.magnitude![3]).toBe(1 + 3 / 8);
+      expect(adapter.modules.get(dora[0].path)!.scaling).toBe(2); // 8 / 4
+    }
+  });
+
+  it('refuses a DoRA config without magnitudes, magnitudes without use_dora, and a magnitude of the wrong length', () => {
+    const plain = adapterSafetensors(modules.map((m) => ({ ...m, rank: 4, loraA: new Float32Array(4 * m.inDim), loraB: new Float32Array(m.outDim * 4) })));
+    expect(() => parseAdapter(doraConfig, plain)).toThrow(/use_dora is true but model\.layers\.0\.self_attn\.(q|v)_proj has no lora_magnitude_vector/);
+    expect(() => parseAdapter(JSON.stringify({ ...JSON.parse(doraConfig), use_dora: false }), adapterSafetensors(dora))).toThrow(/has a lora_magnitude_vector but use_dora is not true/);
+    const short = dora.map((m) => ({ ...m }));
+    const bytes = serializeSafetensors(short.flatMap((m) => [
+      { name: `base_model.model.${m.path}.lora_A.weight`, shape: [4, m.inDim], data: m.loraA },
+      { name: `base_model.model.${m.path}.lora_B.weight`, shape: [m.outDim, 4], data: m.loraB },
+      { name: `base_model.model.${m.path}.lora_magnitude_vector`, shape: [2], data: m.magnitude.subarray(0, 2) },
+    ]), { format: 'pt' });
+    expect(() => parseAdapter(doraConfig, bytes)).toThrow(/lora_magnitude_vector \[2\] must have one value per output row/);
+  });
+
+  it.each(['pissa', 'pissa_niter_4', 'olora', 'corda'])('refuses init_lora_weights "%s" saved without conversion, saying how to convert it', (init) => {
+    const config = JSON.stringify({ ...JSON.parse(doraConfig), use_dora: false, init_lora_weights: init });
+    expect(() => parseAdapter(config, adapterSafetensors(modules))).toThrow(/path_initial_model_for_weight_conversion/);
   });
 });

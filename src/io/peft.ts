@@ -1,5 +1,12 @@
 // The PEFT LoRA adapter format (what PeftModel.from_pretrained loads): adapter_model.safetensors
 // with keys base_model.model.<module path>.lora_{A,B}.weight, and adapter_config.json.
+// DoRA (use_dora: true) adds base_model.model.<module path>.lora_magnitude_vector (out): PEFT saves
+// it without '.weight' and appends '.weight' when loading (LoraModel._get_adapter_state_dict /
+// _remap_adapter_state_dict_for_load in peft/tuners/lora/model.py); both spellings are read.
+// PiSSA / OLoRA adapters are written as PEFT's save_pretrained(path_initial_model_for_weight_conversion=…)
+// writes them (src/adapters/model-adapter.ts, plainLoraOfDecomposed): a plain LoRA of rank 2r on the
+// original base, init_lora_weights: true. One saved without that conversion needs the residual base
+// and is refused here.
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from './safetensors.ts';
 
 export interface AdapterModule {
@@ -9,6 +16,8 @@ export interface AdapterModule {
   rank: number;
   inDim: number;
   outDim: number;
+  /** DoRA's magnitude m (out): lora_magnitude_vector. */
+  magnitude?: Float32Array;
 }
 
 export interface AdapterConfigFields {
@@ -22,6 +31,8 @@ export interface AdapterConfigFields {
   alphaPattern: Record<string, number>;
   loraDropout: number;
   baseModelNameOrPath: string | null;
+  /** PEFT's use_dora (false when absent). */
+  useDora?: boolean;
 }
 
 /** The PEFT version whose adapter_config.json fields we write. */
@@ -38,7 +49,7 @@ export function adapterConfigJson(c: AdapterConfigFields): string {
     bias: 'none',
     fan_in_fan_out: false,
     use_rslora: c.useRslora,
-    use_dora: false,
+    use_dora: c.useDora ?? false,
     init_lora_weights: true,
     layers_to_transform: c.layersToTransform,
     layers_pattern: null,
@@ -58,6 +69,7 @@ export function adapterSafetensors(modules: AdapterModule[]): Uint8Array {
   for (const m of [...modules].sort((a, b) => a.path.localeCompare(b.path))) {
     tensors.push({ name: `base_model.model.${m.path}.lora_A.weight`, shape: [m.rank, m.inDim], data: m.loraA });
     tensors.push({ name: `base_model.model.${m.path}.lora_B.weight`, shape: [m.outDim, m.rank], data: m.loraB });
+    if (m.magnitude) tensors.push({ name: `base_model.model.${m.path}.lora_magnitude_vector`, shape: [m.outDim], data: m.magnitude });
   }
   return serializeSafetensors(tensors, { format: 'pt' });
 }
@@ -85,7 +97,9 @@ export interface ParsedAdapter {
   baseModelNameOrPath: string | null;
   layersToTransform: number[] | null;
   loraDropout: number;
-  /** Module path → its A (r, in), B (out, r), rank and scaling s. */
+  /** DoRA: every module has a magnitude vector. */
+  useDora?: boolean;
+  /** Module path → its A (r, in), B (out, r), rank and scaling s (and DoRA's magnitude). */
   modules: Map<string, ParsedAdapterModule>;
 }
 
@@ -94,10 +108,13 @@ function patternFor(pattern: Record<string, number>, path: string): number | und
   return keys.length ? pattern[keys[0]] : undefined;
 }
 
+/** init_lora_weights values whose adapters need PEFT's residual base (W − s·B₀·A₀) rather than the original one. */
+const RESIDUAL_BASE_INITS = /^(pissa|olora|corda|lora_ga)/i;
+
 /**
  * Reads a PEFT LoRA adapter (ours or one PEFT wrote): unknown config keys are ignored, rank and
- * alpha patterns honoured, variants we cannot run (DoRA, other PEFT types, biases, fan_in_fan_out)
- * refused with a message naming the field.
+ * alpha patterns honoured, DoRA's magnitude read, variants we cannot run (other PEFT types, biases,
+ * fan_in_fan_out, an unconverted PiSSA/OLoRA adapter) refused with a message naming the field.
  */
 export function parseAdapter(configText: string, safetensors: Uint8Array): ParsedAdapter {
   let raw: Record<string, unknown>;
@@ -108,7 +125,10 @@ export function parseAdapter(configText: string, safetensors: Uint8Array): Parse
   }
   if (typeof raw !== 'object' || raw === null) throw new AdapterFormatError('adapter_config.json must be a JSON object');
   if (raw.peft_type !== 'LORA') throw new AdapterFormatError(`peft_type ${JSON.stringify(raw.peft_type)} is not supported; only LORA adapters are`);
-  if (raw.use_dora === true) throw new AdapterFormatError('use_dora is true: DoRA adapters are not supported');
+  const useDora = raw.use_dora === true;
+  if (typeof raw.init_lora_weights === 'string' && RESIDUAL_BASE_INITS.test(raw.init_lora_weights)) {
+    throw new AdapterFormatError(`init_lora_weights is "${raw.init_lora_weights}": this adapter works only on the residual base PEFT made at its initialisation, which is not saved with it. In PEFT, save it again with save_pretrained(dir, path_initial_model_for_weight_conversion=<the adapter saved before training>), which writes a plain LoRA of rank 2r for the original base (init_lora_weights: true); that one imports here`);
+  }
   if (raw.bias !== undefined && raw.bias !== 'none') throw new AdapterFormatError(`bias ${JSON.stringify(raw.bias)} is not supported; only "none"`);
   if (raw.fan_in_fan_out === true) throw new AdapterFormatError('fan_in_fan_out is true: only (out, in) weights are supported');
   const r = raw.r;
@@ -121,18 +141,20 @@ export function parseAdapter(configText: string, safetensors: Uint8Array): Parse
 
   const file = parseSafetensors(safetensors);
   const prefix = 'base_model.model.';
-  const found = new Map<string, { a?: string; b?: string }>();
+  const found = new Map<string, { a?: string; b?: string; m?: string }>();
   for (const t of file.tensors) {
-    const m = /^(.*)\.lora_([AB])(?:\.default)?\.weight$/.exec(t.name);
-    if (!m || !m[1].startsWith(prefix)) throw new AdapterFormatError(`unexpected tensor ${t.name}: expected ${prefix}<module>.lora_A.weight / .lora_B.weight`);
+    const m = /^(.*)\.lora_([AB])(?:\.default)?\.weight$/.exec(t.name) ?? /^(.*)\.lora_(magnitude_vector)(?:\.default)?(?:\.weight)?$/.exec(t.name);
+    if (!m || !m[1].startsWith(prefix)) throw new AdapterFormatError(`unexpected tensor ${t.name}: expected ${prefix}<module>.lora_A.weight / .lora_B.weight${useDora ? ' / .lora_magnitude_vector' : ''}`);
     const path = m[1].slice(prefix.length);
     const entry = found.get(path) ?? {};
-    entry[m[2] === 'A' ? 'a' : 'b'] = t.name;
+    entry[m[2] === 'A' ? 'a' : m[2] === 'B' ? 'b' : 'm'] = t.name;
     found.set(path, entry);
   }
   const modules: ParsedAdapter['modules'] = new Map();
-  for (const [path, { a, b }] of found) {
+  for (const [path, { a, b, m: magnitudeName }] of found) {
     if (!a || !b) throw new AdapterFormatError(`${path} has lora_${a ? 'A' : 'B'} but no lora_${a ? 'B' : 'A'}`);
+    if (useDora && !magnitudeName) throw new AdapterFormatError(`use_dora is true but ${path} has no lora_magnitude_vector`);
+    if (!useDora && magnitudeName) throw new AdapterFormatError(`${path} has a lora_magnitude_vector but use_dora is not true in adapter_config.json`);
     const ta = file.tensors.find((t) => t.name === a)!;
     const tb = file.tensors.find((t) => t.name === b)!;
     const rank = patternFor(rankPattern, path) ?? r;
@@ -140,14 +162,17 @@ export function parseAdapter(configText: string, safetensors: Uint8Array): Parse
       throw new AdapterFormatError(`${path}: lora_A [${ta.shape}] and lora_B [${tb.shape}] do not match rank ${rank}`);
     }
     const moduleAlpha = patternFor(alphaPattern, path) ?? alpha;
+    const tm = magnitudeName ? file.tensors.find((t) => t.name === magnitudeName)! : null;
+    if (tm && (tm.shape.length !== 1 || tm.shape[0] !== tb.shape[0])) throw new AdapterFormatError(`${path}: lora_magnitude_vector [${tm.shape}] must have one value per output row (${tb.shape[0]})`);
     modules.set(path, {
       path, loraA: file.get(a), loraB: file.get(b), rank, inDim: ta.shape[1], outDim: tb.shape[0], alpha: moduleAlpha,
       scaling: useRslora ? moduleAlpha / Math.sqrt(rank) : moduleAlpha / rank,
+      ...(magnitudeName ? { magnitude: file.get(magnitudeName) } : {}),
     });
   }
   if (modules.size === 0) throw new AdapterFormatError('adapter_model.safetensors holds no LoRA tensors');
   return {
-    r, loraAlpha: alpha, useRslora, targetModules: raw.target_modules as string[] | string, rankPattern, alphaPattern,
+    r, loraAlpha: alpha, useRslora, useDora, targetModules: raw.target_modules as string[] | string, rankPattern, alphaPattern,
     baseModelNameOrPath: (raw.base_model_name_or_path as string | null) ?? null, modules,
     layersToTransform: Array.isArray(raw.layers_to_transform) ? (raw.layers_to_transform as number[]) : typeof raw.layers_to_transform === 'number' ? [raw.layers_to_transform] : null,
     loraDropout: typeof raw.lora_dropout === 'number' ? raw.lora_dropout : 0,
@@ -161,7 +186,7 @@ export function adapterFolderFiles(a: ParsedAdapter): Record<string, string | Ui
     'adapter_config.json': adapterConfigJson({
       r: a.r, loraAlpha: a.loraAlpha, useRslora: a.useRslora, rankPattern: a.rankPattern, alphaPattern: a.alphaPattern,
       targetModules: a.targetModules,
-      layersToTransform: a.layersToTransform, loraDropout: a.loraDropout, baseModelNameOrPath: a.baseModelNameOrPath,
+      layersToTransform: a.layersToTransform, loraDropout: a.loraDropout, baseModelNameOrPath: a.baseModelNameOrPath, useDora: a.useDora,
     }),
   };
 }

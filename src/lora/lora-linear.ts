@@ -95,7 +95,7 @@ export class LoRALinear {
     readonly hidden: GpuTensor, // H  (N, r)
     readonly gradHidden: GpuTensor, // dH (N, r)
     readonly io: LoRALinearIO,
-    private readonly passes: Record<'forwardBase' | 'forwardTrain' | 'lowRankEval' | 'lowRankTrain' | 'forwardMerged' | 'backward' | 'merge' | 'unmerge', Dispatch[]>,
+    private readonly passes: Record<'forwardBase' | 'forwardTrain' | 'lowRankEval' | 'lowRankTrain' | 'forwardMerged' | 'backward' | 'merge' | 'unmerge' | 'doraNorm', Dispatch[]>,
     private readonly dropoutPasses: DropoutPass[],
     /** How each forward computes the adapter's term while foldingAllowed (folded: W' = W + s·B·A, then X·W'ᵀ). */
     readonly forwardPath: { training: 'folded' | 'low-rank'; evaluation: 'folded' | 'low-rank' },
@@ -225,6 +225,7 @@ export class LoRALinear {
       lowRankTrain: [...lowRankTrain, ...doraForward],
       forwardMerged: [baseForward],
       backward: [...doraBackward, ...backward],
+      doraNorm: doraPasses ? [doraPasses.rowNorm] : [],
       // DoRA: W ← g ⊙ (W + s·B·A) with g from the norms just before; unmerge divides by that g.
       merge: doraPasses ? [doraPasses.rowNorm, doraPasses.merge] : [await createMerge(gpu, { label: `${label}.merge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: scaling })],
       unmerge: doraPasses ? [doraPasses.unmerge] : [await createMerge(gpu, { label: `${label}.unmerge`, weight: w, loraA, loraB, outDim, inDim, rank, scale: -scaling })],
@@ -282,6 +283,14 @@ export class LoRALinear {
 
   backward(): void {
     submitDispatches(this.gpu, `${this.config.label}.backward`, this.backwardDispatches());
+  }
+
+  /** DoRA: m ← ‖W + s·B·A‖ per row for the current A and B, so g = 1 and the layer computes W + s·B·A. */
+  resetMagnitude(): void {
+    if (!this.dora) return;
+    if (this.isMerged) throw new Error(`${this.config.label}: unmerge before resetting DoRA's magnitude`);
+    submitDispatches(this.gpu, `${this.config.label}.dora.reset`, this.passes.doraNorm);
+    copyTensor(this.gpu, this.dora.norm, this.dora.magnitude);
   }
 
   /** W ← W + s·B·A on the GPU (DoRA: W ← g ⊙ (W + s·B·A)). */

@@ -1,4 +1,5 @@
 // The low-rank teacher as a run: plain options → task, and its adapter / merged exports.
+import { readLayerAdapter, savedConfigFields } from '../adapters/model-adapter.ts';
 import { readTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { adapterConfigJson, adapterSafetensors } from '../io/peft.ts';
@@ -20,12 +21,13 @@ export function teacherExports(gpu: Gpu, layer: LoRALinear, o: Pick<TeacherRunOp
   const { dim, rank } = o;
   return {
     async adapterFiles() {
-      const module = { path: 'layer', loraA: await readTensor(gpu, layer.loraA), loraB: await readTensor(gpu, layer.loraB), rank, inDim: dim, outDim: dim };
+      // DoRA's magnitude included; a PiSSA / OLoRA layer converted to a plain LoRA of rank 2r on W₀ (as PEFT).
+      const module = await readLayerAdapter(gpu, 'layer', layer);
       return {
         'adapter_model.safetensors': adapterSafetensors([module]),
-        'adapter_config.json': adapterConfigJson({
+        'adapter_config.json': adapterConfigJson(savedConfigFields({
           r: rank, loraAlpha: o.alpha, targetModules: ['layer'], useRslora: o.rslora, layersToTransform: null, rankPattern: {}, alphaPattern: {}, loraDropout: 0, baseModelNameOrPath: null,
-        }),
+        }, [layer])),
       };
     },
     async mergedFiles(dtype) {
