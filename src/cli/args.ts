@@ -26,15 +26,15 @@ interface CommandFlags {
   booleans: string[];
 }
 
-const TRAIN_NUMBERS: SettingName[] = ['rank', 'alpha', 'steps', 'lr', 'seed', 'dim', 'true-rank', 'tokens', 'batch', 'seq-len', 'weight-decay', 'max-grad-norm', 'warmup', 'eval-every', 'dropout', 'gpu-memory', 'checkpoint-every'];
+const TRAIN_NUMBERS: SettingName[] = ['rank', 'alpha', 'steps', 'lr', 'seed', 'dim', 'true-rank', 'tokens', 'batch', 'seq-len', 'weight-decay', 'max-grad-norm', 'warmup', 'eval-every', 'dropout', 'gpu-memory', 'checkpoint-every', 'loraplus-lr-ratio'];
 
 /** Every command's flags: the one place a flag is declared. */
 export const COMMAND_FLAGS: Record<string, CommandFlags> = {
   params: { numbers: ['in', 'out', 'rank'], strings: ['preset', 'config', 'targets', 'layers'], booleans: ['json'] },
   train: {
     numbers: TRAIN_NUMBERS,
-    strings: ['task', 'targets', 'layers', 'out', 'schedule', 'model', 'hub-endpoint', 'rank-pattern', 'alpha-pattern', 'merged-dtype', 'text', 'save', 'library', 'optimizer'],
-    booleans: ['rslora', 'full', 'quiet'],
+    strings: ['task', 'targets', 'layers', 'out', 'schedule', 'model', 'hub-endpoint', 'rank-pattern', 'alpha-pattern', 'merged-dtype', 'text', 'save', 'library', 'optimizer', 'init-lora-weights'],
+    booleans: ['rslora', 'full', 'quiet', 'use-dora', 'loraplus'],
   },
   pretrain: { numbers: ['steps', 'lr', 'seed'], strings: ['out'], booleans: ['quiet', 'check'] },
   eval: { numbers: ['batch', 'seq-len', 'gpu-memory'], strings: ['model', 'hub-endpoint', 'adapter', 'text', 'logits'], booleans: [] },

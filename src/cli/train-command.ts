@@ -21,7 +21,7 @@ import type { TaskRun } from '../tasks/task-run.ts';
 import { NonFiniteError, type StepMetrics, type TrainerOptions } from '../train/trainer.ts';
 import { checkAdapterName, DEFAULT_LIBRARY, folderLibrary } from './adapter-library.ts';
 import { UsageError, type ParsedArgs } from './args.ts';
-import { numberFlag, optimizerFlag, stringFlag } from './flags.ts';
+import { loraplusFlag, loraVariantFlags, numberFlag, optimizerFlag, stringFlag } from './flags.ts';
 import { folderReader } from './folder-reader.ts';
 import { resolveModelFlag } from './hub-model.ts';
 import { writeCheckpoint, writeFilesAtomically } from './output-dir.ts';
@@ -75,6 +75,7 @@ function lmOptions(args: ParsedArgs, baseName: string): LmRunOptions {
       rank, alpha: numberFlag(args, 'alpha', 2 * rank), rslora: args.flags.has('rslora'), targets: parseTargetModules(stringFlag(args, 'targets') ?? 'all-linear'),
       layers: parseLayers(stringFlag(args, 'layers')), rankPattern: parsePattern('rank-pattern', stringFlag(args, 'rank-pattern'), true),
       alphaPattern: parsePattern('alpha-pattern', stringFlag(args, 'alpha-pattern'), false), dropout: numberFlag(args, 'dropout'),
+      ...loraVariantFlags(args),
     },
     full: args.flags.has('full'),
     batch: numberFlag(args, 'batch'),
@@ -88,7 +89,7 @@ function lmOptions(args: ParsedArgs, baseName: string): LmRunOptions {
 
 function teacherOptions(args: ParsedArgs): TeacherRunOptions {
   const rank = numberFlag(args, 'rank');
-  return { dim: numberFlag(args, 'dim'), trueRank: numberFlag(args, 'true-rank'), tokens: numberFlag(args, 'tokens'), rank, alpha: numberFlag(args, 'alpha', 2 * rank), rslora: args.flags.has('rslora'), seed: numberFlag(args, 'seed') };
+  return { dim: numberFlag(args, 'dim'), trueRank: numberFlag(args, 'true-rank'), tokens: numberFlag(args, 'tokens'), rank, alpha: numberFlag(args, 'alpha', 2 * rank), rslora: args.flags.has('rslora'), seed: numberFlag(args, 'seed'), ...loraVariantFlags(args) };
 }
 
 /** Every flag read and every file loaded before the GPU is touched: bad input costs nothing. */
@@ -127,6 +128,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   const trainer: Partial<TrainerOptions> & { steps: number } = {
     steps: numberFlag(args, 'steps'),
     optimizer: optimizerFlag(args),
+    loraplusLrRatio: loraplusFlag(args),
     lr: numberFlag(args, 'lr', task === 'tiny-lm' ? 2e-2 : 1e-2),
     weightDecay: numberFlag(args, 'weight-decay'),
     maxGradNorm: maxGradNorm > 0 ? maxGradNorm : null,

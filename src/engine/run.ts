@@ -115,7 +115,7 @@ async function combinedFingerprint(gpu: Gpu, tensors: GpuTensor[]): Promise<stri
 
 export async function createTeacherRun(gpu: Gpu, s: PlaygroundSettings): Promise<Run> {
   const built = await withAllocationScope(gpu, async () => {
-    const task = await createTeacherTask(gpu, { ...PAGE_TEACHER, rank: s.rank, alpha: s.alpha, useRslora: s.rslora, seed: s.seed });
+    const task = await createTeacherTask(gpu, { ...PAGE_TEACHER, rank: s.rank, alpha: s.alpha, useRslora: s.rslora, seed: s.seed, useDora: s.dora, init: s.init });
     const trainer = await Trainer.create(gpu, task, { ...trainerSettings(s), evalEvery: 10 });
     return { task, trainer };
   });
@@ -220,7 +220,7 @@ function corporaParts(model: LlamaModel, s: PlaygroundSettings, corpora: boolean
 export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array, s: PlaygroundSettings, o: { corpora?: boolean } = {}): Promise<Run> {
   const layersToTransform = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
   const { mode, fields } = lmTraining({
-    lora: { rank: s.rank, alpha: s.alpha, rslora: s.rslora, targets: s.targets, layers: layersToTransform, rankPattern: {}, alphaPattern: {}, dropout: s.dropout },
+    lora: { rank: s.rank, alpha: s.alpha, rslora: s.rslora, targets: s.targets, layers: layersToTransform, rankPattern: {}, alphaPattern: {}, dropout: s.dropout, useDora: s.dora, init: s.init },
     full: s.full, batch: s.batch, seq: s.seq, seed: s.seed, optimizer: s.optimizer, gpuMemoryBytes: Infinity, baseName: base.name,
   }, base.config);
   if (s.seq > base.config.max_position_embeddings) throw new ConfigError(`the sequence length ${s.seq} is over ${base.name}'s max_position_embeddings (${base.config.max_position_embeddings}): use at most ${base.config.max_position_embeddings} tokens`);

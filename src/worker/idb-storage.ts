@@ -2,7 +2,9 @@
 // (each adapter kept as the two files of its PEFT folder plus its training record, keyed by name;
 // nothing is overwritten: saving an existing name is refused) and the autosaved checkpoint of the
 // current run (settings, step, A and B, written every 10 steps and on pause, so a reload or a
-// crashed tab can resume it). Storage errors (quota, private mode) surface as LibraryError messages.
+// crashed tab can resume it). Through `idb`; every read and write is one transaction. Storage
+// errors (quota, private mode, a newer page's database) surface as LibraryError messages.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { AdapterLibrary, CheckpointStore, SavedCheckpoint, StoredAdapter } from '../engine/types.ts';
 import { DEFAULT_SETTINGS } from '../settings/playground-settings.ts';
 
@@ -13,83 +15,116 @@ export class LibraryError extends Error {
   }
 }
 
-const DB_NAME = 'lora-playground';
-const STORE = 'adapters';
-/** Version 2 added the workbench's autosaved checkpoint. */
-const DB_VERSION = 2;
-const CHECKPOINT_STORE = 'checkpoints';
+type StoredCheckpoint = SavedCheckpoint & { key: string };
 
-function explain(err: unknown, action: string): LibraryError {
+interface PlaygroundDb extends DBSchema {
+  adapters: { key: string; value: StoredAdapter };
+  checkpoints: { key: string; value: StoredCheckpoint };
+}
+
+export const DB_NAME = 'lora-playground';
+const CHECKPOINT_KEY = 'workbench';
+
+/**
+ * Step i takes the database from version i to i + 1; opening runs every step from the version a
+ * browser holds up to the newest. Released steps never change (users' databases went through
+ * them): a new store or index is a new step at the end.
+ */
+const UPGRADES: ((db: IDBPDatabase<PlaygroundDb>) => void)[] = [
+  // 0 → 1: the adapter library, keyed by name.
+  (db) => db.createObjectStore('adapters', { keyPath: 'name' }),
+  // 1 → 2: the workbench's autosaved checkpoint, one record under the key 'workbench'.
+  (db) => db.createObjectStore('checkpoints', { keyPath: 'key' }),
+];
+export const DB_VERSION = UPGRADES.length;
+
+/** `failed` says what could not be done ("the adapter could not be saved"). */
+function explain(err: unknown, failed: string): LibraryError {
+  if (err instanceof LibraryError) return err;
   const e = err as DOMException | null;
-  if (e?.name === 'QuotaExceededError') return new LibraryError(`browser storage is full, so the adapter could not be ${action}; export or delete some adapters and try again`);
-  return new LibraryError(`the adapter library could not be ${action}: ${e?.message ?? String(err)}`);
+  if (e?.name === 'QuotaExceededError') return new LibraryError(`browser storage is full (quota exceeded), so ${failed}; export or delete some adapters and try again`);
+  if (e?.name === 'VersionError') return new LibraryError(`${failed}: a newer version of this page upgraded the adapter library in another tab; reload this tab`);
+  return new LibraryError(`${failed}: ${e?.message ?? String(err)}`);
 }
 
-let opening: Promise<IDBDatabase> | null = null;
-
-function database(): Promise<IDBDatabase> {
-  opening ??= new Promise<IDBDatabase>((resolve, reject) => {
-    if (typeof indexedDB === 'undefined') return reject(new LibraryError('this browser has no IndexedDB, so adapters cannot be kept between visits; export them instead'));
-    const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
-      if (!request.result.objectStoreNames.contains(STORE)) request.result.createObjectStore(STORE, { keyPath: 'name' });
-      if (!request.result.objectStoreNames.contains(CHECKPOINT_STORE)) request.result.createObjectStore(CHECKPOINT_STORE, { keyPath: 'key' });
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(explain(request.error, 'opened'));
-  });
-  opening.catch(() => (opening = null));
-  return opening;
+export interface IdbStorage {
+  library: AdapterLibrary;
+  checkpoints: CheckpointStore;
+  /** Closes the connection (tests; the worker keeps it for its lifetime). */
+  close(): Promise<void>;
 }
 
-function run<T>(mode: IDBTransactionMode, action: string, body: (store: IDBObjectStore) => IDBRequest<T>, storeName = STORE): Promise<T> {
-  return database().then(
-    (db) =>
-      new Promise<T>((resolve, reject) => {
-        const tx = db.transaction(storeName, mode);
-        const request = body(tx.objectStore(storeName));
-        tx.oncomplete = () => resolve(request.result);
-        tx.onerror = () => reject(explain(tx.error ?? request.error, action));
-        tx.onabort = () => reject(explain(tx.error ?? request.error, action));
+/** The library and the autosave in the database `name` (one connection, opened on first use). */
+export function createIdbStorage(name = DB_NAME): IdbStorage {
+  let opening: Promise<IDBPDatabase<PlaygroundDb>> | null = null;
+  const database = () => {
+    if (typeof indexedDB === 'undefined') return Promise.reject(new LibraryError('this browser has no IndexedDB, so adapters cannot be kept between visits; export them instead'));
+    opening ??= openDB<PlaygroundDb>(name, DB_VERSION, {
+      upgrade(db, oldVersion) {
+        for (let version = oldVersion; version < DB_VERSION; version++) UPGRADES[version](db);
+      },
+      // Another tab opens a newer version: let it upgrade; our next call reopens (and says to reload).
+      blocking(_current, _blocked, event) {
+        (event.target as IDBDatabase).close();
+        opening = null;
+      },
+      terminated() {
+        opening = null;
+      },
+    });
+    const opened = opening;
+    opened.catch(() => {
+      if (opening === opened) opening = null;
+    });
+    return opened;
+  };
+  /** Runs one operation (one transaction); `failed` names it for an error. */
+  const attempt = async <T>(failed: string, work: (db: IDBPDatabase<PlaygroundDb>) => Promise<T>): Promise<T> => {
+    try {
+      return await work(await database());
+    } catch (err) {
+      throw explain(err, failed);
+    }
+  };
+
+  const library: AdapterLibrary = {
+    list: () => attempt('the adapter library could not be read', async (db) => (await db.getAll('adapters')).sort((a, b) => a.name.localeCompare(b.name))),
+    get: (adapter) => attempt('the adapter library could not be read', (db) => db.get('adapters', adapter)),
+    /** `add`, not `put`, in one transaction: a name already taken fails the request itself, and nothing is overwritten. */
+    add: (adapter) =>
+      attempt('the adapter could not be saved', async (db) => {
+        try {
+          await db.add('adapters', adapter);
+        } catch (err) {
+          if ((err as DOMException)?.name === 'ConstraintError') throw new LibraryError(`an adapter named ${adapter.name} already exists; choose another name or delete it first`);
+          throw err;
+        }
       }),
-  );
+    delete: (adapter) => attempt('the adapter could not be deleted', (db) => db.delete('adapters', adapter)),
+  };
+
+  const checkpoints: CheckpointStore = {
+    write: (c) => attempt('the run could not be autosaved', async (db) => void (await db.put('checkpoints', { ...c, key: CHECKPOINT_KEY, savedAt: new Date().toISOString() }))),
+    /** The autosaved checkpoint; settings an older version did not store take their defaults. */
+    read: () =>
+      attempt('the autosaved run could not be read', async (db) => {
+        const saved = await db.get('checkpoints', CHECKPOINT_KEY);
+        return saved && { ...saved, settings: saved.settings && { ...DEFAULT_SETTINGS, ...saved.settings } };
+      }),
+    clear: () => attempt('the autosaved run could not be cleared', (db) => db.delete('checkpoints', CHECKPOINT_KEY)),
+  };
+
+  return {
+    library,
+    checkpoints,
+    async close() {
+      const current = opening;
+      opening = null;
+      if (current) (await current.catch(() => null))?.close();
+    },
+  };
 }
 
-export function listStoredAdapters(): Promise<StoredAdapter[]> {
-  return run('readonly', 'read', (s) => s.getAll() as IDBRequest<StoredAdapter[]>).then((all) => all.sort((a, b) => a.name.localeCompare(b.name)));
-}
-
-export function getStoredAdapter(name: string): Promise<StoredAdapter | undefined> {
-  return run('readonly', 'read', (s) => s.get(name) as IDBRequest<StoredAdapter | undefined>);
-}
-
-/** Adds an adapter; refuses a name already taken (add, not put: nothing is overwritten). */
-export async function saveStoredAdapter(adapter: StoredAdapter): Promise<void> {
-  if (await getStoredAdapter(adapter.name)) throw new LibraryError(`an adapter named ${adapter.name} already exists; choose another name or delete it first`);
-  await run('readwrite', 'saved', (s) => s.add(adapter));
-}
-
-export async function deleteStoredAdapter(name: string): Promise<void> {
-  await run('readwrite', 'deleted', (s) => s.delete(name));
-}
-
-export const idbLibrary: AdapterLibrary = {
-  list: listStoredAdapters,
-  get: getStoredAdapter,
-  add: saveStoredAdapter,
-  delete: deleteStoredAdapter,
-};
-
-export const idbCheckpoints: CheckpointStore = {
-  async write(c) {
-    await run('readwrite', 'autosaved', (s) => s.put({ ...c, key: 'workbench', savedAt: new Date().toISOString() }), CHECKPOINT_STORE);
-  },
-  /** The autosaved checkpoint; settings an older version did not store take their defaults. */
-  async read() {
-    const saved = await run('readonly', 'read', (s) => s.get('workbench') as IDBRequest<(SavedCheckpoint & { key: string }) | undefined>, CHECKPOINT_STORE);
-    return saved && { ...saved, settings: saved.settings && { ...DEFAULT_SETTINGS, ...saved.settings } };
-  },
-  async clear() {
-    await run('readwrite', 'cleared', (s) => s.delete('workbench'), CHECKPOINT_STORE);
-  },
-};
+const pageStorage = createIdbStorage();
+export const idbLibrary = pageStorage.library;
+export const idbCheckpoints = pageStorage.checkpoints;
