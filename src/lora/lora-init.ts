@@ -8,9 +8,7 @@
 // The QR takes LAPACK's signs (R's diagonal −sign(x₀)·‖x‖), as torch.linalg.qr does.
 import { householderQR, smallSvd } from './spectrum.ts';
 
-export const LORA_INITS = ['default', 'pissa', 'olora'] as const;
-/** 'default': A Kaiming-uniform, B = 0 (PEFT's init_lora_weights=True). */
-export type LoraInit = (typeof LORA_INITS)[number];
+export { LORA_INITS, type LoraInit } from './lora-math.ts';
 
 export interface DecomposedInit {
   loraA: Float32Array; // (r, in)

@@ -1,6 +1,10 @@
 // The small facts of LoRA that do not need a GPU: scaling, init bound, parameter counts and the
 // validation of rank and alpha. Shared by the engine, the CLI and the UI.
 
+/** PEFT's init_lora_weights that we run (src/lora/lora-init.ts). 'default': A Kaiming-uniform, B = 0 (PEFT's True). */
+export const LORA_INITS = ['default', 'pissa', 'olora'] as const;
+export type LoraInit = (typeof LORA_INITS)[number];
+
 /** s = α / r, or α / √r with rsLoRA (Kalajdzievski 2023), as PEFT computes it. */
 export function loraScaling(alpha: number, rank: number, useRslora = false): number {
   return useRslora ? alpha / Math.sqrt(rank) : alpha / rank;

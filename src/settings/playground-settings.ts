@@ -1,6 +1,7 @@
 // The page's training configuration: one record, validated with the same schema as the CLI flags
 // (src/settings/schema.ts), narrowed to the ranges the controls offer, and round-tripped through
 // the URL query so a shared link restores it.
+import { LORA_INITS, type LoraInit } from '../lora/lora-math.ts';
 import { headDimOf, LINEAR_MODULES, type LinearModule, type LlamaConfig } from '../model/config.ts';
 import { OPTIMIZERS, type OptimizerKind } from '../util/optimizer-hyper.ts';
 import { parseSetting, SETTINGS, type NumberSetting } from './schema.ts';
@@ -20,6 +21,13 @@ export interface PlaygroundSettings {
   layerFrom: number;
   layerTo: number;
   dropout: number;
+  /** DoRA (PEFT's use_dora): a trained magnitude per output row. */
+  dora: boolean;
+  /** PEFT's init_lora_weights: 'default' (Kaiming A, B = 0), 'pissa' or 'olora' (from W's SVD / QR). */
+  init: LoraInit;
+  /** LoRA+: B learns at loraplusRatio × the learning rate. */
+  loraplus: boolean;
+  loraplusRatio: number;
   optimizer: OptimizerKind;
   lr: number;
   /** Learning-rate schedule: constant, or linear warmup then cosine decay (src/train/schedule.ts). */
@@ -37,10 +45,10 @@ export interface PlaygroundSettings {
 
 export const DEFAULT_SETTINGS: PlaygroundSettings = {
   task: 'teacher', rank: 4, alpha: 8, alphaLock: true, rslora: false, full: false, targets: 'all-linear', layerFrom: 0, layerTo: 1,
-  dropout: 0, optimizer: 'adamw', lr: 0.01, schedule: 'constant', warmup: 0, weightDecay: 0, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0,
+  dropout: 0, dora: false, init: 'default', loraplus: false, loraplusRatio: 16, optimizer: 'adamw', lr: 0.01, schedule: 'constant', warmup: 0, weightDecay: 0, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0,
 };
 
-type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'lr' | 'warmup' | 'weightDecay' | 'maxGradNorm' | 'batch' | 'seq' | 'steps' | 'seed';
+type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'loraplusRatio' | 'lr' | 'warmup' | 'weightDecay' | 'maxGradNorm' | 'batch' | 'seq' | 'steps' | 'seed';
 
 /** Each numeric control: its schema setting, narrowed where the page offers less than the CLI. */
 export const CONTROLS: Record<NumberKey, NumberSetting> = {
@@ -49,6 +57,7 @@ export const CONTROLS: Record<NumberKey, NumberSetting> = {
   layerFrom: { name: 'first layer', kind: 'int', default: 0, min: 0, max: 1023, description: 'first layer that gets LoRA' },
   layerTo: { name: 'last layer', kind: 'int', default: 1, min: 0, max: 1023, description: 'last layer that gets LoRA' },
   dropout: SETTINGS.dropout,
+  loraplusRatio: SETTINGS['loraplus-lr-ratio'],
   lr: SETTINGS.lr, // up to 100: an absurd rate must be enterable, to see the divergence guard work
   warmup: { ...SETTINGS.warmup, max: 100_000 },
   weightDecay: SETTINGS['weight-decay'],
@@ -106,6 +115,7 @@ export function settingsErrors(s: PlaygroundSettings, ctx: SettingsContext): Par
   if (!errors.layerFrom && s.layerFrom > s.layerTo) errors.layerFrom = 'the first layer must not come after the last';
   if (!errors.seq && s.seq > ctx.context) errors.seq = `sequence length must be ≤ the model's context of ${ctx.context}`;
   if (s.targets !== 'all-linear' && s.targets.length === 0) errors.targets = 'choose at least one target module';
+  if (!errors.dropout && s.dora && s.dropout > 0 && !s.full) errors.dropout = 'DoRA runs here without lora_dropout: set dropout to 0 or turn DoRA off';
   return errors;
 }
 
@@ -119,6 +129,9 @@ export function settingsToQuery(s: PlaygroundSettings): string {
   q.set('alphaLock', s.alphaLock ? '1' : '0');
   q.set('rslora', s.rslora ? '1' : '0');
   q.set('full', s.full ? '1' : '0');
+  q.set('dora', s.dora ? '1' : '0');
+  q.set('init', s.init);
+  q.set('loraplus', s.loraplus ? '1' : '0');
   return q.toString();
 }
 
@@ -172,6 +185,13 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
   if (q.has('alphaLock')) settings.alphaLock = q.get('alphaLock') === '1';
   if (q.has('rslora')) settings.rslora = q.get('rslora') === '1';
   if (q.has('full')) settings.full = q.get('full') === '1';
+  if (q.has('dora')) settings.dora = q.get('dora') === '1';
+  if (q.has('loraplus')) settings.loraplus = q.get('loraplus') === '1';
+  const init = q.get('init');
+  if (init !== null) {
+    if ((LORA_INITS as readonly string[]).includes(init)) settings.init = init as LoraInit;
+    else invalid('init', `'${init}' is not one of ${LORA_INITS.join(', ')}`);
+  }
   // The α = 2r lock holds from the start: a link's α that disagrees with it is named, not shown locked.
   const locked = Math.min(CONTROLS.alpha.max, 2 * settings.rank);
   if (settings.alphaLock && settings.alpha !== locked) {
@@ -182,9 +202,10 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
 }
 
 /** The trainer's options that the page's settings choose. */
-export function trainerSettings(s: Pick<PlaygroundSettings, 'steps' | 'optimizer' | 'lr' | 'maxGradNorm' | 'schedule' | 'warmup' | 'weightDecay'>) {
+export function trainerSettings(s: Pick<PlaygroundSettings, 'steps' | 'optimizer' | 'lr' | 'maxGradNorm' | 'schedule' | 'warmup' | 'weightDecay'> & Partial<Pick<PlaygroundSettings, 'loraplus' | 'loraplusRatio'>>) {
   return {
     steps: s.steps, optimizer: s.optimizer, lr: s.lr, maxGradNorm: s.maxGradNorm > 0 ? s.maxGradNorm : null, weightDecay: s.weightDecay,
+    loraplusLrRatio: s.loraplus ? (s.loraplusRatio ?? 16) : null,
     schedule: s.schedule === 'cosine' ? { kind: 'cosine' as const, warmupSteps: s.warmup } : { kind: 'constant' as const },
   };
 }

@@ -32,6 +32,7 @@ export const SETTINGS = {
   'checkpoint-every': { name: 'checkpoint-every', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'write the adapter to DIR/checkpoints every K steps (0: only on Ctrl-C)' },
   'gpu-memory': { name: 'gpu-memory', kind: 'float', default: 4, min: 0, minInclusive: false, max: 1024, description: 'GPU memory (GiB) a run may use; checked before anything is allocated' },
   weights: { name: 'weights', kind: 'float', default: 1, min: -100, max: 100, description: 'weight of an adapter in a combination' },
+  'loraplus-lr-ratio': { name: 'loraplus-lr-ratio', kind: 'float', default: 16, min: 1, max: 1024, description: 'LoRA+: lr of B = λ·lr of A (with --loraplus; PEFT docs suggest 16)' },
   'eval-every': { name: 'eval-every', kind: 'int', default: 0, min: 0, max: 1_000_000, description: 'validation loss every K steps (0: never)' },
 } as const satisfies Record<string, NumberSetting>;
 

@@ -10,6 +10,7 @@ import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createMerge } from '../gpu/kernels/merge.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import { LoRALinear } from '../lora/lora-linear.ts';
+import type { LoraInit } from '../lora/lora-math.ts';
 import type { TrainingTarget } from '../train/trainer.ts';
 import { seededRandom, uniformArray, type Random } from '../util/random.ts';
 
@@ -23,6 +24,9 @@ export interface TeacherOptions {
   seed: number;
   /** Singular value of each of ΔW*'s k directions. */
   sigma?: number;
+  /** The student's LoRA variant: PEFT's use_dora and init_lora_weights. */
+  useDora?: boolean;
+  init?: LoraInit;
 }
 
 /** d×k with orthonormal columns (Gram–Schmidt of a seeded Gaussian), row-major. */
@@ -84,7 +88,7 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
   submitDispatches(gpu, 'teacher.build', [await createMerge(gpu, { label: 'teacher.merge', weight: teacher, loraA: aT, loraB: bT, outDim: d, inDim: d, rank: k, scale: 1 })]);
 
   // X is data: nothing needs dL/dX, so the backward computes only dA and dB.
-  const layer = await LoRALinear.create(gpu, { inFeatures: d, outFeatures: d, rank: o.rank, alpha: o.alpha, useRslora: o.useRslora, tokens: n, seed: o.seed + 1, label: 'student', needsGradInput: false }, w0);
+  const layer = await LoRALinear.create(gpu, { inFeatures: d, outFeatures: d, rank: o.rank, alpha: o.alpha, useRslora: o.useRslora, tokens: n, seed: o.seed + 1, label: 'student', needsGradInput: false, useDora: o.useDora, init: o.init }, w0);
   const { input: x, output: y, gradOutput: dy } = layer.io;
   const yTarget = await createTensor(gpu, 'teacher.Y*', [n, d]);
   const lossOut = await createTensor(gpu, 'teacher.loss', [1]);
@@ -120,7 +124,8 @@ export async function createTeacherTask(gpu: Gpu, o: TeacherOptions): Promise<Te
     layer,
     expected: { initialLoss: teacherLossFloor(singularValues, 0, d), floor: teacherLossFloor(singularValues, o.rank, d) },
     truth: { b: bStar, a: aStar, trueRank: k, singularValues },
-    trainable: layer.parameters().map((p) => ({ name: `student.${p.name}.weight`, param: p.param, grad: p.grad })),
+    // PEFT's names: lora_A.weight, lora_B.weight, and DoRA's lora_magnitude_vector (saved without .weight).
+    trainable: layer.parameters().map((p) => ({ name: `student.${p.name}${p.name === 'lora_magnitude_vector' ? '' : '.weight'}`, param: p.param, grad: p.grad })),
     frozenNames: ['student.base_layer.weight'],
     tokensPerStep: n,
     nextBatch(step) {

@@ -2,6 +2,7 @@
 // the tasks take nothing else — never parsed argv.
 import type { AdapterConfigFields } from '../io/peft.ts';
 import type { LoraInjectionConfig } from '../lora/injection.ts';
+import type { LoraInit } from '../lora/lora-math.ts';
 import type { LinearModule, LlamaConfig } from '../model/config.ts';
 import type { TrainingMode } from '../model/llama-model.ts';
 import type { OptimizerKind } from '../train/optimizer.ts';
@@ -17,6 +18,10 @@ export interface LoraOptions {
   rankPattern: Record<string, number>;
   alphaPattern: Record<string, number>;
   dropout: number;
+  /** PEFT's use_dora (false when absent). */
+  useDora?: boolean;
+  /** PEFT's init_lora_weights ('default' when absent). */
+  init?: LoraInit;
 }
 
 export interface TeacherRunOptions {
@@ -27,6 +32,8 @@ export interface TeacherRunOptions {
   alpha: number;
   rslora: boolean;
   seed: number;
+  useDora?: boolean;
+  init?: LoraInit;
 }
 
 export interface LmRunOptions {
@@ -59,12 +66,14 @@ export function lmTraining(o: LmRunOptions, config: LlamaConfig): LmTraining {
   }
   const lora: LoraInjectionConfig = {
     targetModules: l.targets, r: l.rank, loraAlpha: l.alpha, useRslora: l.rslora, layersToTransform: l.layers, rankPattern: l.rankPattern, alphaPattern: l.alphaPattern, loraDropout: l.dropout, seed: o.seed,
+    useDora: l.useDora ?? false, initLoraWeights: l.init ?? 'default',
   };
   return {
     mode: o.full ? { kind: 'full' } : { kind: 'lora', lora },
     fields: {
       r: l.rank, loraAlpha: l.alpha, targetModules: l.targets === 'all-linear' ? 'all-linear' : [...l.targets], useRslora: l.rslora,
       layersToTransform: l.layers, rankPattern: l.rankPattern, alphaPattern: l.alphaPattern, loraDropout: l.dropout, baseModelNameOrPath: o.baseName,
+      useDora: l.useDora ?? false,
     },
   };
 }

@@ -53,7 +53,7 @@ export async function createTeacherRun(gpu: Gpu, o: TeacherRunOptions): Promise<
   } catch (err) {
     throw new SettingError((err as Error).message.replace(/^rank/, 'rank (or true-rank)'));
   }
-  const task = await createTeacherTask(gpu, { dim, trueRank, rank, alpha, useRslora: o.rslora, tokens: o.tokens, seed: o.seed });
+  const task = await createTeacherTask(gpu, { dim, trueRank, rank, alpha, useRslora: o.rslora, tokens: o.tokens, seed: o.seed, useDora: o.useDora, init: o.init });
   const layer = task.layer;
   return {
     target: task,
