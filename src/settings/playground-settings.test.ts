@@ -9,6 +9,20 @@ describe('page settings', () => {
     expect(settingsFromQuery(settingsToQuery(s))).toEqual({ settings: s, problems: [] });
   });
 
+  it('the LoRA variant round trips through the URL; a bad init or λ is named; LoRA+ reaches the trainer only when on', () => {
+    const s = { ...DEFAULT_SETTINGS, dora: true, init: 'olora' as const, loraplus: true, loraplusRatio: 8 };
+    expect(settingsFromQuery(settingsToQuery(s))).toEqual({ settings: s, problems: [] });
+    const { settings, problems } = settingsFromQuery('init=loftq&loraplusRatio=0.5');
+    expect(settings.init).toBe('default');
+    expect(problems).toEqual([
+      'link parameter loraplusRatio: loraplus-lr-ratio must be ≥ 1 and ≤ 1024, got 0.5; using the default, 16',
+      "link parameter init: 'loftq' is not one of default, pissa, olora; using the default, default",
+    ]);
+    expect(trainerSettings(s).loraplusLrRatio).toBe(8);
+    expect(trainerSettings({ ...s, loraplus: false }).loraplusLrRatio).toBeNull();
+    expect(settingsErrors({ ...s, task: 'tiny-lm', dropout: 0.1 }, ctx).dropout).toMatch(/DoRA runs here without lora_dropout/);
+  });
+
   it('a bad value in a link is reported by the schema and left at its default', () => {
     const { settings, problems } = settingsFromQuery('rank=0&alpha=abc&targets=qkv&task=mnist&steps=12');
     expect(settings.rank).toBe(DEFAULT_SETTINGS.rank);

@@ -50,6 +50,57 @@ function ScaleLine({ s }: { s: PlaygroundSettings }) {
 }
 
 type NumberKey = keyof typeof CONTROLS;
+
+/** One line naming the run's LoRA variant: the summary of the folded variant controls. */
+function variantSummary(s: PlaygroundSettings): string {
+  const parts = [s.dora ? 'DoRA' : null, s.init !== 'default' ? `${s.init === 'pissa' ? 'PiSSA' : 'OLoRA'} init` : null, s.loraplus ? `LoRA+ λ = ${s.loraplusRatio}` : null].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'plain LoRA';
+}
+
+/**
+ * DoRA, PiSSA / OLoRA initialisation and LoRA+ (PEFT's use_dora, init_lora_weights and
+ * loraplus_lr_ratio), folded so Train stays on the first screen; what a user must do with a
+ * PiSSA / OLoRA adapter is said beside the choice.
+ */
+function VariantControls({ s, running, error }: { s: PlaygroundSettings; running: boolean; error?: string }) {
+  return (
+    <details className="more-settings" data-testid="variant-controls">
+      <summary>variant: <span data-testid="variant-summary">{variantSummary(s)}</span></summary>
+      <div className="row">
+        <label title="W' = m ⊙ (W + s·B·A) / ‖W + s·B·A‖ per output row; m starts at ‖W‖ and trains">
+          <input type="checkbox" aria-label="DoRA" checked={s.dora} disabled={running} onChange={(e) => updateSettings({ dora: e.target.checked })} /> DoRA (use_dora)
+        </label>
+        <label title="B learns λ times faster than A (PEFT's create_loraplus_optimizer)">
+          <input type="checkbox" aria-label="LoRA+" checked={s.loraplus} disabled={running} onChange={(e) => updateSettings({ loraplus: e.target.checked })} /> LoRA+
+        </label>
+      </div>
+      <div className="grid2">
+        <label className="control">
+          <span>init of A and B</span>
+          <select aria-label="init" value={s.init} disabled={running} onChange={(e) => updateSettings({ init: e.target.value as PlaygroundSettings['init'] })}>
+            <option value="default">default: A random, B = 0</option>
+            <option value="pissa">PiSSA: W's top-r SVD</option>
+            <option value="olora">OLoRA: W's QR</option>
+          </select>
+        </label>
+        <label className="control">
+          <span>LoRA+ ratio λ (lr of B = λ·lr)</span>
+          <input type="number" aria-label="LoRA+ ratio" min={CONTROLS.loraplusRatio.min} max={CONTROLS.loraplusRatio.max} step={1} value={s.loraplusRatio} disabled={running || !s.loraplus}
+            onChange={(e) => e.target.value !== '' && updateSettings({ loraplusRatio: Number(e.target.value) })} />
+          {error && <span className="error" role="alert">{error}</span>}
+        </label>
+      </div>
+      {s.init !== 'default' && (
+        <p className="note small" data-testid="pissa-note">
+          {s.init === 'pissa' ? 'PiSSA' : 'OLoRA'} takes A and B from W and trains on the base W − s·B₀·A₀. The merged download is exact. The adapter download is
+          what PEFT writes with save_pretrained(…, path_initial_model_for_weight_conversion=…): a plain LoRA of rank 2r and α 2α for the original,
+          unmodified base. Load it with PeftModel.from_pretrained(base, folder) on that base, as any LoRA (no init_lora_weights needed).
+        </p>
+      )}
+      {s.dora && <p className="note small">DoRA trains a magnitude per output row (its adapter file holds lora_magnitude_vector); it needs an f32 base and no dropout.</p>}
+    </details>
+  );
+}
 const updateSettings = (partial: Partial<PlaygroundSettings>) => controller().updateSettings(partial);
 
 export function ControlsPanel() {
@@ -145,6 +196,7 @@ export function ControlsPanel() {
         {number('steps', 'steps')}
         {number('seed', 'seed')}
       </div>
+      {!(s.full && !isTeacher) && <VariantControls s={s} running={running} error={errors.loraplusRatio} />}
       {/* Folded: the schedule settings would push Train further down the first screen. */}
       <details className="more-settings">
         <summary>schedule: {s.schedule === 'cosine' ? `warmup ${s.warmup}, cosine` : 'constant'}{s.weightDecay > 0 ? `, weight decay ${s.weightDecay}` : ''}</summary>
