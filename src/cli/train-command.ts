@@ -3,17 +3,19 @@
 // (src/engine/session.ts), on the GPU through Dawn; prints one JSON object per step, then writes
 // the PEFT adapter and the merged weights.
 import type { Dtype } from '../io/safetensors.ts';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { Session } from '../engine/session.ts';
 import type { CheckpointStore, Files } from '../engine/types.ts';
 import { GpuError } from '../gpu/errors.ts';
 import { acquireNodeGpu } from '../gpu/node-gpu.ts';
 import { loadModelFolder } from '../io/model-folder.ts';
+import { clusterFiles, type ClusterRun } from '../io/python-script.ts';
 import { parseTargetModules } from '../lora/injection.ts';
 import { SettingError } from '../settings/schema.ts';
 import type { LmRunOptions, TeacherRunOptions } from '../tasks/run-options.ts';
 import { createTeacherRun } from '../tasks/teacher-run.ts';
+import { corpusText } from '../tasks/text-task.ts';
 import { createTextRun } from '../tasks/text-run.ts';
 import { TINY_BASE_DIR, TINY_BASE_NAME } from '../tasks/tiny-base.ts';
 import { createTinyLmRun } from '../tasks/tiny-lm-run.ts';
@@ -92,8 +94,11 @@ function teacherOptions(args: ParsedArgs): TeacherRunOptions {
   return { dim: numberFlag(args, 'dim'), trueRank: numberFlag(args, 'true-rank'), tokens: numberFlag(args, 'tokens'), rank, alpha: numberFlag(args, 'alpha', 2 * rank), rslora: args.flags.has('rslora'), seed: numberFlag(args, 'seed'), ...loraVariantFlags(args) };
 }
 
+/** What the cluster script beside a language model's adapter needs besides the adapter (src/io/python-script.ts). */
+type ClusterSource = Pick<ClusterRun, 'baseModel' | 'text'>;
+
 /** Every flag read and every file loaded before the GPU is touched: bad input costs nothing. */
-async function taskFromFlags(task: string, args: ParsedArgs): Promise<{ build: (gpu: Parameters<typeof createTeacherRun>[0]) => Promise<TaskRun>; baseName: string | undefined; baseDtype: Dtype }> {
+async function taskFromFlags(task: string, args: ParsedArgs): Promise<{ build: (gpu: Parameters<typeof createTeacherRun>[0]) => Promise<TaskRun>; baseName: string | undefined; baseDtype: Dtype; cluster?: ClusterSource }> {
   if (task === 'low-rank-teacher') {
     const o = teacherOptions(args);
     return { build: (gpu) => createTeacherRun(gpu, o), baseName: undefined, baseDtype: 'F32' };
@@ -106,9 +111,15 @@ async function taskFromFlags(task: string, args: ParsedArgs): Promise<{ build: (
   const o = lmOptions(args, model?.name ?? modelDir!);
   const folder = await loadModelFolder(await folderReader(modelDir!));
   const baseDtype: Dtype = folder.dtypes.length === 1 ? (folder.dtypes[0] as Dtype) : 'F32';
-  if (task === 'tiny-lm') return { build: (gpu) => createTinyLmRun(gpu, folder, o), baseName: model?.name, baseDtype };
+  // The script names a Hub model by its id, a folder by its absolute path (--base-model changes it on another machine).
+  const baseModel = model && model.name !== model.dir ? model.name : resolve(modelDir!);
+  if (task === 'tiny-lm') {
+    // The task draws fresh lines of corpus B each step; the script gets a fixed sample of them (what the page trains on).
+    return { build: (gpu) => createTinyLmRun(gpu, folder, o), baseName: model?.name, baseDtype, cluster: { baseModel, text: { name: 'corpus-b-lines.txt', contents: corpusText('lines', 600, 1) } } };
+  }
   const text = { name: textPath!, documents: await readTextDocuments(textPath!) };
-  return { build: (gpu) => createTextRun(gpu, folder, text, o), baseName: model?.name, baseDtype };
+  const cluster = { baseModel, text: { name: basename(textPath!), contents: readFileSync(textPath!) } };
+  return { build: (gpu) => createTextRun(gpu, folder, text, o), baseName: model?.name, baseDtype, cluster };
 }
 
 export async function trainCommand(args: ParsedArgs, out: (line: string) => void): Promise<number> {
@@ -135,7 +146,15 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     schedule: schedule === 'cosine' ? { kind: 'cosine', warmupSteps: numberFlag(args, 'warmup') } : { kind: 'constant' },
     evalEvery: numberFlag(args, 'eval-every'),
   };
-  const { build, baseName, baseDtype } = await taskFromFlags(task, args);
+  const { build, baseName, baseDtype, cluster: clusterSource } = await taskFromFlags(task, args);
+  // Beside a language model's adapter: the script that resumes it with transformers + PEFT under accelerate.
+  const cluster = clusterSource && !args.flags.has('full') ? (adapterConfigJson: string) => clusterFiles({
+    ...clusterSource, adapterConfigJson,
+    training: {
+      steps: trainer.steps, lr: trainer.lr!, batch: numberFlag(args, 'batch'), seqLen: numberFlag(args, 'seq-len'), seed: numberFlag(args, 'seed'), optimizer: trainer.optimizer!,
+      weightDecay: trainer.weightDecay!, maxGradNorm: trainer.maxGradNorm ?? null, schedule, warmup: schedule === 'cosine' ? numberFlag(args, 'warmup') : 0, evalEvery: trainer.evalEvery!,
+    },
+  }) : undefined;
   const exportDtype = MERGED_DTYPES[mergedDtype] ?? baseDtype;
   const quiet = args.flags.has('quiet');
   const checkpointEvery = numberFlag(args, 'checkpoint-every');
@@ -196,7 +215,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     const { last, error } = await session.runTask({ runId: 'cli', label: task, build, trainer });
     if (checkpointError) throw checkpointError;
     if (error instanceof NonFiniteError) {
-      await writeOutputs(session, outDir, out, exportDtype); // the adapter rolled back to its last finite state
+      await writeOutputs(session, outDir, out, exportDtype, cluster); // the adapter rolled back to its last finite state
       throw error;
     }
     if (error) throw error;
@@ -207,7 +226,7 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
     if (quiet && last) out(stepJson(last));
     const summary = await session.summary();
     if (summary) out(JSON.stringify(summary));
-    await writeOutputs(session, outDir, out, exportDtype);
+    await writeOutputs(session, outDir, out, exportDtype, cluster);
     if (saveAs) {
       await session.saveAdapter(saveAs, { task, base: baseName ?? '' }, { throwErrors: true });
       out(JSON.stringify({ saved: join(library, saveAs) }));
@@ -220,9 +239,11 @@ export async function trainCommand(args: ParsedArgs, out: (line: string) => void
   }
 }
 
-async function writeOutputs(session: Session, dir: string | undefined, out: (line: string) => void, dtype: Dtype): Promise<void> {
+async function writeOutputs(session: Session, dir: string | undefined, out: (line: string) => void, dtype: Dtype, cluster?: (adapterConfigJson: string) => Files): Promise<void> {
   if (!dir) return;
-  const adapterFiles: Files = await session.exportAdapter();
+  let adapterFiles: Files = await session.exportAdapter();
+  const config = adapterFiles['adapter_config.json'];
+  if (cluster && typeof config === 'string') adapterFiles = { ...adapterFiles, ...cluster(config) };
   const adapter = writeFilesAtomically(`${dir}/adapter`, adapterFiles);
   const merged = writeFilesAtomically(`${dir}/merged`, await session.exportMerged(dtype));
   out(JSON.stringify({ wrote: [...adapter, ...merged] }));

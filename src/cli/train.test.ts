@@ -1,9 +1,9 @@
 // `lora-playground train` through the real bin: JSON per step, adapter and merged files on
 // disk in the formats PEFT and transformers read, one-line errors for bad flags.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseSafetensors } from '../io/safetensors.ts';
@@ -34,6 +34,7 @@ describe('lora-playground train', () => {
     expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 2, lora_alpha: 4, target_modules: ['layer'], use_dora: false, bias: 'none' });
     const merged = parseSafetensors(readFileSync(join(out, 'merged/model.safetensors')));
     expect(merged.tensors.map((t) => t.shape)).toEqual([[16, 16]]);
+    expect(existsSync(join(out, 'adapter/train_lora.py'))).toBe(false); // no transformers model resumes the teacher's layer
   });
 
   it('writes the merged model in F16 on request (tiny-lm, the bundled base)', () => {
@@ -46,6 +47,13 @@ describe('lora-playground train', () => {
     expect(JSON.parse(readFileSync(join(out, 'merged/config.json'), 'utf8'))).toMatchObject({ model_type: 'llama', torch_dtype: 'float16', architectures: ['LlamaForCausalLM'] });
     const adapter = JSON.parse(readFileSync(join(out, 'adapter/adapter_config.json'), 'utf8'));
     expect(adapter).toMatchObject({ r: 2, target_modules: ['q_proj'], base_model_name_or_path: 'public/models/byte-caps' });
+    // Beside the adapter, the script that resumes it with transformers + PEFT (src/io/python-script.test.ts checks its contents).
+    const script = readFileSync(join(out, 'adapter/train_lora.py'), 'utf8');
+    expect(script).toContain(`BASE_MODEL = ${JSON.stringify(resolve('public/models/byte-caps'))}\n`);
+    expect(script).toContain('    target_modules=["q_proj"],\n');
+    expect(script).toMatch(/^BATCH = 2 /m);
+    expect(readFileSync(join(out, 'adapter/corpus-b-lines.txt'), 'utf8')).toMatch(/^[a-z][A-Z]\n/);
+    for (const name of ['accelerate_fsdp.yaml', 'accelerate_deepspeed.yaml']) expect(readFileSync(join(out, 'adapter', name), 'utf8')).toContain('num_processes');
   });
 
   it('same seed, same loss curve', () => {

@@ -17,6 +17,7 @@ import type { Dtype } from '../io/safetensors.ts';
 import { readWhole, type OpenFile } from '../io/random-access.ts';
 import { readAllFloat32, storesHalves } from '../io/weight-source.ts';
 import { adapterFolderFiles, parseAdapter, type AdapterConfigFields, type ParsedAdapter } from '../io/peft.ts';
+import { clusterFiles } from '../io/python-script.ts';
 import { ConfigError, type LlamaConfig } from '../model/config.ts';
 import { IGNORE_TARGET, LlamaModel } from '../model/llama-model.ts';
 import { checkRunFitsDevice, estimateMemory } from '../model/memory-estimate.ts';
@@ -41,6 +42,8 @@ const STEPPING = 'a step';
 const RECENT_POINTS = 20;
 
 export const BUILTIN_TEXT_NAME = 'built-in corpus B (one pair per line)';
+/** The page's runs evaluate every 10 steps (src/engine/run.ts); the cluster script does the same. */
+const PAGE_EVAL_EVERY = 10;
 /** The adapter is copied to memory (and the autosave) this often, and on pause. */
 export const CHECKPOINT_EVERY = 10;
 const FINGERPRINT_EVERY = 10;
@@ -62,7 +65,8 @@ export class Session {
   private readonly device: DeviceKeeper;
   private gpuStatus: GpuStatus = { state: 'pending' };
   private base: BaseModel | null = null;
-  private text: { name: string; tokens: Uint32Array; builtin?: boolean } | null = null;
+  /** `source`: the file as read (the page's text, or the built-in corpus), copied beside the cluster script of an adapter export. */
+  private text: { name: string; tokens: Uint32Array; builtin?: boolean; source?: { name: string; contents: string } } | null = null;
   /** The base is the bundled model (read through options.builtinModel): with the built-in text, a run measures accuracy on its corpora. */
   private builtinBase = false;
   /** The run on the GPU: the only holder of the base model's GPU copy besides `inference`. */
@@ -203,7 +207,7 @@ export class Session {
       this.clearRun(); // also forgets the last training record and the active adapter
       this.base = base;
       this.builtinBase = read === this.options.builtinModel.read;
-      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)], true);
+      this.useBuiltinText();
       this.emitMemory();
       return this.loaded().base!;
     }, { throwErrors: true }))!;
@@ -217,14 +221,19 @@ export class Session {
     if (!this.base || !this.text) {
       this.base = await readBase(this.options.builtinModel.name, this.options.builtinModel.read);
       this.builtinBase = true;
-      this.useText(BUILTIN_TEXT_NAME, [corpusText('lines', 600, 1)], true);
+      this.useBuiltinText();
     }
     return this.base;
   }
 
-  private useText(name: string, docs: string[], builtin = false): void {
+  private useBuiltinText(): void {
+    const text = corpusText('lines', 600, 1);
+    this.useText(BUILTIN_TEXT_NAME, [text], true, { name: 'corpus-b-lines.txt', contents: text });
+  }
+
+  private useText(name: string, docs: string[], builtin = false, source?: { name: string; contents: string }): void {
     if (!this.base) throw new Error('load a model first: the text is tokenized with its tokenizer');
-    this.text = { name, tokens: tokenizeDocuments(this.base.tokenizer, docs, this.base.config.vocab_size), builtin };
+    this.text = { name, tokens: tokenizeDocuments(this.base.tokenizer, docs, this.base.config.vocab_size), builtin, source };
     this.builtWith = null; // the next Train trains on the new text
     this.emit({ type: 'base', ...this.loaded() });
   }
@@ -237,7 +246,7 @@ export class Session {
 
   /** A .txt or .jsonl file's contents, tokenized with the loaded model's tokenizer. */
   async loadText(name: string, contents: string): Promise<TextSummary> {
-    await this.libraryWork(`reading ${name}`, async () => this.useText(name, parseTextFile(name, contents)), { throwErrors: true });
+    await this.libraryWork(`reading ${name}`, async () => this.useText(name, parseTextFile(name, contents), false, { name, contents }), { throwErrors: true });
     return this.loaded().text!;
   }
 
@@ -746,9 +755,22 @@ export class Session {
     });
   }
 
-  /** The run's adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors). */
+  /**
+   * The run's adapter as a PEFT folder (adapter_config.json, adapter_model.safetensors); for a
+   * language-model run of the page, with the script that resumes it with transformers + PEFT on a
+   * cluster, its accelerate configs and the text (src/io/python-script.ts).
+   */
   exportAdapter(): Promise<Files> {
-    return this.exclusive('exporting the adapter', () => this.idleRun().adapterFiles());
+    return this.exclusive('exporting the adapter', async () => {
+      const files = await this.idleRun().adapterFiles();
+      const s = this.runInfo?.settings;
+      const config = files['adapter_config.json'];
+      if (!s || s.task === 'teacher' || s.full || !this.base || !this.text?.source || typeof config !== 'string') return files;
+      const training = { ...trainerSettings(s), batch: s.batch, seqLen: s.seq, seed: s.seed, evalEvery: PAGE_EVAL_EVERY };
+      const schedule = training.schedule.kind;
+      const warmup = training.schedule.kind === 'cosine' ? training.schedule.warmupSteps : 0;
+      return { ...files, ...clusterFiles({ adapterConfigJson: config, baseModel: this.base.name, text: this.text.source, training: { ...training, schedule, warmup } }) };
+    });
   }
 
   /** The run's adapter files between two windows of steps (for a CheckpointStore: the loop waits for it). */
