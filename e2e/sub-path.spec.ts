@@ -1,8 +1,9 @@
 // Issue 20, item 5: the production build works as a static site under a sub-path. A plain file
 // server (no fallback to index.html, nothing but dist/ under /lora-playground/) serves the dist/
 // folder the webServer of playwright.config.ts has just built; the page loads, the deferred
-// sections arrive, the engine worker finds the bundled model under the sub-path and one Step
-// trains. Every request the page makes must stay under the sub-path.
+// sections arrive, the engine worker finds the bundled model under the sub-path, one Step trains
+// and the adapter's download holds the cluster script (issue 20, item 6). Every request the page
+// makes must stay under the sub-path.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,7 +46,7 @@ test.beforeAll(async () => {
 
 test.afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
-test('dist/ served under /lora-playground/: the page, its deferred sections, the bundled model and one Step', async ({ page }) => {
+test('dist/ served under /lora-playground/: the page, its deferred sections, the bundled model, one Step and the adapter with its cluster script', async ({ page }) => {
   const guard = await watchPage(page);
   await page.goto(`${origin}/lora-playground?task=tiny-lm&rank=2&alpha=4&steps=1&batch=2&seq=8`);
   await expect(page).toHaveURL(new RegExp(`^${origin}${PREFIX}\\?.*task=tiny-lm`));
@@ -61,6 +62,14 @@ test('dist/ served under /lora-playground/: the page, its deferred sections, the
   expect(requested).toContain(`${PREFIX}models/byte-caps/config.json`);
   expect(requested).toContain(`${PREFIX}models/byte-caps/model.safetensors`);
   expect(requested.filter((p) => !p.startsWith(PREFIX) && p !== PREFIX.slice(0, -1)), 'requests outside the sub-path').toEqual([]);
+
+  // The adapter export of a language-model run carries the cluster script, its accelerate configs
+  // and the text (src/io/python-script.ts); entry names are stored as plain text in a zip's headers.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download adapter' }).click()]);
+  const zip = readFileSync((await download.path())!).toString('latin1');
+  for (const name of ['adapter_config.json', 'adapter_model.safetensors', 'train_lora.py', 'accelerate_fsdp.yaml', 'accelerate_deepspeed.yaml', 'corpus-b-lines.txt']) {
+    expect(zip, name).toContain(`tiny-lm-r2-adapter/${name}`);
+  }
   await guard.expectClean();
 
   // The kernel check page resolves under the sub-path too (its scripts load; the checks are e2e/kernels.spec.ts's).
