@@ -36,8 +36,8 @@ export class ZipError extends Error {
   }
 }
 
-/** An archive's entries: name (folders with '/') → contents. */
-export type ZipFiles = Record<string, string | Uint8Array | Blob>;
+/** An archive's entries: name (folders with '/') → contents (a RandomAccessFile: a file on disk, read a chunk at a time). */
+export type ZipFiles = Record<string, string | Uint8Array | Blob | RandomAccessFile>;
 
 /** A ZIP file starts with a local file header (PK\3\4), or, when empty, the end record (PK\5\6). */
 export function isZip(first4: Uint8Array): boolean {
@@ -48,9 +48,22 @@ const STORED = 0;
 const DEFLATED = 8;
 const levelFor = (name: string) => (name.endsWith('.safetensors') ? 0 : 6);
 
-function readerOf(content: string | Uint8Array | Blob) {
+/** The library reads archives and entries through our RandomAccessFile: a Blob, bytes, or a file on disk (src/cli/folder-opener.ts). */
+class RandomAccessReader extends Reader<RandomAccessFile> {
+  constructor(private readonly file: RandomAccessFile) {
+    super(file);
+    this.size = file.size;
+  }
+
+  override readUint8Array(index: number, length: number): Promise<Uint8Array> {
+    return this.file.read(index, Math.max(0, Math.min(length, this.file.size - index)));
+  }
+}
+
+function readerOf(content: ZipFiles[string]) {
   if (typeof content === 'string') return new Uint8ArrayReader(new TextEncoder().encode(content));
-  return content instanceof Uint8Array ? new Uint8ArrayReader(content) : new BlobReader(content);
+  if (content instanceof Uint8Array) return new Uint8ArrayReader(content);
+  return content instanceof Blob ? new BlobReader(content) : new RandomAccessReader(content);
 }
 
 export interface WriteZipOptions {
@@ -136,18 +149,6 @@ function explainRead(err: unknown, what: string): ZipError {
 
 function checkRange(name: string, size: number, offset: number, length: number): void {
   if (!(offset >= 0 && length >= 0 && offset + length <= size)) throw new RangeError(`bytes ${offset}..${offset + length} run past the end of ${name} (${size} bytes)`);
-}
-
-/** The library reads an archive through our RandomAccessFile: a Blob, bytes, or a file on disk (src/cli/folder-opener.ts). */
-class RandomAccessReader extends Reader<RandomAccessFile> {
-  constructor(private readonly file: RandomAccessFile) {
-    super(file);
-    this.size = file.size;
-  }
-
-  override readUint8Array(index: number, length: number): Promise<Uint8Array> {
-    return this.file.read(index, Math.max(0, Math.min(length, this.file.size - index)));
-  }
 }
 
 export type ZipSource = Uint8Array | Blob | RandomAccessFile;
