@@ -63,5 +63,6 @@ describe('decomposedInit refuses', () => {
   it('a rank above min(out, in) and a W of the wrong size', () => {
     expect(() => decomposedInit('pissa', new Float32Array(12), 3, 4, 4, 1)).toThrow(/rank 4 is larger than min\(in, out\) = 3/);
     expect(() => decomposedInit('olora', new Float32Array(11), 3, 4, 2, 1)).toThrow(/W holds 11 values, \(3, 4\) needs 12/);
+    expect(() => decomposedInit(undefined as unknown as 'pissa', new Float32Array(12), 3, 4, 2, 1)).toThrow(/must be pissa or olora here, got undefined/);
   });
 });

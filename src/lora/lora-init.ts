@@ -19,6 +19,7 @@ export interface DecomposedInit {
 
 /** PiSSA or OLoRA factors of W (out, in) and the residual base that goes with them. */
 export function decomposedInit(kind: 'pissa' | 'olora', weight: ArrayLike<number>, outDim: number, inDim: number, rank: number, scaling: number): DecomposedInit {
+  if (kind !== 'pissa' && kind !== 'olora') throw new RangeError(`init_lora_weights must be pissa or olora here, got ${String(kind)}`);
   if (weight.length !== outDim * inDim) throw new RangeError(`W holds ${weight.length} values, (${outDim}, ${inDim}) needs ${outDim * inDim}`);
   if (rank > Math.min(outDim, inDim)) throw new RangeError(`rank ${rank} is larger than min(in, out) = ${Math.min(outDim, inDim)}`);
   const { a, b } = kind === 'pissa' ? pissaFactors(weight, outDim, inDim, rank, scaling) : oloraFactors(weight, outDim, inDim, rank);

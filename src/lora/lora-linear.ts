@@ -110,7 +110,8 @@ export class LoRALinear {
     const { inFeatures: inDim, outFeatures: outDim, rank, alpha, tokens } = config;
     validateLoRAShape(inDim, outDim, rank, alpha);
     if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`tokens must be a positive integer, got ${tokens}`);
-    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, needsGradInput: true, dropout: 0, useDora: false, init: 'default', ...config };
+    // The variant's fields may come as explicit undefined (options passed through): their defaults hold then too.
+    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, needsGradInput: true, dropout: 0, ...config, useDora: config.useDora ?? false, init: config.init ?? 'default' };
     const label = full.label;
     const scaling = loraScaling(alpha, rank, full.useRslora);
     if (full.useDora && full.dropout > 0) throw new RangeError(`${label}: DoRA with lora_dropout is not supported here; set dropout to 0 or turn DoRA off`);
