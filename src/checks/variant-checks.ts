@@ -1,6 +1,7 @@
 // LoRA variants on the GPU against the float64 references: DoRA (src/reference/dora.ts) in both
 // forward paths, its backward, merge and exact unmerge; PiSSA and OLoRA initialisation
-// (src/reference/lora-init.ts): the base the layer holds plus s·B·A is W, and the output at init is the base's.
+// (src/reference/lora-init.ts): the base the layer holds plus s·B·A is W, and the output at init is
+// the base's; LoRA+: two AdamW steps of A, B and m, B and m at λ·lr, against the float64 AdamW.
 import { readTensor, writeTensor } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { ExactMerge } from '../lora/exact-merge.ts';
@@ -9,6 +10,10 @@ import { foldsAdapter } from '../lora/lora-math.ts';
 import { doraBackwardReference, doraForwardReference, doraMergeReference, doraNormReference } from '../reference/dora.ts';
 import { oloraDeltaReference, pissaDeltaReference } from '../reference/lora-init.ts';
 import { matmulReference } from '../reference/matmul.ts';
+import { createFixedGuard } from '../gpu/kernels/step-guard.ts';
+import { adamwReference } from '../reference/adamw.ts';
+import { AdamW } from '../train/adamw.ts';
+import { loraplusLrScale } from '../train/loraplus.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { assertion, resultOf, type KernelCheck } from './check.ts';
 
@@ -109,5 +114,26 @@ export function variantChecks(): KernelCheck[] {
       });
     },
   }));
-  return [...dora, ...inits];
+  const loraplus: KernelCheck = {
+    name: 'LoRA+ λ = 16: two AdamW steps of a DoRA layer, B and m at λ·lr, A at lr, as the float64 AdamW',
+    async run(gpu) {
+      const { layer } = await doraLayer(gpu, [5, 7, 6, 2], 61);
+      const params = layer.parameters().map((p) => ({ ...p, lrScale: loraplusLrScale({ name: p.name, param: p.param }, 16) }));
+      const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+      const optimizer = await AdamW.create(gpu, params, await createFixedGuard(gpu), hyper);
+      const states = await Promise.all(params.map(async (p) => ({ param: Float64Array.from(await readTensor(gpu, p.param)), moment1: new Float64Array(p.param.numel), moment2: new Float64Array(p.param.numel) })));
+      for (let t = 1; t <= 2; t++) {
+        layer.forward();
+        layer.backward();
+        const grads = await Promise.all(params.map((p) => readTensor(gpu, p.grad)));
+        optimizer.step(hyper.lr);
+        params.forEach((p, i) => adamwReference(states[i], grads[i], t, { ...hyper, lr: hyper.lr * p.lrScale }));
+      }
+      const parts = Object.fromEntries(await Promise.all(params.map(async (p, i) => [`${p.name} (lr × ${p.lrScale})`, { got: await readTensor(gpu, p.param), ref: states[i].param }] as const)));
+      const scales = params.map((p) => p.lrScale).join(',');
+      const result = resultOf(this.name, parts);
+      return scales === '1,16,16' ? result : assertion(this.name, false, `learning-rate factors of A, B, m were ${scales}, not 1,16,16; ${result.detail}`);
+    },
+  };
+  return [...dora, ...inits, loraplus];
 }
