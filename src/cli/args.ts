@@ -1,7 +1,8 @@
-// Flag parsing for the CLI: node:util's parseArgs, strict, with one table of each command's flags.
-// Numeric flags are the settings table's (src/settings/schema.ts): parsed as text here and checked
-// by the table in flags.ts. `--name value`, `--name=value` and boolean `--flag`; a negative number
-// is a value (`--weights -1,1`), so the table's range check can name it.
+// Flag parsing for the CLI: node:util's parseArgs, strict, its options generated from one table of
+// each command's flags. Numeric flags are the settings table's (src/settings/schema.ts): parsed as
+// text here and checked by the table in flags.ts; the help text (help.ts) is written from the same
+// tables. `--name value`, `--name=value` and boolean `--flag`; every command takes --help; a
+// negative number is a value (`--weights -1,1`), so the table's range check can name it.
 import { parseArgs as parseNodeArgs, type ParseArgsConfig } from 'node:util';
 import type { SettingName } from '../settings/schema.ts';
 
@@ -28,7 +29,7 @@ interface CommandFlags {
 
 const TRAIN_NUMBERS: SettingName[] = ['rank', 'alpha', 'steps', 'lr', 'seed', 'dim', 'true-rank', 'tokens', 'batch', 'seq-len', 'weight-decay', 'max-grad-norm', 'warmup', 'eval-every', 'dropout', 'gpu-memory', 'checkpoint-every', 'loraplus-lr-ratio'];
 
-/** Every command's flags: the one place a flag is declared. */
+/** Every command's flags: the one place a flag is declared (its help: SETTINGS, or TEXT_FLAGS in help.ts). */
 export const COMMAND_FLAGS: Record<string, CommandFlags> = {
   params: { numbers: ['in', 'out', 'rank'], strings: ['preset', 'config', 'targets', 'layers'], booleans: ['json'] },
   train: {
@@ -46,7 +47,7 @@ export const COMMAND_FLAGS: Record<string, CommandFlags> = {
 };
 
 function flagList(spec: CommandFlags): string {
-  return [...spec.numbers, ...spec.strings, ...spec.booleans].map((k) => `--${k}`).join(', ');
+  return [...spec.numbers, ...spec.strings, ...spec.booleans, 'help'].map((k) => `--${k}`).join(', ');
 }
 
 /** Splits argv into the command and its flags, refusing unknown, repeated or valueless flags in one line. */
@@ -56,7 +57,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (!spec) return { command, flags: new Map(), positional: rest.filter((a) => !a.startsWith('--')) }; // main names the unknown command
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const name of [...spec.numbers, ...spec.strings]) options[name] = { type: 'string' };
-  for (const name of spec.booleans) options[name] = { type: 'boolean' };
+  for (const name of [...spec.booleans, 'help']) options[name] = { type: 'boolean' };
   // A value that starts with a dash (a negative number) is joined to its flag, so it stays a value.
   const args: string[] = [];
   for (let i = 0; i < rest.length; i++) {

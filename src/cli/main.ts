@@ -5,6 +5,7 @@ import { InjectionError } from '../lora/injection.ts';
 import { SettingError } from '../settings/schema.ts';
 import { parseArgs, UsageError } from './args.ts';
 import { gpuCommand } from './gpu-command.ts';
+import { commandHelp, usage } from './help.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { paramsCommand } from './params-command.ts';
 import { pretrainCommand } from './pretrain-command.ts';
@@ -24,28 +25,6 @@ import { adaptersCommand } from './adapters-command.ts';
 import { benchPromisesCommand } from './bench-promises-command.ts';
 import { evalCommand } from './eval-command.ts';
 
-const USAGE = `usage: lora-playground <command> [flags]
-
-commands:
-  params --in N --out N --rank R [--json]   trainable parameters of a LoRA on one linear layer
-  params --preset NAME | --config FILE [--rank R --targets q_proj,v_proj|all-linear --layers 0,1]
-                                            the same for a whole model, in PEFT's format
-  train --task low-rank-teacher|tiny-lm [--rank R --alpha A --targets q_proj,v_proj --steps N
-        --seed S --lr LR --optimizer adamw|sgd --max-grad-norm G --out DIR ...]
-                                            train on the GPU; one JSON line per step
-  pretrain [--steps N --seed S --out DIR --check]
-                                            pretrain the bundled base (npm run pretrain)
-  train --task text --model DIR|hf:ORG/NAME[@REV]|URL --text FILE [--save NAME --library DIR ...]
-                                            LoRA on your own HF Llama folder (or a Hub model, downloaded
-                                            to ~/.cache/lora-playground/hub; --hub-endpoint URL) and text
-  eval --model DIR|hf:ORG/NAME [--adapter DIR] --text FILE [--logits OUT.safetensors] [--seq-len N --batch N]
-                                            mean cross-entropy (nats/token) with or without an adapter
-  adapters list | delete NAME | import DIR --as NAME | combine A B --as NAME --how cat|linear [--weights 1,1]
-                                            the adapter library (--library DIR, default ./adapters)
-  bench-promises [--out FILE]               LoRA's step-time, memory and merge promises, measured (npm run bench)
-  inspect FILE [--json]                     tensors and metadata of a safetensors file, or of each in a .zip
-  gpu                                       the WebGPU adapter Node sees (Dawn)`;
-
 /** Errors caused by what the user gave us: one line naming the problem, exit 2. */
 const USER_ERRORS = [
   UsageError, SettingError, InjectionError, GpuError, RangeError, ConfigError, SafetensorsError, AdapterFormatError, AdapterMismatchError,
@@ -56,6 +35,11 @@ const USER_ERRORS = [
 export async function main(argv: readonly string[], out = console.log, err = console.error): Promise<number> {
   try {
     const args = parseArgs(argv);
+    // `COMMAND --help` (even among other flags): that command's flags, nothing run.
+    if (args.command !== undefined && args.flags.has('help')) {
+      out(commandHelp(args.command) ?? usage());
+      return 0;
+    }
     switch (args.command) {
       case 'params':
         out(paramsCommand(args));
@@ -77,10 +61,17 @@ export async function main(argv: readonly string[], out = console.log, err = con
       case 'gpu':
         out(await gpuCommand());
         return 0;
+      case 'help': {
+        const about = args.positional[0];
+        const text = about === undefined ? usage() : commandHelp(about);
+        if (text === null) throw new UsageError(`no command '${about}' (try: lora-playground help)`);
+        out(text);
+        return 0;
+      }
       case undefined:
-      case 'help':
       case '--help':
-        out(USAGE);
+      case '-h':
+        out(usage());
         return args.command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command '${args.command}' (try: lora-playground help)`);
