@@ -4,7 +4,6 @@
 // Where there is no such file system (Node, where the page's controller is tested; a browser
 // without it) or writing it fails (a full disk), the archive is built as a Blob instead.
 import type { Files } from '../engine/types.ts';
-import { writeZipBlob, writeZipTo } from '../io/zip.ts';
 import type { ZipExport } from './protocol.ts';
 
 const FOLDER = 'exports';
@@ -34,6 +33,8 @@ async function dropOldExports(folder: FileSystemDirectoryHandle, now: number): P
 /** `files` as `archive` (a .zip name), each under `folder/`. */
 export async function exportArchive(archive: string, folder: string, files: Files): Promise<ZipExport> {
   const entries = Object.fromEntries(Object.entries(files).map(([name, content]) => [`${folder}/${name}`, content]));
+  // The zip library is fetched with the first export, not with the worker (scripts/first-load-bytes.mjs).
+  const { writeZipBlob, writeZipTo } = await import('../io/zip.ts');
   const dir = await exportsFolder();
   if (dir) {
     const now = Date.now();

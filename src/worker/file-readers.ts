@@ -3,7 +3,6 @@
 // files are Blobs the browser keeps on disk: a checkpoint is read from them one tensor at a time,
 // also from inside a .zip where it is stored (deflated entries are inflated when opened).
 import { blobFile, bytesFile, type OpenFile, type RandomAccessFile } from '../io/random-access.ts';
-import { isZip, openZip } from '../io/zip.ts';
 
 /** A model folder served next to the page (e.g. /models/byte-caps/), fetched whole (it is small). */
 export function httpFolderReader(baseUrl: string): OpenFile {
@@ -23,6 +22,8 @@ export function httpFolderReader(baseUrl: string): OpenFile {
  */
 export async function pickedFilesReader(files: File[]): Promise<OpenFile> {
   const byName = new Map<string, () => Promise<RandomAccessFile>>();
+  // The zip library is fetched when files are picked, not with the worker (scripts/first-load-bytes.mjs).
+  const { isZip, openZip } = await import('../io/zip.ts');
   for (const file of files) {
     const first = new Uint8Array(await file.slice(0, 4).arrayBuffer());
     if (file.name.endsWith('.zip') || isZip(first)) {
