@@ -110,11 +110,19 @@ test('a broken adapter file is refused with a message and the library is untouch
   await page.getByRole('button', { name: 'Load the bundled model' }).click();
   await expect(page.getByTestId('base-name')).toHaveText('byte-caps');
   await page.getByLabel('import name').fill('broken');
+  // A config the importer refuses: LoHa is another PEFT method, not LoRA.
+  await page.getByLabel('adapter files').setInputFiles([
+    { name: 'adapter_config.json', mimeType: 'application/json', buffer: Buffer.from('{"peft_type": "LOHA", "r": 4}') },
+    { name: 'adapter_model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from([1, 2, 3]) },
+  ]);
+  await expect(page.getByRole('alert')).toContainText('peft_type "LOHA" is not supported');
+  await expect(page.getByTestId('adapter-broken')).toHaveCount(0);
+  // A valid DoRA config (DoRA imports since issue 19) with a truncated weights file.
   await page.getByLabel('adapter files').setInputFiles([
     { name: 'adapter_config.json', mimeType: 'application/json', buffer: Buffer.from('{"peft_type": "LORA", "r": 4, "use_dora": true}') },
     { name: 'adapter_model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from([1, 2, 3]) },
   ]);
-  await expect(page.getByRole('alert')).toContainText('DoRA adapters are not supported');
+  await expect(page.getByRole('alert')).toContainText('too short for the 8-byte header');
   await expect(page.getByTestId('adapter-broken')).toHaveCount(0);
 });
 
