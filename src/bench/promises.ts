@@ -15,6 +15,7 @@ import { createAxpby } from '../gpu/kernels/elementwise.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import { Trainer, type TrainingTarget } from '../train/trainer.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
+import type { WeightSource } from '../io/weight-source.ts';
 import { encodingTimes, holdSubmissions, median } from './timing.ts';
 
 
@@ -59,9 +60,9 @@ export async function countDeviceCalls(gpu: Gpu, work: () => Promise<void>): Pro
   return counts;
 }
 
-interface ModelSetup {
+export interface ModelSetup {
   config: LlamaConfig;
-  weights: Map<string, Float32Array>;
+  weights: Map<string, Float32Array> | WeightSource;
   batch: number;
   seq: number;
 }
@@ -74,7 +75,7 @@ export function batchFor(config: LlamaConfig, batch: number, seq: number, seed: 
   return { ids, targets };
 }
 
-async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: number) {
+export async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: number) {
   const { value, allocations } = await withAllocationScope(gpu, async () => {
     const model = await LlamaModel.create(gpu, m.config, m.weights, { batch: m.batch, seq: m.seq, mode });
     const trainable = new Set(model.trainable.map((p) => p.param));
@@ -116,7 +117,7 @@ async function trainingRun(gpu: Gpu, m: ModelSetup, mode: TrainingMode, steps: n
 }
 
 /** Bytes of the trainer's two copies of the trainable parameters (window start, last finite step). */
-function rollbackBytesOf(allocations: readonly Allocation[]): number {
+export function rollbackBytesOf(allocations: readonly Allocation[]): number {
   return totalBytes(allocations.filter((a) => /\.(windowStart|lastFinite)$/.test(a.label)));
 }
 
@@ -145,7 +146,7 @@ export async function submissionTimes(gpu: Gpu, work: () => void): Promise<numbe
  * models are built once, then timed one forward each in turn, rotating which goes first, for
  * 5·reps rounds (drift hits all alike); each one's median.
  */
-async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
+export async function forwardTimes(gpu: Gpu, m: ModelSetup, reps: number) {
   const b = batchFor(m.config, m.batch, m.seq, 1);
   const lora: TrainingMode = { kind: 'lora', lora: { targetModules: 'all-linear', r: 8, loraAlpha: 16 } };
   const build = async (mode: TrainingMode, merge: boolean, foldingAllowed = true) => {

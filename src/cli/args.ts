@@ -40,7 +40,7 @@ export const COMMAND_FLAGS: Record<string, CommandFlags> = {
   pretrain: { numbers: ['steps', 'lr', 'seed'], strings: ['out'], booleans: ['quiet', 'check'] },
   eval: { numbers: ['batch', 'seq-len', 'gpu-memory'], strings: ['model', 'hub-endpoint', 'adapter', 'text', 'logits'], booleans: [] },
   adapters: { numbers: [], strings: ['library', 'as', 'how', 'weights'], booleans: ['json'] },
-  'bench-promises': { numbers: ['batch', 'seq-len', 'dim', 'tokens', 'steps'], strings: ['out'], booleans: [] },
+  'bench-promises': { numbers: ['batch', 'seq-len', 'dim', 'tokens', 'steps'], strings: ['out', 'real-layers', 'real-steps', 'real-seq-len'], booleans: ['skip-real-shape', 'real-shape-only'] },
   inspect: { numbers: [], strings: [], booleans: ['json'] },
   gpu: { numbers: [], strings: [], booleans: [] },
   help: { numbers: [], strings: [], booleans: [] },

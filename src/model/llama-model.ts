@@ -325,6 +325,11 @@ export class LlamaModel {
     return readTensor(this.gpu, this.io.logits);
   }
 
+  /** The dispatches of one training step as forwardBackward encodes them (forward, then backward). */
+  get stepDispatches(): readonly Dispatch[] {
+    return [...this.passes.forward.items, ...this.passes.backward.items];
+  }
+
   /** Estimated floating-point operations of one forward as it runs now (matmuls: 2·M·N·K). */
   get forwardFlops(): number {
     return this.passes.forward.items.reduce((total, d) => total + d.flops, 0);

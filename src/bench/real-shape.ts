@@ -1,0 +1,162 @@
+// LoRA's promises at a real model's size (bench-promises' real_shape section): a checkpoint with
+// SmolLM2-135M's published shapes (src/model/presets.ts) and seeded random BF16 weights, trained
+// through the same LlamaModel and Trainer as the page. LoRA r = 8 on q_proj,v_proj and on every
+// linear against full fine-tuning: step time, tokens/s and GPU bytes by kind, with the frozen base
+// stored as f32 and kept packed as BF16; activation checkpointing's bytes against its time; the
+// merged and unmerged forward against the base; and a per-dispatch profile of each step.
+import { totalBytes, withAllocationScope } from '../gpu/allocations.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { llamaCheckpointFiles } from '../io/hf-checkpoint.ts';
+import { loadModelFolder } from '../io/model-folder.ts';
+import { memoryFolder } from '../io/random-access.ts';
+import type { WeightSource } from '../io/weight-source.ts';
+import { initLlamaWeights, type LlamaConfig } from '../model/config.ts';
+import { LlamaModel, type TrainingMode } from '../model/llama-model.ts';
+import { estimateMemory } from '../model/memory-estimate.ts';
+import { PRESETS } from '../model/presets.ts';
+import { Trainer } from '../train/trainer.ts';
+import { seededRandom } from '../util/random.ts';
+import { profileDispatches, type DispatchProfile } from './dispatch-profile.ts';
+import { batchFor, forwardTimes, rollbackBytesOf } from './promises.ts';
+import { median } from './timing.ts';
+
+export interface RealShapeOptions {
+  /** Decoder layers (SmolLM2-135M has 30); fewer only to keep the run short, and the output says so. */
+  layers: number;
+  batch: number;
+  seq: number;
+  /** Training steps timed per run, after one untimed warm-up step. */
+  steps: number;
+  /** Forward rounds (each times base, unmerged, low-rank unmerged, merged, base again). */
+  forwardRounds: number;
+  log: (line: string) => void;
+}
+
+/** SmolLM2-135M's config with `layers` decoder layers, and a BF16 checkpoint of it in memory. */
+export async function smolLM2Shaped(layers: number): Promise<{ config: LlamaConfig; source: WeightSource; parameters: number }> {
+  const config: LlamaConfig = { ...PRESETS['smollm2-135m'], num_hidden_layers: layers };
+  const weights = initLlamaWeights(config, seededRandom(1));
+  const parameters = [...weights.values()].reduce((n, w) => n + w.length, 0);
+  const files = llamaCheckpointFiles(config, weights, 'BF16'); // what the Hub's SmolLM2 stores
+  weights.clear();
+  const folder = await loadModelFolder(memoryFolder(files));
+  return { config, source: folder.weights, parameters };
+}
+
+export interface RunSpec {
+  mode: TrainingMode;
+  baseStorage: 'f32' | 'checkpoint';
+  recompute: boolean;
+}
+
+export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: WeightSource, o: RealShapeOptions, spec: RunSpec) {
+  const { batch, seq } = o;
+  const { value, allocations } = await withAllocationScope(gpu, async () => {
+    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute });
+    const trainable = new Set(model.trainable.map((p) => p.param));
+    const target = {
+      trainable: model.trainable,
+      frozenNames: [...model.weights].filter(([, t]) => !trainable.has(t)).map(([n]) => n),
+      tokensPerStep: batch * seq,
+      nextBatch: (step: number) => {
+        const b = batchFor(config, batch, seq, step);
+        model.setBatch(b.ids, b.targets);
+      },
+      forwardBackward: () => model.forwardBackward(),
+      lossSum: model.lossSum,
+      lossScale: () => model.lossScale(),
+    };
+    return { model, trainer: await Trainer.create(gpu, target, { steps: 1_000_000, lr: 1e-4 }) };
+  });
+  const { model, trainer } = value;
+  await trainer.trainStep(); // warm-up: pipelines compile, buffers are touched
+  const times: number[] = [];
+  for (let i = 0; i < o.steps; i++) {
+    const started = performance.now();
+    await trainer.trainStep(); // waits for the step's metrics: the GPU has finished
+    times.push(performance.now() - started);
+  }
+  const stepMs = median(times);
+  const b = batchFor(config, batch, seq, 0);
+  model.setBatch(b.ids, b.targets);
+  const profile = await profileDispatches(gpu, model.stepDispatches, 1);
+  const bytes = totalBytes(allocations);
+  const estimate = estimateMemory(config, { batch, seq, mode: spec.mode, training: true, packedBase: spec.baseStorage === 'checkpoint', recompute: spec.recompute });
+  const result = {
+    stepMs, stepTimesMs: times, tokensPerS: (batch * seq) / (stepMs / 1000),
+    bytes, estimateBytes: estimate.total, rollbackBytes: rollbackBytesOf(allocations), parts: estimate.parts,
+    dispatchesPerStep: model.dispatchCount, stepFlops: model.stepFlops, profile: summarize(profile),
+  };
+  trainer.destroy();
+  model.destroy();
+  for (const a of allocations) a.buffer.destroy();
+  return result;
+}
+
+/** The profile's headline and its 12 costliest kernels (the JSON keeps them all). */
+function summarize(p: DispatchProfile) {
+  return { ...p, kernels: p.kernels.map((k) => ({ ...k, totalUs: Math.round(k.totalUs), meanUs: Math.round(k.meanUs * 10) / 10, share: Math.round(k.share * 1000) / 1000 })) };
+}
+
+export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
+  const t0 = performance.now();
+  const { config, source, parameters } = await smolLM2Shaped(o.layers);
+  o.log(`real shape: SmolLM2-135M's shapes with ${o.layers} of its 30 layers, ${(parameters / 1e6).toFixed(1)}M parameters, BF16 checkpoint made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const qv: TrainingMode = { kind: 'lora', lora: { targetModules: ['q_proj', 'v_proj'], r: 8, loraAlpha: 16 } };
+  const all: TrainingMode = { kind: 'lora', lora: { targetModules: 'all-linear', r: 8, loraAlpha: 16 } };
+  const specs = {
+    full_f32: { mode: { kind: 'full' }, baseStorage: 'f32', recompute: false },
+    lora_r8_qv_f32: { mode: qv, baseStorage: 'f32', recompute: false },
+    lora_r8_all_linear_f32: { mode: all, baseStorage: 'f32', recompute: false },
+    lora_r8_qv_bf16: { mode: qv, baseStorage: 'checkpoint', recompute: false },
+    lora_r8_all_linear_bf16: { mode: all, baseStorage: 'checkpoint', recompute: false },
+    lora_r8_qv_bf16_recompute: { mode: qv, baseStorage: 'checkpoint', recompute: true },
+  } satisfies Record<string, RunSpec>;
+  const runs: Partial<Record<keyof typeof specs, Awaited<ReturnType<typeof realShapeRun>>>> = {};
+  for (const [name, spec] of Object.entries(specs) as [keyof typeof specs, RunSpec][]) {
+    const started = performance.now();
+    const r = await realShapeRun(gpu, config, source, o, spec);
+    runs[name] = r;
+    o.log(`  ${name.padEnd(28)} step ${(r.stepMs / 1000).toFixed(2)} s (${r.tokensPerS.toFixed(1)} tok/s), GPU ${(r.bytes / 1e6).toFixed(1)} MB, ${r.dispatchesPerStep} dispatches; run took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  const started = performance.now();
+  const forward = await forwardTimes(gpu, { config, weights: source, batch: o.batch, seq: o.seq }, o.forwardRounds);
+  o.log(`  forward: base ${forward.ms.base.toFixed(0)} ms, unmerged ${forward.ms.unmerged.toFixed(0)} ms, merged ${forward.ms.merged.toFixed(0)} ms; took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const r = runs as Required<typeof runs>;
+  const full = r.full_f32;
+  return {
+    model: { shapes: 'HuggingFaceTB/SmolLM2-135M config.json', layers: o.layers, of_layers: 30, parameters, checkpoint_dtype: 'BF16', forward_base_storage: 'BF16 packed (the page default)' },
+    batch: o.batch, seq: o.seq, steps_timed: o.steps,
+    runs: r,
+    ratios: {
+      step_time_lora_over_full: { value: r.lora_r8_all_linear_f32.stepMs / full.stepMs, goal: '≤ 0.70' },
+      gpu_bytes_lora_over_full: { value: r.lora_r8_all_linear_f32.bytes / full.bytes, goal: '≤ 0.35' },
+      step_time_lora_qv_over_full: { value: r.lora_r8_qv_f32.stepMs / full.stepMs, goal: '≤ 0.70' },
+      gpu_bytes_lora_qv_over_full: { value: r.lora_r8_qv_f32.bytes / full.bytes, goal: '≤ 0.35' },
+      gpu_bytes_bf16_base_over_f32_base: { value: r.lora_r8_all_linear_bf16.bytes / r.lora_r8_all_linear_f32.bytes, goal: '≤ 0.55' },
+      gpu_bytes_bf16_base_over_f32_base_qv: { value: r.lora_r8_qv_bf16.bytes / r.lora_r8_qv_f32.bytes, goal: '≤ 0.55' },
+      forward_merged_over_base: { value: forward.ms.merged / forward.ms.base, goal: '≤ 1.03' },
+      forward_unmerged_over_base: { value: forward.ms.unmerged / forward.ms.base, goal: '≤ 1.15' },
+      forward_unmerged_low_rank_over_base: { value: forward.ms.unmerged_low_rank / forward.ms.base, goal: '≤ 1.15' },
+    },
+    // Activation checkpointing (q,v, BF16 base): what it saves and what it costs.
+    recompute: {
+      activation_bytes: { plain: r.lora_r8_qv_bf16.parts.activations, recompute: r.lora_r8_qv_bf16_recompute.parts.activations },
+      activation_bytes_recompute_over_plain: r.lora_r8_qv_bf16_recompute.parts.activations / r.lora_r8_qv_bf16.parts.activations,
+      gpu_bytes_recompute_over_plain: r.lora_r8_qv_bf16_recompute.bytes / r.lora_r8_qv_bf16.bytes,
+      step_time_recompute_over_plain: r.lora_r8_qv_bf16_recompute.stepMs / r.lora_r8_qv_bf16.stepMs,
+    },
+    without_rollback_copies: {
+      gpu_bytes_lora_over_full: (r.lora_r8_all_linear_f32.bytes - r.lora_r8_all_linear_f32.rollbackBytes) / (full.bytes - full.rollbackBytes),
+      gpu_bytes_lora_qv_over_full: (r.lora_r8_qv_f32.bytes - r.lora_r8_qv_f32.rollbackBytes) / (full.bytes - full.rollbackBytes),
+    },
+    arithmetic: {
+      step_time_lora_over_full: r.lora_r8_all_linear_f32.stepFlops / full.stepFlops,
+      step_time_lora_qv_over_full: r.lora_r8_qv_f32.stepFlops / full.stepFlops,
+      forward_merged_over_base: forward.flops.merged / forward.flops.base,
+      forward_unmerged_over_base: forward.flops.unmerged / forward.flops.base,
+    },
+    noise: { forward_base_again_over_base: forward.ms.base_second / forward.ms.base_first },
+    forward_ms: forward.ms,
+  };
+}
