@@ -44,8 +44,8 @@ describe('per-dispatch profile', () => {
     expect(profile.kernels.reduce((n, k) => n + k.dispatches, 0)).toBe(model.dispatchCount);
     expect(profile.kernels.reduce((s, k) => s + k.share, 0)).toBeCloseTo(1, 6);
     expect(profile.kernels.some((k) => /layers\.\d/.test(k.kernel))).toBe(false);
-    // Each layer's q_proj low-rank product is one group with one dispatch per layer.
-    const h = profile.kernels.find((k) => k.kernel === 'self_attn.q_proj.H=XAt');
+    // q and v share X: their low-rank products are one kernel with one dispatch per layer.
+    const h = profile.kernels.find((k) => k.kernel === 'self_attn.q_proj+v_proj.H=XAt');
     expect(h?.dispatches).toBe(config.num_hidden_layers);
     expect(profile.shortestUs).toBeGreaterThan(0);
     expect(profile.dispatchBound.dispatches).toBeGreaterThanOrEqual(1);

@@ -47,12 +47,14 @@ export interface RunSpec {
   mode: TrainingMode;
   baseStorage: 'f32' | 'checkpoint';
   recompute: boolean;
+  /** False: each LoRA layer computes its own H and dA (no shared-input groups), for comparison. */
+  groupSharedInput?: boolean;
 }
 
 export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: WeightSource, o: RealShapeOptions, spec: RunSpec) {
   const { batch, seq } = o;
   const { value, allocations } = await withAllocationScope(gpu, async () => {
-    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute });
+    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute, groupSharedInput: spec.groupSharedInput });
     const trainable = new Set(model.trainable.map((p) => p.param));
     const target = {
       trainable: model.trainable,
@@ -93,6 +95,11 @@ export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: Weight
   return result;
 }
 
+/** GPU time of the H = X·Aᵀ and dA = dHᵀ·X kernels in a profiled step (what grouping replaces). */
+function lowRankUs(p: DispatchProfile): number {
+  return Math.round(p.kernels.filter((k) => /(H=XAt|dA=dHtX)$/.test(k.kernel)).reduce((sum, k) => sum + k.totalUs, 0));
+}
+
 /** The profile's headline and its 12 costliest kernels (the JSON keeps them all). */
 function summarize(p: DispatchProfile) {
   return { ...p, kernels: p.kernels.map((k) => ({ ...k, totalUs: Math.round(k.totalUs), meanUs: Math.round(k.meanUs * 10) / 10, share: Math.round(k.share * 1000) / 1000 })) };
@@ -108,6 +115,7 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
     full_f32: { mode: { kind: 'full' }, baseStorage: 'f32', recompute: false },
     lora_r8_qv_f32: { mode: qv, baseStorage: 'f32', recompute: false },
     lora_r8_all_linear_f32: { mode: all, baseStorage: 'f32', recompute: false },
+    lora_r8_all_linear_f32_per_layer: { mode: all, baseStorage: 'f32', recompute: false, groupSharedInput: false },
     lora_r8_qv_bf16: { mode: qv, baseStorage: 'checkpoint', recompute: false },
     lora_r8_all_linear_bf16: { mode: all, baseStorage: 'checkpoint', recompute: false },
     lora_r8_qv_bf16_recompute: { mode: qv, baseStorage: 'checkpoint', recompute: true },
@@ -145,6 +153,12 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
       activation_bytes_recompute_over_plain: r.lora_r8_qv_bf16_recompute.parts.activations / r.lora_r8_qv_bf16.parts.activations,
       gpu_bytes_recompute_over_plain: r.lora_r8_qv_bf16_recompute.bytes / r.lora_r8_qv_bf16.bytes,
       step_time_recompute_over_plain: r.lora_r8_qv_bf16_recompute.stepMs / r.lora_r8_qv_bf16.stepMs,
+    },
+    // q/k/v and gate/up sharing X: one H and one dA dispatch per group against one per layer.
+    shared_input_groups: {
+      dispatches_per_step: { grouped: r.lora_r8_all_linear_f32.dispatchesPerStep, per_layer: r.lora_r8_all_linear_f32_per_layer.dispatchesPerStep },
+      step_time_grouped_over_per_layer: r.lora_r8_all_linear_f32.stepMs / r.lora_r8_all_linear_f32_per_layer.stepMs,
+      low_rank_kernel_us: { grouped: lowRankUs(r.lora_r8_all_linear_f32.profile), per_layer: lowRankUs(r.lora_r8_all_linear_f32_per_layer.profile) },
     },
     without_rollback_copies: {
       gpu_bytes_lora_over_full: (r.lora_r8_all_linear_f32.bytes - r.lora_r8_all_linear_f32.rollbackBytes) / (full.bytes - full.rollbackBytes),

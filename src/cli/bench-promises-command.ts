@@ -109,13 +109,15 @@ function printRealShape(r: Awaited<ReturnType<typeof measureRealShape>>, out: (l
   const arithmetic: Record<string, number> = r.arithmetic;
   for (const [name, ratio] of Object.entries(r.ratios)) out(`${pad(name, 44)}${pad(ratio.value.toFixed(3), 12)}${pad(ratio.goal, 10)}${arithmetic[name]?.toFixed(3) ?? ''}`);
   out(`activation checkpointing (q,v, BF16 base): activations ×${r.recompute.activation_bytes_recompute_over_plain.toFixed(3)}, GPU bytes ×${r.recompute.gpu_bytes_recompute_over_plain.toFixed(3)}, step time ×${r.recompute.step_time_recompute_over_plain.toFixed(3)}`);
+  const groups = r.shared_input_groups;
+  out(`shared-input groups (all-linear, f32): ${groups.dispatches_per_step.grouped} dispatches a step against ${groups.dispatches_per_step.per_layer} one per layer; step time ×${groups.step_time_grouped_over_per_layer.toFixed(3)}; H and dA kernels ${(groups.low_rank_kernel_us.grouped / 1000).toFixed(1)} ms against ${(groups.low_rank_kernel_us.per_layer / 1000).toFixed(1)} ms`);
   out(`${pad('run', 28)}${pad('step s', 9)}${pad('tok/s', 8)}${pad('GPU MB', 9)}${pad('frozen', 9)}${pad('adapters', 9)}${pad('grads', 9)}${pad('optim', 9)}${pad('activ.', 9)}dispatches`);
   const mb = (b: number) => (b / 1e6).toFixed(1);
   for (const [name, run] of Object.entries(r.runs)) {
     const p = run.parts;
     out(`${pad(name, 28)}${pad((run.stepMs / 1000).toFixed(2), 9)}${pad(run.tokensPerS.toFixed(1), 8)}${pad(mb(run.bytes), 9)}${pad(mb(p['base weights']), 9)}${pad(mb(p.adapters), 9)}${pad(mb(p.gradients), 9)}${pad(mb(p.optimizer), 9)}${pad(mb(p.activations), 9)}${run.dispatchesPerStep}`);
   }
-  for (const name of ['full_f32', 'lora_r8_qv_f32'] as const) {
+  for (const name of ['full_f32', 'lora_r8_qv_f32', 'lora_r8_all_linear_f32'] as const) {
     const profile = r.runs[name].profile;
     if (profile.method !== 'timestamp-query') {
       out(`per-dispatch profile (${name}): this device has no timestamp queries`);

@@ -44,6 +44,12 @@ export interface LoRALinearConfig {
   useDora?: boolean;
   /** PEFT's init_lora_weights: 'default' (A Kaiming-uniform, B = 0), 'pissa' or 'olora' (f32 base only). */
   init?: LoraInit;
+  /**
+   * H = X·Aᵀ and dA = dHᵀ·X come from a group of layers that read the same X (q/k/v, gate/up;
+   * src/gpu/kernels/lora-group.ts), one dispatch for all of them: this layer's passes leave both out.
+   * Needs no dropout (each layer's mask would give it its own X̃).
+   */
+  sharedInput?: boolean;
 }
 
 /** DoRA's tensors: the magnitude m with its gradient, and what the forward keeps for the backward. */
@@ -111,9 +117,10 @@ export class LoRALinear {
     validateLoRAShape(inDim, outDim, rank, alpha);
     if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`tokens must be a positive integer, got ${tokens}`);
     // The variant's fields may come as explicit undefined (options passed through): their defaults hold then too.
-    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, needsGradInput: true, dropout: 0, ...config, useDora: config.useDora ?? false, init: config.init ?? 'default' };
+    const full: Required<LoRALinearConfig> = { useRslora: false, seed: 0, label: 'lora', accumulateGradInput: false, needsGradInput: true, dropout: 0, ...config, useDora: config.useDora ?? false, init: config.init ?? 'default', sharedInput: config.sharedInput ?? false };
     const label = full.label;
     const scaling = loraScaling(alpha, rank, full.useRslora);
+    if (full.sharedInput && full.dropout > 0) throw new RangeError(`${label}: a layer in a shared-input group computes H from X itself, not from its own dropout mask; set dropout to 0 or leave it out of the group`);
     if (full.useDora && full.dropout > 0) throw new RangeError(`${label}: DoRA with lora_dropout is not supported here; set dropout to 0 or turn DoRA off`);
 
     const w = weight && !(weight instanceof Float32Array) ? weight : await createTensor(gpu, `${label}.weight`, [outDim, inDim], weight);
@@ -181,8 +188,9 @@ export class LoRALinear {
       await mm("Y=XW't", { c: y, a: x, b: foldedWeight, m: tokens, n: outDim, k: inDim, transB: true }),
     ];
     // H = X·Aᵀ: the low-rank path's first half, and what dB = s·dYᵀ·H reads in training.
-    const hFromX = await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true });
-    const lowRankEval = [hFromX, ...baseAndLoRA];
+    // In a shared-input group the group's one dispatch computes it for every member (and dA below).
+    const hFromX = full.sharedInput ? [] : [await mm('H=XAt', { c: hidden, a: x, b: loraA, m: tokens, n: rank, k: inDim, transB: true })];
+    const lowRankEval = [...hFromX, ...baseAndLoRA];
     const dB = await mm('dB=sdYtH', { c: gradB, a: dy, b: hidden, m: outDim, n: rank, k: tokens, transA: true, alpha: scaling });
     const dH = await mm('dH=sdYB', { c: gradHidden, a: dy, b: loraB, m: tokens, n: rank, k: outDim, alpha: scaling });
     const dXbeta = full.accumulateGradInput ? 1 : 0;
@@ -215,13 +223,13 @@ export class LoRALinear {
     } else {
       backward = [
         dB, dH,
-        await mm('dA=dHtX', { c: gradA, a: gradHidden, b: x, m: rank, n: inDim, k: tokens, transA: true }),
+        ...(full.sharedInput ? [] : [await mm('dA=dHtX', { c: gradA, a: gradHidden, b: x, m: rank, n: inDim, k: tokens, transA: true })]),
         ...(full.needsGradInput ? await dXwithLoRA() : []),
       ];
     }
     const passes = {
       forwardBase: [...(forwardPath.evaluation === 'folded' ? folded : lowRankEval), ...doraForward],
-      forwardTrain: [...(forwardPath.training === 'folded' ? [hFromX, ...folded] : lowRankTrain), ...doraForward],
+      forwardTrain: [...(forwardPath.training === 'folded' ? [...hFromX, ...folded] : lowRankTrain), ...doraForward],
       lowRankEval: [...lowRankEval, ...doraForward],
       lowRankTrain: [...lowRankTrain, ...doraForward],
       forwardMerged: [baseForward],
@@ -255,6 +263,12 @@ export class LoRALinear {
       { name: 'lora_B', param: this.loraB, grad: this.gradB },
       ...(this.dora ? [{ name: 'lora_magnitude_vector', param: this.dora.magnitude, grad: this.dora.gradMagnitude }] : []),
     ];
+  }
+
+  /** Whether the forward as it runs now reads H (a shared-input group computes it just before). */
+  get readsHidden(): boolean {
+    if (this.merged || !this.adapterEnabled) return false;
+    return !(this.foldingAllowed && !this.training && this.forwardPath.evaluation === 'folded');
   }
 
   /** Dispatches for Y from X; after a merge only the base matmul runs (W holds B·A). */

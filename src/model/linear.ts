@@ -54,6 +54,8 @@ export interface LinearSpec {
   accumulateGradInput?: boolean;
   /** False when nothing upstream needs dL/dX (layer 0 when the embedding is frozen): no dX is computed. */
   needsGradInput?: boolean;
+  /** A LoRA layer whose H and dA a shared-input group computes (LoRALinearConfig.sharedInput). */
+  sharedInput?: boolean;
 }
 
 export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelLinear> {
@@ -62,7 +64,7 @@ export async function createModelLinear(gpu: Gpu, s: LinearSpec): Promise<ModelL
     if (!s.lora) throw new Error(`${s.path}: lora mode needs rank and alpha`);
     const layer = await LoRALinear.create(
       gpu,
-      { inFeatures: inDim, outFeatures: outDim, tokens, label: s.path, accumulateGradInput: s.accumulateGradInput, needsGradInput: s.needsGradInput ?? true, ...s.lora },
+      { inFeatures: inDim, outFeatures: outDim, tokens, label: s.path, accumulateGradInput: s.accumulateGradInput, needsGradInput: s.needsGradInput ?? true, ...s.lora, sharedInput: s.sharedInput },
       s.weight,
       io,
     );

@@ -143,6 +143,46 @@ describe('LlamaModel on the GPU (Dawn)', () => {
     model.destroy();
   });
 
+  // q/k/v (and gate/up) read one X: their H = X·Aᵀ and dA = dHᵀ·X run as one dispatch per group.
+  it('LoRA layers sharing an input, grouped: the loss and gradients of one dispatch per layer, 6 fewer dispatches per block', async () => {
+    const config = TIED;
+    const weights = randomWeights(config, 8);
+    // Ragged ranks inside each group (k_proj 1, up_proj 3, the rest 2).
+    const mode: TrainingMode = { kind: 'lora', lora: { targetModules: 'all-linear', r: 2, loraAlpha: 4, seed: 1, rankPattern: { k_proj: 1, up_proj: 3 } } };
+    const perLayer = await LlamaModel.create(gpu, config, weights, { batch: BATCH, seq: SEQ, mode, groupSharedInput: false });
+    const grouped = await LlamaModel.create(gpu, config, weights, { batch: BATCH, seq: SEQ, mode });
+    const b = batch(3);
+    const random = seededRandom(11);
+    for (let i = 0; i < perLayer.linears.length; i++) {
+      const values = uniformArray(random, perLayer.linears[i].lora!.loraB.numel, 0.5);
+      writeTensor(gpu, perLayer.linears[i].lora!.loraB, values);
+      writeTensor(gpu, grouped.linears[i].lora!.loraB, values);
+    }
+    for (const m of [perLayer, grouped]) {
+      m.setBatch(b.ids, b.targets);
+      m.forwardBackward();
+    }
+    // o_proj and down_proj read inputs of their own.
+    expect(grouped.linears.filter((l) => l.lora!.config.sharedInput).map((l) => l.path.split('.').pop())).toEqual(
+      Array(config.num_hidden_layers).fill(['q_proj', 'k_proj', 'v_proj', 'gate_proj', 'up_proj']).flat());
+    expect(perLayer.linears.some((l) => l.lora!.config.sharedInput)).toBe(false);
+    expect(await grouped.loss()).toBeCloseTo(await perLayer.loss(), 6);
+    for (let i = 0; i < perLayer.trainable.length; i++) {
+      const name = perLayer.trainable[i].name;
+      expectClose(await readTensor(gpu, grouped.trainable[i].grad), await readTensor(gpu, perLayer.trainable[i].grad), name);
+    }
+    // Per block: H and dA of q, k, v (3 + 3 → 1 + 1) and of gate, up (2 + 2 → 1 + 1).
+    expect(perLayer.dispatchCount - grouped.dispatchCount).toBe(6 * config.num_hidden_layers);
+    // Merged, no layer reads H: the group's forward dispatch is not encoded either.
+    for (const m of [perLayer, grouped]) m.merge();
+    expect(grouped.forwardFlops).toBe(perLayer.forwardFlops);
+    grouped.forward();
+    perLayer.forward();
+    expectClose(await grouped.logits(), await perLayer.logits(), 'merged logits');
+    perLayer.destroy();
+    grouped.destroy();
+  });
+
   it('full fine-tuning with activation checkpointing: the same gradients as without, and fewer activation bytes', async () => {
     const config = TIED;
     const weights = randomWeights(config, 6);

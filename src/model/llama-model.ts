@@ -7,6 +7,7 @@ import { asWeightSource, rawToFloat32, type RawTensor, type WeightSource } from 
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createAxpby } from '../gpu/kernels/elementwise.ts';
+import { createLowRankGroup } from '../gpu/kernels/lora-group.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import * as ops from '../gpu/kernels/transformer-ops.ts';
@@ -40,6 +41,11 @@ export interface LlamaModelOptions {
    * runs the block's forward again before its backward. Fewer bytes, one more forward per step.
    */
   recompute?: boolean;
+  /**
+   * LoRA layers that read the same X (q/k/v; gate/up) compute H = X·Aᵀ and dA = dHᵀ·X in one
+   * dispatch per group (src/gpu/kernels/lora-group.ts). Default true; false runs one per layer.
+   */
+  groupSharedInput?: boolean;
 }
 
 /** Builds dispatches in order; `add` accepts one or many. */
@@ -150,6 +156,19 @@ export class LlamaModel {
     // With a frozen embedding nothing needs dL/d(input of layer 0): its q/k/v skip dX, and the
     // backward stops after them (no input-norm backward, no residual add).
     const inputNeedsGrad = (layer: number) => full || layer > 0;
+    // LoRA layers without dropout among those that read one X: a group when two or more.
+    const sharedInputGroup = (layer: number, modules: LinearModule[]) => {
+      const members = modules.filter((m) => {
+        const lora = loraTargets.get(linearPath(layer, m));
+        return lora && !(lora.dropout && lora.dropout > 0);
+      });
+      return new Set(options.groupSharedInput !== false && members.length >= 2 ? members : []);
+    };
+    const groupedModules = new Map<number, Set<LinearModule>>();
+    const inGroup = (layer: number, module: LinearModule) => {
+      if (!groupedModules.has(layer)) groupedModules.set(layer, new Set([...sharedInputGroup(layer, ['q_proj', 'k_proj', 'v_proj']), ...sharedInputGroup(layer, ['gate_proj', 'up_proj'])]));
+      return groupedModules.get(layer)!.has(module);
+    };
     const linear = async (layer: number, module: LinearModule, inDim: number, outDim: number, input: GpuTensor, output: GpuTensor, gradOutput: GpuTensor, gradInput: GpuTensor, accumulate: boolean) => {
       const path = linearPath(layer, module);
       const lora = loraTargets.get(path);
@@ -157,6 +176,7 @@ export class LlamaModel {
       const l = await createModelLinear(gpu, {
         path, inDim, outDim, tokens: T, weight: full ? await get(`${path}.weight`) : await frozenWeight(`${path}.weight`, [outDim, inDim]), io: { input, output, gradOutput, gradInput, foldedWeight },
         mode: lora ? 'lora' : full ? 'full' : 'frozen', lora, accumulateGradInput: accumulate, needsGradInput: !readsBlockInput || inputNeedsGrad(layer),
+        sharedInput: inGroup(layer, module),
       });
       weights.set(`${path}.weight`, l.weight);
       trainable.push(...l.trainable);
@@ -176,6 +196,26 @@ export class LlamaModel {
       const weight = await param(name, [d]);
       const spec = { label: name, rows: T, dim: d, eps: config.rms_norm_eps, x, weight, y, rstd: rstd ?? (await t(`${name}.rstd`, [T])) };
       return { forward: await ops.createRmsNormForward(gpu, spec), backward: await ops.createRmsNormBackward(gpu, { ...spec, dy, dx, dWeight: await gradFor(name, weight) }) };
+    };
+    // The group's H before its members' forwards (only while one of them reads H: not merged, not
+    // a folded evaluation), its dA after their backwards (which write dH).
+    const lowRankGroup = async (prefix: string, linearsOfGroup: ModelLinear[], input: GpuTensor, inDim: number) => {
+      const members = linearsOfGroup.flatMap((l) => (l.lora?.config.sharedInput ? [{ path: l.path, layer: l.lora }] : []));
+      if (members.length === 0) return { forward: [], backward: [] };
+      const names = members.map((m) => m.path.slice(m.path.lastIndexOf('.') + 1)).join('+');
+      const group = await createLowRankGroup(gpu, {
+        label: `${prefix}.${names}`, input, tokens: T, inDim,
+        members: members.map(({ layer }) => ({ loraA: layer.loraA, gradA: layer.gradA, hidden: layer.hidden, gradHidden: layer.gradHidden, rank: layer.config.rank })),
+      });
+      const readsHidden = () => members.some((m) => m.layer.readsHidden);
+      const hidden: Dispatch = {
+        label: group.hidden.label,
+        get flops() {
+          return readsHidden() ? group.hidden.flops : 0;
+        },
+        encode: (pass) => void (readsHidden() && group.hidden.encode(pass)),
+      };
+      return { forward: [hidden], backward: [group.gradA] };
     };
     const addInto = async (label: string, x: GpuTensor, y: GpuTensor) => createAxpby(gpu, { label, x, y, n: x.numel, a: 1, b: 1 });
 
@@ -203,6 +243,7 @@ export class LlamaModel {
       const qp = await linear(l, 'q_proj', d, H * hd, x1, q, g.q, g.x, false);
       const kp = await linear(l, 'k_proj', d, KV * hd, x1, k, g.k, g.x, true);
       const vp = await linear(l, 'v_proj', d, KV * hd, x1, v, g.v, g.x, true);
+      const qkv = await lowRankGroup(`${p}.self_attn`, [qp, kp, vp], x1, d);
       const [qb, kb, vb] = [await bias(l, 'q_proj', H * hd, q, g.q), await bias(l, 'k_proj', KV * hd, k, g.k), await bias(l, 'v_proj', KV * hd, v, g.v)];
       const rope = (x: GpuTensor, heads: number, direction: 1 | -1) =>
         ops.createRope(gpu, { label: `${p}.rope`, x, tables: ropeTables, tokens: T, heads, headDim: hd, seq, direction });
@@ -218,13 +259,14 @@ export class LlamaModel {
       const swiOut = await act('act', [T, I]);
       const gp = await linear(l, 'gate_proj', d, I, x2, gate, g.gate, g.x, false);
       const upp = await linear(l, 'up_proj', d, I, x2, up, g.up, g.x, true);
+      const gateUp = await lowRankGroup(`${p}.mlp`, [gp, upp], x2, d);
       const out = await t(`hidden.${l + 1}`, [T, d]);
       const dp = await linear(l, 'down_proj', I, d, swiOut, out, g.resid, g.act, false); // out = down_proj(act) + h
 
       const layerFwd = new DispatchList();
-      layerFwd.add(n1.forward, qp.forward, qb.forward, kp.forward, kb.forward, vp.forward, vb.forward, await rope(q, H, 1), await rope(k, KV, 1));
+      layerFwd.add(n1.forward, qkv.forward, qp.forward, qb.forward, kp.forward, kb.forward, vp.forward, vb.forward, await rope(q, H, 1), await rope(k, KV, 1));
       layerFwd.add(await ops.createAttentionForward(gpu, attnSpec), op.forward, await addInto(`${p}.h+=x`, resid, h));
-      layerFwd.add(n2.forward, gp.forward, upp.forward);
+      layerFwd.add(n2.forward, gateUp.forward, gp.forward, upp.forward);
       layerFwd.add(await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: swiOut }), dp.forward);
       layerFwd.add(await addInto(`${p}.out+=h`, h, out));
       fwd.add(layerFwd.items);
@@ -234,13 +276,13 @@ export class LlamaModel {
       const block = new DispatchList();
       block.add(dp.backward); // dAct
       block.add(await ops.createSwigluBackward(gpu, { label: `${p}.swiglu.bw`, n: T * I, gate, up, dh: g.act, dGate: g.gate, dUp: g.up }));
-      block.add(gp.backward, upp.backward); // dX = dL/dx2
+      block.add(gp.backward, upp.backward, gateUp.backward); // dX = dL/dx2
       block.add(n2.backward, await addInto(`${p}.dh+=`, g.tmp, g.resid)); // dResid = dL/dh
       block.add(op.backward); // dAttn
       block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
       block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
       block.add(qb.backward, kb.backward, vb.backward); // dBias of Qwen2's q/k/v (full fine-tuning)
-      block.add(qp.backward, kp.backward, vp.backward); // dX = dL/dx1 (and dA, dB of LoRA layers)
+      block.add(qp.backward, kp.backward, vp.backward, qkv.backward); // dX = dL/dx1 (and dA, dB of LoRA layers)
       if (inputNeedsGrad(l)) block.add(n1.backward, await addInto(`${p}.dresid+=`, g.tmp, g.resid));
       backwardBlocks.push(block.items);
       resid = out;
