@@ -60,6 +60,39 @@ const perWindow = c.maps <= 10;
 const enc = results.step_encoding;
 const sub = b.lora_r8_all_linear.forwardBackwardSubmissions;
 lines.push(`Step loop (LoRA, 100 steps of the bundled model): ${c.pipelines} pipelines and ${c.bindGroups} bind groups created (all are built once, before the first step); ${c.maps} readbacks in 100 steps: steps are queued in windows of 10 and the window's losses, gradient norms and non-finite verdict come back in one readback (goal: no per-step readback unless a metric is due ${perWindow ? '✓' : '✗'}); encoding one step (${enc.dispatches} dispatches) takes ${enc.median_ms.toFixed(2)} ms of main-thread time in Chromium, median of 15 (fastest ${enc.fastest_ms.toFixed(2)} ms; goal ≤ 5 ms ${enc.median_ms <= 5 ? '✓' : '✗'}), and ${b.lora_r8_all_linear.encodeMs.toFixed(2)} ms in Node/Dawn (fastest ${b.lora_r8_all_linear.encodeFastestMs.toFixed(2)} ms; the slow ones there are pauses inside Dawn with SwiftShader on the same two cores); ${b.lora_r8_all_linear.stepMs.toFixed(0)} ms per step on SwiftShader. Submissions are split by estimated work (a budget of ${sub.budgetGflop.toFixed(3)} GFLOP, from timing a matmul on the device when it is acquired, estimated at ${sub.targetMs ?? 30} ms each): one forward + backward of the bundled model is ${sub.count} submissions, the longest ${sub.longestMs.toFixed(0)} ms when each is timed alone (goal: none over ~100 ms ${sub.longestMs <= 100 ? '✓' : '✗'}).`);
+const real = promises.real_shape;
+if (real) {
+  const m = real.model;
+  const mb = (n) => (n / 1e6).toFixed(1);
+  lines.push('');
+  lines.push(`LoRA's promises at a real model's size — \`lora-playground bench-promises\` (the real_shape section) on ${promises.date.slice(0, 10)}, Node + Dawn on \`${promises.adapter.vendor} / ${promises.adapter.architecture}\`: SmolLM2-135M's shapes (${m.shapes}) with ${m.layers} of its ${m.of_layers} decoder layers${m.layers < m.of_layers ? ' (fewer only to keep the run near 10 minutes here; --real-layers 30 runs all)' : ''}, ${(m.parameters / 1e6).toFixed(1)}M parameters, random weights in a ${m.checkpoint_dtype} checkpoint; batch ${real.batch} × seq ${real.seq}, ${real.steps_timed} timed steps after a warm-up; LoRA r = 8, AdamW.`);
+  lines.push('');
+  lines.push('| ratio | measured | goal | arithmetic (FLOPs) |');
+  lines.push('| --- | ---: | --- | ---: |');
+  for (const [name, r] of Object.entries(real.ratios)) {
+    const limit = Number(r.goal.replace(/[^\d.]/g, ''));
+    const a = real.arithmetic[name];
+    lines.push(`| ${name} | ${r.value.toFixed(3)} | ${r.goal} ${r.value <= limit ? '✓' : '✗'} | ${a === undefined ? '' : a.toFixed(3)} |`);
+  }
+  lines.push('');
+  lines.push('| run | step s | tokens/s | GPU MB | frozen | adapters | gradients | optimizer | activations | dispatches |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, run] of Object.entries(real.runs)) {
+    const p = run.parts;
+    lines.push(`| ${name} | ${(run.stepMs / 1000).toFixed(2)} | ${run.tokensPerS.toFixed(1)} | ${mb(run.bytes)} | ${mb(p['base weights'])} | ${mb(p.adapters)} | ${mb(p.gradients)} | ${mb(p.optimizer)} | ${mb(p.activations)} | ${run.dispatchesPerStep} |`);
+  }
+  lines.push('');
+  const rc = real.recompute;
+  const g = real.shared_input_groups;
+  const estimated = Object.values(real.runs).every((run) => run.bytes === run.estimateBytes);
+  lines.push(`GPU bytes are the live allocations of each run (${estimated ? 'equal to the memory estimate in every run' : 'the memory estimate differs in some runs'}), "optimizer" includes the trainer's two rollback copies (without them LoRA ÷ full is ${real.without_rollback_copies.gpu_bytes_lora_over_full.toFixed(3)} all-linear, ${real.without_rollback_copies.gpu_bytes_lora_qv_over_full.toFixed(3)} q,v). Activation checkpointing (q,v, BF16 base): activations ×${rc.activation_bytes_recompute_over_plain.toFixed(3)} (${mb(rc.activation_bytes.plain)} → ${mb(rc.activation_bytes.recompute)} MB), GPU bytes ×${rc.gpu_bytes_recompute_over_plain.toFixed(3)}, step time ×${rc.step_time_recompute_over_plain.toFixed(3)}. Shared-input groups (all-linear, f32): ${g.dispatches_per_step.grouped} dispatches a step against ${g.dispatches_per_step.per_layer} with one H and one dA dispatch per adapter; step time ×${g.step_time_grouped_over_per_layer.toFixed(3)}; the H and dA kernels ${(g.low_rank_kernel_us.grouped / 1000).toFixed(1)} ms against ${(g.low_rank_kernel_us.per_layer / 1000).toFixed(1)} ms. Forward: base ${real.forward_ms.base.toFixed(0)} ms, unmerged ${real.forward_ms.unmerged.toFixed(0)} ms, merged ${real.forward_ms.merged.toFixed(0)} ms (noise: the base timed twice differed by ×${real.noise.forward_base_again_over_base.toFixed(3)}).`);
+  const profile = real.runs.lora_r8_qv_f32.profile;
+  if (profile.method === 'timestamp-query') {
+    const top = profile.kernels.slice(0, 4).map((k) => `${k.kernel} ${(100 * k.share).toFixed(1)} %`).join(', ');
+    lines.push('');
+    lines.push(`Per-dispatch profile (timestamp queries), LoRA q,v f32 forward + backward: ${profile.dispatches} dispatches, ${(profile.totalUs / 1000).toFixed(0)} ms of kernels, the shortest ${profile.shortestUs.toFixed(0)} µs and ${profile.dispatchBound.dispatches} within 2× of it (${(100 * profile.dispatchBound.share).toFixed(2)} % of the time): ${top}.`);
+  }
+}
 const table = lines.join('\n');
 const readme = readFileSync('README.md', 'utf8');
 const start = '<!-- bench:start -->';

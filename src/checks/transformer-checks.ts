@@ -161,18 +161,19 @@ export function transformerChecks(quad: boolean): KernelCheck[] {
         const targets = Uint32Array.from({ length: rows }, (_, r) => (r < ignored ? ref.IGNORE_INDEX : Math.floor(random() * vocab)));
         const t = { logits: await tensor(gpu, 'z', logits), targets: await createU32Buffer(gpu, 'y', targets) };
         const rowLoss = await zeros(gpu, 'loss', rows);
-        const dLogits = await zeros(gpu, 'dz', rows * vocab);
+        const rowLse = await zeros(gpu, 'lse', rows);
         const total = await zeros(gpu, 'sum', 1);
         const sum = await createSumSquares(gpu, { label: 'check.loss.sum', x: rowLoss, n: rows, out: total, outIndex: 0, square: false });
-        submitDispatches(gpu, this.name, [
-          (await ops.createCrossEntropy(gpu, { label: 'check.ce', logits: t.logits, targets: t.targets, rowLoss, dLogits, rows, vocab, validRows: rows - ignored })).dispatch,
-          ...sum.dispatches,
-        ]);
+        const ce = await ops.createCrossEntropy(gpu, { label: 'check.ce', logits: t.logits, targets: t.targets, rowLoss, rowLse, rows, vocab, validRows: rows - ignored });
+        submitDispatches(gpu, this.name, [ce.forward, ...sum.dispatches]);
+        const kept = await readTensor(gpu, t.logits); // the forward only reads them
+        submitDispatches(gpu, `${this.name} backward`, [ce.backward]); // dL/dz over z
         const expected = ref.crossEntropyReference(logits, targets, rows, vocab);
         const [lossSum] = await readTensor(gpu, total);
         return resultOf(this.name, {
           'mean loss': { got: [lossSum / (rows - ignored)], ref: [expected.loss] },
-          dz: { got: await readTensor(gpu, dLogits), ref: expected.dLogits },
+          'logits after forward': { got: kept, ref: logits },
+          dz: { got: await readTensor(gpu, t.logits), ref: expected.dLogits },
         });
       },
     });

@@ -99,3 +99,11 @@ export function foldedWeightNumel(config: LlamaConfig, targets: ReadonlyMap<stri
   }
   return numel;
 }
+
+/**
+ * DoRA (the row norms of W + s·B·A) and PiSSA/OLoRA (which rewrite W as W − s·B·A) need the base
+ * weight in f32: such a layer's frozen weight is widened on upload even from a BF16/F16 checkpoint.
+ */
+export function loraNeedsF32Base(settings: LoraSettings | undefined): boolean {
+  return !!settings && (!!settings.useDora || (settings.init ?? 'default') !== 'default');
+}

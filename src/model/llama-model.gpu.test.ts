@@ -73,6 +73,12 @@ describe('LlamaModel on the GPU (Dawn)', () => {
       const input = { config, weights, ids, batch: BATCH, seq: SEQ };
       expectClose(await model.logits(), llamaForwardReference(input), 'logits');
       expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
+      // A training step writes dL/dlogits over the logits: reading them then is refused, and the
+      // next forward gives them back unchanged.
+      model.forwardBackward();
+      await expect(model.logits()).rejects.toThrow(/call forward\(\) before logits\(\)/);
+      model.forward();
+      expectClose(await model.logits(), llamaForwardReference(input), 'logits after a step and a forward');
     });
 
     it(`full fine-tuning: every gradient matches finite differences (${tag})`, async () => {

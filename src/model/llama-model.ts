@@ -11,7 +11,7 @@ import { createLowRankGroup } from '../gpu/kernels/lora-group.ts';
 import { createMatmul } from '../gpu/kernels/matmul.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
 import * as ops from '../gpu/kernels/transformer-ops.ts';
-import { foldedWeightNumel, resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
+import { foldedWeightNumel, loraNeedsF32Base, resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
 import { checkSequenceFits, headDimOf, linearHasBias, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
 import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
 import { keepsActivation, type BlockActivation } from './activation-plan.ts';
@@ -59,6 +59,8 @@ class DispatchList {
 export class LlamaModel {
   /** Rows of the current batch whose target is not IGNORE_TARGET (the loss's denominator). */
   private validRows = 0;
+  /** True after forwardBackward(): the backward has written dL/dlogits over the logits. */
+  private logitsOverwritten = false;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -118,9 +120,9 @@ export class LlamaModel {
     };
     // A weight nothing trains: packed as the checkpoint stores it (BF16/F16) unless the run asks
     // for f32 storage; trained weights and every norm are f32.
-    const frozenWeight = async (name: string, shape: number[]) => {
+    const frozenWeight = async (name: string, shape: number[], widen = false) => {
       const raw = await readRaw(source, name);
-      if ((options.baseStorage ?? 'checkpoint') === 'checkpoint' && (raw.dtype === 'BF16' || raw.dtype === 'F16')) {
+      if (!widen && (options.baseStorage ?? 'checkpoint') === 'checkpoint' && (raw.dtype === 'BF16' || raw.dtype === 'F16')) {
         return createPackedTensor(gpu, name, shape, raw.dtype === 'BF16' ? 'bf16' : 'f16', raw.bytes);
       }
       return createTensor(gpu, name, shape, rawToFloat32(raw));
@@ -174,7 +176,7 @@ export class LlamaModel {
       const lora = loraTargets.get(path);
       const readsBlockInput = module === 'q_proj' || module === 'k_proj' || module === 'v_proj';
       const l = await createModelLinear(gpu, {
-        path, inDim, outDim, tokens: T, weight: full ? await get(`${path}.weight`) : await frozenWeight(`${path}.weight`, [outDim, inDim]), io: { input, output, gradOutput, gradInput, foldedWeight },
+        path, inDim, outDim, tokens: T, weight: full ? await get(`${path}.weight`) : await frozenWeight(`${path}.weight`, [outDim, inDim], loraNeedsF32Base(lora)), io: { input, output, gradOutput, gradInput, foldedWeight },
         mode: lora ? 'lora' : full ? 'full' : 'frozen', lora, accumulateGradInput: accumulate, needsGradInput: !readsBlockInput || inputNeedsGrad(layer),
         sharedInput: inGroup(layer, module),
       });
@@ -289,20 +291,22 @@ export class LlamaModel {
     }
     const normed = await t('normed', [T, d]);
     const finalNorm = await norm('model.norm.weight', resid, normed, g.x, g.resid);
-    const logits = await t('logits', [T, V]);
-    const dLogits = await t('dLogits', [T, V]);
+    const logits = await t('logits', [T, V]); // the backward overwrites it with dL/dlogits
     const rowLoss = await t('rowLoss', [T]);
+    const rowLse = await t('rowLse', [T]);
     const lossSum = await t('lossSum', [1]);
     const tied = config.tie_word_embeddings;
     const headWeight = tied ? embed : full ? await param('lm_head.weight', [V, d]) : await frozenWeight('lm_head.weight', [V, d]);
     if (!tied) weights.set('lm_head.weight', headWeight);
     const headGrad = tied ? null : await gradFor('lm_head.weight', headWeight);
     fwd.add(finalNorm.forward, await createMatmul(gpu, { label: 'lm_head', c: logits, a: normed, b: headWeight, m: T, n: V, k: d, transB: true }));
-    const ce = await ops.createCrossEntropy(gpu, { label: 'loss', logits, targets, rowLoss, dLogits, rows: T, vocab: V, validRows: 0 });
+    const ce = await ops.createCrossEntropy(gpu, { label: 'loss', logits, targets, rowLoss, rowLse, rows: T, vocab: V, validRows: 0 });
     const sum = await createSumSquares(gpu, { label: 'loss.sum', x: rowLoss, n: T, out: lossSum, outIndex: 0, square: false });
-    fwd.add(ce.dispatch, sum.dispatches);
+    fwd.add(ce.forward, sum.dispatches);
 
-    // lm_head backward: dNormed (in dX), and dW of the head (or of the tied embedding).
+    // lm_head backward: dL/dlogits over the logits, dNormed (in dX), and dW of the head (or of the tied embedding).
+    const dLogits = logits;
+    bwd.add(ce.backward);
     bwd.add(await createMatmul(gpu, { label: 'lm_head.dX', c: g.x, a: dLogits, b: headWeight, m: T, n: d, k: V }));
     const headGradTarget = tied ? embedGrad : headGrad;
     if (headGradTarget) bwd.add(await createMatmul(gpu, { label: 'lm_head.dW', c: headGradTarget, a: dLogits, b: normed, m: V, n: d, k: T, transA: true }));
@@ -341,11 +345,13 @@ export class LlamaModel {
 
   forward(): void {
     submitDispatches(this.gpu, 'model.forward', this.passes.forward.items);
+    this.logitsOverwritten = false;
   }
 
   /** Forward and backward in one submission; gradients land in `trainable[i].grad`. */
   forwardBackward(): void {
     submitDispatches(this.gpu, 'model.step', [...this.passes.forward.items, ...this.passes.backward.items]);
+    this.logitsOverwritten = true;
   }
 
   /** (1) the summed loss of the last forward's rows; the mean is lossSum × lossScale(). */
@@ -363,7 +369,11 @@ export class LlamaModel {
     return this.validRows > 0 ? sum / this.validRows : 0;
   }
 
+  /** (tokens, vocab) logits of the last forward(). A training step leaves dL/dlogits in their buffer. */
   logits(): Promise<Float32Array> {
+    if (this.logitsOverwritten) {
+      return Promise.reject(new Error('the logits buffer holds dL/dlogits after a training step (it is reused to save tokens × vocab × 4 bytes): call forward() before logits()'));
+    }
     return readTensor(this.gpu, this.io.logits);
   }
 

@@ -25,6 +25,7 @@ const cases: [string, boolean, TrainingMode, OptimizerKind?][] = [
   ['lora q,v with patterns, dropout and one layer, untied', false, {
     kind: 'lora', lora: { targetModules: ['q_proj', 'v_proj'], r: 3, loraAlpha: 3, rankPattern: { v_proj: 1 }, layersToTransform: [1], loraDropout: 0.1 },
   }],
+  ['DoRA on q,v, PiSSA init, untied', false, { kind: 'lora', lora: { targetModules: ['q_proj', 'v_proj'], r: 2, loraAlpha: 4, useDora: true, initLoraWeights: 'pissa' } }],
   ['full fine-tuning, tied', true, { kind: 'full' }],
   ['full fine-tuning, untied', false, { kind: 'full' }],
   ['frozen', false, { kind: 'frozen' }],

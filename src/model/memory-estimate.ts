@@ -4,7 +4,7 @@
 import { reduceWorkgroups } from '../gpu/kernels/reduce.ts';
 import { formatBytes } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { foldedWeightNumel, resolveLoraTargets } from '../lora/injection.ts';
+import { foldedWeightNumel, loraNeedsF32Base, resolveLoraTargets } from '../lora/injection.ts';
 import { checkSequenceFits, headDimOf, LINEAR_MODULES, linearHasBias, linearPath, type LlamaConfig } from './config.ts';
 import type { LlamaModelOptions } from './llama-model.ts';
 import type { OptimizerKind } from '../train/optimizer.ts';
@@ -55,8 +55,8 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   };
   const packedBytes = (numel: number) => Math.max(4, Math.ceil(numel / 2) * 4);
   /** A linear, embedding or head weight: packed when frozen in a 16-bit checkpoint. */
-  const matrix = (label: string, numel: number) => {
-    if (!o.packedBase || full) return weight(label, numel);
+  const matrix = (label: string, numel: number, widened = false) => {
+    if (!o.packedBase || full || widened) return weight(label, numel);
     parts['base weights'] += packedBytes(numel);
     if (packedBytes(numel) > largest.bytes) largest = { label, bytes: packedBytes(numel) };
   };
@@ -111,7 +111,7 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
         continue;
       }
       const r = settings.rank;
-      matrix(`${path}.weight`, inDim * outDim);
+      matrix(`${path}.weight`, inDim * outDim, loraNeedsF32Base(settings));
       add('adapters', `${path}.lora_A`, r * inDim);
       add('adapters', `${path}.lora_B`, outDim * r);
       add('gradients', `${path}.lora_A.grad`, r * inDim);
@@ -125,14 +125,25 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
         if (computesGradInput) add('activations', `${path}.dXdrop`, T * inDim);
       }
       trainableNumels.push(r * inDim, outDim * r);
+      if (settings.useDora) {
+        // src/lora/lora-linear.ts: the magnitude m (trained), ‖W + s·B·A‖ and g = m / ‖·‖ per row,
+        // and Z = X·(W + s·B·A)ᵀ with its gradient, which the column scaling's backward reads.
+        add('adapters', `${path}.lora_magnitude_vector`, outDim);
+        add('gradients', `${path}.lora_magnitude_vector.grad`, outDim);
+        add('activations', `${path}.dora.norm`, outDim);
+        add('activations', `${path}.dora.factor`, outDim);
+        add('activations', `${path}.dora.Z`, T * outDim);
+        add('activations', `${path}.dora.dZ`, T * outDim);
+        trainableNumels.push(outDim);
+      }
     }
   }
   add('activations', 'normed', T * d);
   weight('model.norm.weight', d);
   add('activations', 'model.norm.rstd', T);
-  add('activations', 'logits', T * V);
-  add('activations', 'dLogits', T * V);
+  add('activations', 'logits', T * V); // dL/dlogits is written over it (cross_entropy.wgsl)
   add('activations', 'rowLoss', T);
+  add('activations', 'rowLse', T);
   add('activations', 'lossSum', 1);
   if (!config.tie_word_embeddings) matrix('lm_head.weight', V * d);
   else if (full) add('activations', 'dEmbed.tmp', V * d);

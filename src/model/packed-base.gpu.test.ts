@@ -15,6 +15,7 @@ import { memoryFolder } from '../io/random-access.ts';
 import { parseSafetensors, type Dtype } from '../io/safetensors.ts';
 import type { WeightSource } from '../io/weight-source.ts';
 import { ExactMerge } from '../lora/exact-merge.ts';
+import type { LoraInjectionConfig } from '../lora/injection.ts';
 import { f32ToBf16, f32ToF16 } from '../util/half-float.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { initLlamaWeights, validateLlamaConfig } from './config.ts';
@@ -74,8 +75,9 @@ describe('a packed BF16/F16 base', () => {
           m.forwardBackward();
         }
         expect(Math.abs((await packed.loss()) - (await wide.loss()))).toBeLessThan(1e-5);
-        expectClose(await packed.logits(), await wide.logits(), 'logits');
         for (const [i, p] of packed.trainable.entries()) expectClose(await readTensor(gpu, p.grad), await readTensor(gpu, wide.trainable[i].grad), `${p.name} grad (folding ${folding})`);
+        for (const m of [packed, wide]) m.forward();
+        expectClose(await packed.logits(), await wide.logits(), `logits (folding ${folding})`);
       }
       packed.destroy();
       wide.destroy();
@@ -118,4 +120,29 @@ describe('a packed BF16/F16 base', () => {
       wide.destroy();
     });
   }
+  it('DoRA and PiSSA layers widen their own base to f32 on a BF16 checkpoint; the other weights stay packed and the run equals the f32-stored one', async () => {
+    const source = await checkpoint('BF16');
+    const variants: LoraInjectionConfig[] = [
+      { targetModules: ['q_proj', 'v_proj'], r: 3, loraAlpha: 6, useDora: true },
+      { targetModules: ['q_proj', 'v_proj'], r: 3, loraAlpha: 6, initLoraWeights: 'pissa' },
+    ];
+    for (const lora of variants) {
+      const variant = { kind: 'lora', lora } as const;
+      const packed = await LlamaModel.create(gpu, config, source, { batch, seq, mode: variant });
+      const wide = await LlamaModel.create(gpu, config, source, { batch, seq, mode: variant, baseStorage: 'f32' });
+      expect(isPacked(packed.weights.get('model.layers.0.self_attn.q_proj.weight')!)).toBe(false);
+      expect(isPacked(packed.weights.get('model.layers.0.self_attn.k_proj.weight')!)).toBe(true);
+      expect(isPacked(packed.weights.get('model.embed_tokens.weight')!)).toBe(true);
+      expect(packed.allocatedBytes).toBeLessThan(wide.allocatedBytes);
+      for (const m of [packed, wide]) {
+        setB(gpu, m);
+        setBatch(m);
+        m.forwardBackward();
+      }
+      expect(Math.abs((await packed.loss()) - (await wide.loss()))).toBeLessThan(1e-5);
+      for (const [i, p] of packed.trainable.entries()) expectClose(await readTensor(gpu, p.grad), await readTensor(gpu, wide.trainable[i].grad), `${p.name} grad`);
+      packed.destroy();
+      wide.destroy();
+    }
+  });
 });

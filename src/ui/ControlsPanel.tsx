@@ -97,7 +97,7 @@ function VariantControls({ s, running, error }: { s: PlaygroundSettings; running
           unmodified base. Load it with PeftModel.from_pretrained(base, folder) on that base, as any LoRA (no init_lora_weights needed).
         </p>
       )}
-      {s.dora && <p className="note small">DoRA trains a magnitude per output row (its adapter file holds lora_magnitude_vector); it needs an f32 base and no dropout.</p>}
+      {s.dora && <p className="note small">DoRA trains a magnitude per output row (its adapter file holds lora_magnitude_vector); it runs without dropout, and its layers' base weights are kept in f32 (the rest of a BF16 checkpoint stays packed).</p>}
     </details>
   );
 }

@@ -264,24 +264,31 @@ export async function createAttentionBackward(
 // Cross-entropy ---------------------------------------------------------------------------
 
 export interface CrossEntropyPass {
-  dispatch: Dispatch;
+  /** Per-row loss (rowLoss) and logsumexp (rowLse) from the logits. */
+  forward: Dispatch;
+  /** Overwrites the logits with dL/dlogits of the mean (one (rows, vocab) buffer, not two). */
+  backward: Dispatch;
   /** Rows whose target is not IGNORE: the mean's denominator (and the gradient's scale). */
   setValidRows(validRows: number): void;
 }
 
-/** Per-row loss and dL/dlogits of the mean cross-entropy. */
+/** Per-row loss of the mean cross-entropy (forward), and dL/dlogits in place of the logits (backward). */
 export async function createCrossEntropy(
   gpu: Gpu,
-  s: { label: string; logits: GpuTensor; targets: GPUBuffer; rowLoss: GpuTensor; dLogits: GpuTensor; rows: number; vocab: number; validRows: number },
+  s: { label: string; logits: GpuTensor; targets: GPUBuffer; rowLoss: GpuTensor; rowLse: GpuTensor; rows: number; vocab: number; validRows: number },
 ): Promise<CrossEntropyPass> {
+  expectNumel(s.label, 'logits', s.logits, s.rows * s.vocab);
   const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.vocab), f32(0)]);
   const setValidRows = (validRows: number) =>
     gpu.device.queue.writeBuffer(params, 8, new Float32Array([validRows > 0 ? 1 / validRows : 0]));
   setValidRows(s.validRows);
-  const dispatch = await createDispatch(gpu, {
-    family: 'crossEntropy', label: s.label,
-    ...rowPlan('main', s.rows, s.vocab, ROW_PER_INVOCATION_MAX.crossEntropy),
-    bindings: [params, s.logits.buffer, s.targets, s.rowLoss.buffer, s.dLogits.buffer],
+  const forward = await createDispatch(gpu, {
+    family: 'crossEntropy', label: s.label, bindings: [params, s.logits.buffer, s.targets, s.rowLoss.buffer, s.rowLse.buffer],
+    ...rowPlan('forward', s.rows, s.vocab, ROW_PER_INVOCATION_MAX.crossEntropy),
   });
-  return { dispatch, setValidRows };
+  const backward = await createDispatch(gpu, {
+    family: 'crossEntropy', label: `${s.label}.dLogits`, bindings: [params, s.logits.buffer, s.targets, null, s.rowLse.buffer],
+    ...rowPlan('backward', s.rows, s.vocab, ROW_PER_INVOCATION_MAX.crossEntropy),
+  });
+  return { forward, backward, setValidRows };
 }
