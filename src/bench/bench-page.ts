@@ -127,7 +127,7 @@ async function run() {
 
 /** The page's own case: LoRA r = 8 on all linear layers of the bundled model, batch 16 × 32, 15 encodings. */
 async function stepEncoding(gpu: Gpu): Promise<StepEncoding> {
-  const base = `/models/${TINY_BASE_NAME}`;
+  const base = new URL(`models/${TINY_BASE_NAME}`, document.baseURI).href; // relative: dist/ may be served under a sub-path
   const [configText, weightsBytes] = await Promise.all([
     fetch(`${base}/config.json`).then((r) => r.text()),
     fetch(`${base}/model.safetensors`).then((r) => r.arrayBuffer()),
