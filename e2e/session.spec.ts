@@ -156,6 +156,21 @@ test('full fine-tuning: the base gradient the engine holds turns from null into 
   await expect(page.getByTestId('memory-gradients')).toContainText('KiB');
 });
 
+test('activation checkpointing from the page: the activations the engine holds shrink, the base weights do not', async ({ page }) => {
+  await page.goto('/?task=tiny-lm&rank=4&alpha=8&targets=q_proj,v_proj&steps=2&batch=4&seq=32&lr=0.01&seed=3');
+  await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');
+  await trainToIdle(page);
+  const plain = (await memory(page))!;
+  await page.locator('summary', { hasText: 'schedule:' }).click();
+  await page.getByRole('checkbox', { name: 'activation checkpointing' }).check();
+  await expect(page.locator('summary', { hasText: 'schedule:' })).toContainText('activation checkpointing');
+  expect(new URL(page.url()).searchParams.get('recompute')).toBe('1');
+  await trainToIdle(page);
+  const recompute = (await memory(page))!;
+  expect(recompute.parts.activations).toBeLessThan(plain.parts.activations);
+  expect(recompute.parts['base weights']).toBe(plain.parts['base weights']);
+});
+
 test('"Try it" shows the adapter changing what the model writes', async ({ page }) => {
   await page.goto('/?task=tiny-lm&rank=4&alpha=8&targets=all-linear&steps=80&batch=8&seq=32&lr=0.02');
   await expect(page.getByTestId('adapter-architecture')).not.toHaveText('');

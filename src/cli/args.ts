@@ -35,7 +35,7 @@ export const COMMAND_FLAGS: Record<string, CommandFlags> = {
   train: {
     numbers: TRAIN_NUMBERS,
     strings: ['task', 'targets', 'layers', 'out', 'schedule', 'model', 'hub-endpoint', 'rank-pattern', 'alpha-pattern', 'merged-dtype', 'text', 'save', 'library', 'optimizer', 'init-lora-weights'],
-    booleans: ['rslora', 'full', 'quiet', 'use-dora', 'loraplus'],
+    booleans: ['rslora', 'full', 'quiet', 'use-dora', 'loraplus', 'recompute'],
   },
   pretrain: { numbers: ['steps', 'lr', 'seed'], strings: ['out'], booleans: ['quiet', 'check'] },
   eval: { numbers: ['batch', 'seq-len', 'gpu-memory'], strings: ['model', 'hub-endpoint', 'adapter', 'text', 'logits'], booleans: [] },

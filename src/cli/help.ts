@@ -38,6 +38,7 @@ export const TEXT_FLAGS: Record<string, TextFlag> = {
   full: { description: 'full fine-tuning instead of LoRA (every weight trains), for comparison' },
   'use-dora': { description: "DoRA (PEFT's use_dora): a learned magnitude per output row" },
   loraplus: { description: 'LoRA+: B learns --loraplus-lr-ratio times faster than A' },
+  recompute: { description: 'activation checkpointing (language models): each block keeps only its output and runs its forward again in the backward; fewer bytes, a slower step' },
   check: { description: 'retrain with the settings in pretrain.json and compare, writing nothing' },
   adapter: { value: 'DIR', description: 'a PEFT adapter folder to evaluate with (default: the base alone)' },
   logits: { value: 'FILE', description: "write the first sequence's logits as safetensors" },

@@ -86,6 +86,7 @@ function lmOptions(args: ParsedArgs, baseName: string): LmRunOptions {
     optimizer: optimizerFlag(args),
     gpuMemoryBytes: numberFlag(args, 'gpu-memory') * 1024 ** 3,
     baseName,
+    recompute: args.flags.has('recompute'),
   };
 }
 
@@ -100,6 +101,7 @@ type ClusterSource = Pick<ClusterRun, 'baseModel' | 'text'>;
 /** Every flag read and every file loaded before the GPU is touched: bad input costs nothing. */
 async function taskFromFlags(task: string, args: ParsedArgs): Promise<{ build: (gpu: Parameters<typeof createTeacherRun>[0]) => Promise<TaskRun>; baseName: string | undefined; baseDtype: Dtype; cluster?: ClusterSource }> {
   if (task === 'low-rank-teacher') {
+    if (args.flags.has('recompute')) throw new SettingError('--recompute (activation checkpointing) applies to the language models (--task tiny-lm or text); the teacher is one layer');
     const o = teacherOptions(args);
     return { build: (gpu) => createTeacherRun(gpu, o), baseName: undefined, baseDtype: 'F32' };
   }

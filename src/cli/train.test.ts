@@ -56,6 +56,17 @@ describe('lora-playground train', () => {
     for (const name of ['accelerate_fsdp.yaml', 'accelerate_deepspeed.yaml']) expect(readFileSync(join(out, 'adapter', name), 'utf8')).toContain('num_processes');
   });
 
+  it('--recompute (activation checkpointing) trains the same loss curve as keeping every activation', () => {
+    const args = ['train', '--task', 'tiny-lm', '--rank', '2', '--targets', 'q_proj,v_proj', '--steps', '3', '--batch', '2', '--seq-len', '16', '--seed', '4'];
+    const losses = (r: ReturnType<typeof run>) => {
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'step' in l).map((l) => l.loss);
+    };
+    const plain = losses(run(args));
+    expect(plain).toHaveLength(3);
+    expect(losses(run([...args, '--recompute']))).toEqual(plain);
+  });
+
   it('same seed, same loss curve', () => {
     const args = ['train', '--task', 'low-rank-teacher', '--dim', '16', '--true-rank', '2', '--rank', '1', '--steps', '3', '--seed', '9'];
     const losses = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => 'step' in l).map((l) => l.loss);
@@ -83,6 +94,7 @@ describe('lora-playground train', () => {
     [['--task', 'low-rank-teacher', '--lr', 'fast'], "lr must be a number"],
     [['--task', 'low-rank-teacher', '--dim', '8', '--rank', '9'], 'larger than min(in, out) = 8'],
     [['--task', 'tiny-lm', '--targets', 'qkv'], "unknown target module 'qkv'"],
+    [['--task', 'low-rank-teacher', '--recompute'], '--recompute (activation checkpointing) applies to the language models'],
     [['--task', 'tiny-lm', '--model', '/nonexistent'], '/nonexistent is not a folder'],
   ])('refuses %j with one line and exit 2', (flags, message) => {
     const r = run(['train', ...flags]);

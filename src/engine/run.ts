@@ -224,7 +224,7 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
     full: s.full, batch: s.batch, seq: s.seq, seed: s.seed, optimizer: s.optimizer, gpuMemoryBytes: Infinity, baseName: base.name,
   }, base.config);
   if (s.seq > base.config.max_position_embeddings) throw new ConfigError(`the sequence length ${s.seq} is over ${base.name}'s max_position_embeddings (${base.config.max_position_embeddings}): use at most ${base.config.max_position_embeddings} tokens`);
-  const options = { batch: s.batch, seq: s.seq, mode };
+  const options = { batch: s.batch, seq: s.seq, mode, recompute: s.recompute };
   checkRunFitsDevice(gpu, base.config, { ...options, training: true, optimizer: s.optimizer, packedBase: storesHalves(base.weights) });
   const built = await withAllocationScope(gpu, async () => {
     const model = await LlamaModel.create(gpu, base.config, base.weights, options);

@@ -5,7 +5,7 @@ const ctx = { maxRank: 64, layers: 2, context: 64 };
 
 describe('page settings', () => {
   it('round trip through the URL', () => {
-    const s = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, rank: 16, alpha: 32, targets: ['q_proj' as const, 'v_proj' as const], rslora: true, lr: 0.005, optimizer: 'sgd' as const, maxGradNorm: 0 };
+    const s = { ...DEFAULT_SETTINGS, task: 'tiny-lm' as const, rank: 16, alpha: 32, targets: ['q_proj' as const, 'v_proj' as const], rslora: true, lr: 0.005, optimizer: 'sgd' as const, maxGradNorm: 0, recompute: true };
     expect(settingsFromQuery(settingsToQuery(s))).toEqual({ settings: s, problems: [] });
   });
 

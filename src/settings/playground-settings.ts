@@ -41,11 +41,13 @@ export interface PlaygroundSettings {
   seq: number;
   steps: number;
   seed: number;
+  /** Activation checkpointing (language models): each block keeps only its output and runs its forward again in the backward. */
+  recompute: boolean;
 }
 
 export const DEFAULT_SETTINGS: PlaygroundSettings = {
   task: 'teacher', rank: 4, alpha: 8, alphaLock: true, rslora: false, full: false, targets: 'all-linear', layerFrom: 0, layerTo: 1,
-  dropout: 0, dora: false, init: 'default', loraplus: false, loraplusRatio: 16, optimizer: 'adamw', lr: 0.01, schedule: 'constant', warmup: 0, weightDecay: 0, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0,
+  dropout: 0, dora: false, init: 'default', loraplus: false, loraplusRatio: 16, optimizer: 'adamw', lr: 0.01, schedule: 'constant', warmup: 0, weightDecay: 0, maxGradNorm: 1, batch: 4, seq: 16, steps: 60, seed: 0, recompute: false,
 };
 
 type NumberKey = 'rank' | 'alpha' | 'layerFrom' | 'layerTo' | 'dropout' | 'loraplusRatio' | 'lr' | 'warmup' | 'weightDecay' | 'maxGradNorm' | 'batch' | 'seq' | 'steps' | 'seed';
@@ -130,6 +132,7 @@ export function settingsToQuery(s: PlaygroundSettings): string {
   q.set('rslora', s.rslora ? '1' : '0');
   q.set('full', s.full ? '1' : '0');
   q.set('dora', s.dora ? '1' : '0');
+  q.set('recompute', s.recompute ? '1' : '0');
   q.set('init', s.init);
   q.set('loraplus', s.loraplus ? '1' : '0');
   return q.toString();
@@ -186,6 +189,7 @@ export function settingsFromQuery(query: string, fallback: PlaygroundSettings = 
   if (q.has('rslora')) settings.rslora = q.get('rslora') === '1';
   if (q.has('full')) settings.full = q.get('full') === '1';
   if (q.has('dora')) settings.dora = q.get('dora') === '1';
+  if (q.has('recompute')) settings.recompute = q.get('recompute') === '1';
   if (q.has('loraplus')) settings.loraplus = q.get('loraplus') === '1';
   const init = q.get('init');
   if (init !== null) {

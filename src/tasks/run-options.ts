@@ -48,6 +48,8 @@ export interface LmRunOptions {
   gpuMemoryBytes: number;
   /** The base's name or path, recorded as base_model_name_or_path. */
   baseName: string;
+  /** Activation checkpointing: each block keeps only its output and runs its forward again in the backward. */
+  recompute?: boolean;
 }
 
 export interface LmTraining {

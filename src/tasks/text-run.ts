@@ -18,9 +18,10 @@ export async function createTextRun(gpu: Gpu, folder: ModelFolder, text: { name:
   const tokens = tokenizeDocuments(folder.tokenizer, text.documents, config.vocab_size);
   splitTokens(tokens, o.seq); // refuses too little text before anything is allocated
   const { mode, fields } = lmTraining(o, config);
-  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, training: true, packedBase: storesHalves(weights) }, o.optimizer, o.gpuMemoryBytes);
+  const recompute = o.recompute ?? false;
+  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, recompute, training: true, packedBase: storesHalves(weights) }, o.optimizer, o.gpuMemoryBytes);
 
-  const model = await LlamaModel.create(gpu, config, weights, { batch: o.batch, seq: o.seq, mode });
+  const model = await LlamaModel.create(gpu, config, weights, { batch: o.batch, seq: o.seq, mode, recompute });
   const task = createTextTask(model, tokens, o.seed);
   const before = await task.validationLoss!();
   return {

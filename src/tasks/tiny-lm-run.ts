@@ -12,8 +12,9 @@ export async function createTinyLmRun(gpu: Gpu, folder: ModelFolder, o: LmRunOpt
   // Every option is checked before anything is allocated on the GPU.
   const { config, weights } = folder;
   const { mode, fields } = lmTraining(o, config);
-  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, training: true, packedBase: storesHalves(weights) }, o.optimizer, o.gpuMemoryBytes);
-  const task = await createTinyLmTask(gpu, config, weights, { corpus: 'lines', batch: o.batch, seq: o.seq, seed: o.seed, mode });
+  const recompute = o.recompute ?? false;
+  checkRunFits(gpu, config, { batch: o.batch, seq: o.seq, mode, recompute, training: true, packedBase: storesHalves(weights) }, o.optimizer, o.gpuMemoryBytes);
+  const task = await createTinyLmTask(gpu, config, weights, { corpus: 'lines', batch: o.batch, seq: o.seq, seed: o.seed, mode, recompute });
   const before = { accuracy_lines: await task.accuracy('lines'), accuracy_caps: await task.accuracy('caps'), val_loss: await task.validationLoss!() };
   const model = task.model;
   return {

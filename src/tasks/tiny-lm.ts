@@ -15,6 +15,8 @@ export interface TinyLmOptions {
   seq: number;
   seed: number;
   mode: TrainingMode;
+  /** Activation checkpointing (LlamaModel's recompute). */
+  recompute?: boolean;
 }
 
 export interface TinyLmTask extends TrainingTarget {
@@ -25,7 +27,7 @@ export interface TinyLmTask extends TrainingTarget {
 
 export async function createTinyLmTask(gpu: Gpu, config: LlamaConfig, weights: WeightSource | Map<string, Float32Array>, o: TinyLmOptions): Promise<TinyLmTask> {
   if (o.seq > config.max_position_embeddings) throw new RangeError(`sequence length ${o.seq} is over the model's max_position_embeddings (${config.max_position_embeddings})`);
-  const model = await LlamaModel.create(gpu, config, weights, { batch: o.batch, seq: o.seq, mode: o.mode });
+  const model = await LlamaModel.create(gpu, config, weights, { batch: o.batch, seq: o.seq, mode: o.mode, recompute: o.recompute ?? false });
   // Held-out text and prompts use seeds that training never draws (training: seed·1000003 + step).
   const validation = batchFromSequences(sampleSequences(o.corpus, o.batch, o.seq, seededRandom(o.seed + 0x5eed)), o.seq);
   const trainable = new Set(model.trainable.map((p) => p.param));

@@ -199,7 +199,7 @@ export function ControlsPanel() {
       {!(s.full && !isTeacher) && <VariantControls s={s} running={running} error={errors.loraplusRatio} />}
       {/* Folded: the schedule settings would push Train further down the first screen. */}
       <details className="more-settings">
-        <summary>schedule: {s.schedule === 'cosine' ? `warmup ${s.warmup}, cosine` : 'constant'}{s.weightDecay > 0 ? `, weight decay ${s.weightDecay}` : ''}</summary>
+        <summary>schedule: {s.schedule === 'cosine' ? `warmup ${s.warmup}, cosine` : 'constant'}{s.weightDecay > 0 ? `, weight decay ${s.weightDecay}` : ''}{!isTeacher && s.recompute ? ', activation checkpointing' : ''}</summary>
         <div className="grid2">
           <label className="control">
             <span>schedule</span>
@@ -211,6 +211,13 @@ export function ControlsPanel() {
           {number('warmup', 'warmup (updates)', 1, s.schedule !== 'cosine')}
           {number('weightDecay', 'weight decay', 0.01, s.optimizer !== 'adamw')}
         </div>
+        {!isTeacher && (
+          <div className="row">
+            <label title="Each decoder block keeps only its output; the backward runs the block's forward again first. The memory panel shows the bytes saved, the step time what it costs.">
+              <input type="checkbox" aria-label="activation checkpointing" checked={s.recompute} disabled={running} onChange={(e) => updateSettings({ recompute: e.target.checked })} /> activation checkpointing (recompute each block in the backward)
+            </label>
+          </div>
+        )}
       </details>
     </section>
   );
