@@ -9,6 +9,12 @@ describe('whole-model LoRA parameter counts', () => {
     expect(peftTrainableLine(s)).toBe('trainable params: 4,194,304 || all params: 6,742,609,920 || trainable%: 0.0622');
   });
 
+  it("counts DoRA's magnitude vectors as trainable, as PEFT does (out values per adapted layer)", () => {
+    const s = modelParameterSummary(PRESETS['llama-2-7b'], { targetModules: ['q_proj', 'v_proj'], r: 8, loraAlpha: 16, useDora: true });
+    expect(s.trainable).toBe(4_194_304 + 32 * (4096 + 4096));
+    expect(peftTrainableLine(s)).toBe('trainable params: 4,456,448 || all params: 6,742,872,064 || trainable%: 0.0661');
+  });
+
   it('counts grouped key/value heads and all-linear', () => {
     const s = modelParameterSummary(PRESETS['llama-3-8b'], { targetModules: 'all-linear', r: 16, loraAlpha: 32 });
     // per layer: q 16·(4096+4096), k and v 16·(4096+1024) each, o 16·(4096+4096), gate/up/down 16·(4096+14336) each

@@ -18,7 +18,7 @@ export function linearShape(c: LlamaConfig, module: LinearModule): { inDim: numb
 
 export interface ModelParameterSummary {
   base: number; // every parameter of the base model
-  trainable: number; // LoRA parameters
+  trainable: number; // LoRA parameters (and DoRA's magnitude vectors)
   all: number; // base + LoRA, as PEFT counts "all params"
   percent: number; // trainable / all · 100
   perModule: Record<LinearModule, number>; // LoRA parameters by module name, over all layers
@@ -32,7 +32,8 @@ export function modelParameterSummary(c: LlamaConfig, lora: LoraInjectionConfig)
   for (const [path, settings] of resolveLoraTargets(c, lora)) {
     const module = path.split('.').pop() as LinearModule;
     const { inDim, outDim } = linearShape(c, module);
-    const count = loraParameterCount(inDim, outDim, settings.rank);
+    // DoRA adds lora_magnitude_vector (out values), which PEFT counts as trainable too.
+    const count = loraParameterCount(inDim, outDim, settings.rank) + (settings.useDora ? outDim : 0);
     perModule[module] += count;
     trainable += count;
   }

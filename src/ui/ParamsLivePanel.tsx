@@ -18,11 +18,11 @@ interface Counts {
 export function parameterCounts(s: PlaygroundSettings, rank = s.rank): Counts {
   if (s.task === 'teacher') {
     const d = PAGE_TEACHER.dim;
-    const trainable = loraParameterCount(d, d, rank);
+    const trainable = loraParameterCount(d, d, rank) + (s.dora ? d : 0); // DoRA: one magnitude per output row
     return { base: d * d, trainable, all: d * d + trainable, perModule: [['student', trainable]] };
   }
   const layers = Array.from({ length: s.layerTo - s.layerFrom + 1 }, (_, i) => s.layerFrom + i);
-  const summary = modelParameterSummary(languageModelConfig(), { targetModules: s.targets, r: rank, loraAlpha: s.alpha, layersToTransform: layers });
+  const summary = modelParameterSummary(languageModelConfig(), { targetModules: s.targets, r: rank, loraAlpha: s.alpha, layersToTransform: layers, useDora: s.dora });
   return { base: summary.base, trainable: summary.trainable, all: summary.all, perModule: Object.entries(summary.perModule).filter(([, n]) => n > 0) };
 }
 
