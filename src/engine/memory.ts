@@ -1,7 +1,7 @@
 // The live GPU-memory breakdown: every storage buffer alive on the device (the registry in
 // src/gpu/allocations.ts), sorted into the kinds the memory estimate uses by its label. Labels
-// come from the code that allocates: HF weight names for weights, `.lora_A`/`.lora_B` for
-// adapters, `.grad` for gradients, `.adam.m`/`.adam.v` for Adam's moments, and the trainer's
+// come from the code that allocates: HF weight names for weights, `.lora_A`/`.lora_B` (and DoRA's
+// `.lora_magnitude_vector`) for adapters, `.grad` for gradients, `.adam.m`/`.adam.v` for Adam's moments, and the trainer's
 // rollback copies (`.windowStart`, `.lastFinite`) and the merge's saved bases (`.weight.saved`).
 import type { Allocation } from '../gpu/allocations.ts';
 import type { MemoryBreakdown } from './types.ts';
@@ -12,7 +12,7 @@ export function memoryKind(label: string): MemoryKind {
   if (/\.grad$/.test(label)) return 'gradients';
   if (/\.adam\.[mv]$/.test(label)) return 'optimizer';
   if (/\.(windowStart|lastFinite)$/.test(label) || /\.weight\.saved$/.test(label)) return 'trainer copies';
-  if (/\.lora_[AB]$/.test(label)) return 'adapters';
+  if (/\.(lora_[AB]|lora_magnitude_vector)$/.test(label)) return 'adapters'; // DoRA's magnitude m is adapter state too
   if (/\.weight$/.test(label) || /^teacher\.(W|A\*|B\*)$/.test(label)) return 'base weights';
   return 'activations';
 }

@@ -254,7 +254,8 @@ export class Session {
 
   /** What makes a run: everything but steps, learning rate and clipping (changing those continues it), plus the model and text. */
   private buildKey(s: PlaygroundSettings): string {
-    return JSON.stringify([{ ...s, steps: 0, lr: 0, maxGradNorm: 0 }, s.task === 'tiny-lm' ? [this.base?.name, this.text?.name, this.text?.tokens.length] : null]);
+    // recompute applies to the language models only: toggling it does not rebuild a teacher run.
+    return JSON.stringify([{ ...s, steps: 0, lr: 0, maxGradNorm: 0, recompute: s.task === 'tiny-lm' && s.recompute }, s.task === 'tiny-lm' ? [this.base?.name, this.text?.name, this.text?.tokens.length] : null]);
   }
 
   private async buildRun(s: PlaygroundSettings): Promise<Run> {

@@ -69,7 +69,7 @@ export function ParamsLivePanel() {
     error = (err as Error).message;
   }
   const maxRank = Math.min(64, settingsContext(s).maxRank);
-  const curveKey = JSON.stringify([languageModelConfig(), s.task, s.targets, s.layerFrom, s.layerTo, maxRank, !!counts]);
+  const curveKey = JSON.stringify([languageModelConfig(), s.task, s.targets, s.layerFrom, s.layerTo, s.dora, maxRank, !!counts]);
   // eslint-disable-next-line react-hooks/exhaustive-deps -- the curve depends only on what curveKey lists
   const curve = useMemo(() => (counts ? Array.from({ length: maxRank }, (_, i) => {
     const c = parameterCounts(s, i + 1);
