@@ -45,6 +45,19 @@ fn writeLoss(row: u32, lse: f32) {
   rowLoss[row] = select(lse - logits[row * params.vocab + min(targetId, params.vocab - 1u)], 0.0, targetId == kIgnore);
 }
 
+// The row's constants for its gradient: logsumexp, target id, and gradScale (0 for an ignored row).
+struct RowGrad { lse: f32, targetId: u32, scale: f32 }
+
+fn rowGrad(row: u32) -> RowGrad {
+  let targetId = targets[row];
+  return RowGrad(rowLse[row], targetId, select(params.gradScale, 0.0, targetId == kIgnore));
+}
+
+// z[row, j] ← (exp(z − lse) − [j = y]) · scale
+fn writeGrad(base: u32, j: u32, g: RowGrad) {
+  logits[base + j] = (exp(logits[base + j] - g.lse) - select(0.0, 1.0, j == g.targetId)) * g.scale;
+}
+
 @compute @workgroup_size(kWorkgroupSize)
 fn forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wg.x;
@@ -64,12 +77,8 @@ fn backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) l
   let row = wg.x;
   if (row >= params.rows) { return; }
   let base = row * params.vocab;
-  let targetId = targets[row];
-  let scale = select(params.gradScale, 0.0, targetId == kIgnore);
-  let lse = rowLse[row];
-  for (var j = lid; j < params.vocab; j += kWorkgroupSize) {
-    logits[base + j] = (exp(logits[base + j] - lse) - select(0.0, 1.0, j == targetId)) * scale;
-  }
+  let g = rowGrad(row);
+  for (var j = lid; j < params.vocab; j += kWorkgroupSize) { writeGrad(base, j, g); }
 }
 
 const kRowsPerWorkgroup = 64u;
@@ -91,10 +100,6 @@ fn backwardRow(@builtin(global_invocation_id) id: vec3u) {
   let row = id.x;
   if (row >= params.rows) { return; }
   let base = row * params.vocab;
-  let targetId = targets[row];
-  let scale = select(params.gradScale, 0.0, targetId == kIgnore);
-  let lse = rowLse[row];
-  for (var j = 0u; j < params.vocab; j++) {
-    logits[base + j] = (exp(logits[base + j] - lse) - select(0.0, 1.0, j == targetId)) * scale;
-  }
+  let g = rowGrad(row);
+  for (var j = 0u; j < params.vocab; j++) { writeGrad(base, j, g); }
 }
