@@ -7,6 +7,7 @@ import { controller } from '../app/controller.ts';
 import type { MergeReport, Timing } from '../engine/types.ts';
 import { PAGE_TEACHER } from '../settings/playground-settings.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
+import { useWorkbenchBlocked } from './busy.ts';
 import { overheadVerdict } from './report-text.ts';
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;
@@ -64,8 +65,12 @@ export function MergePanel() {
   });
   // Full fine-tuning trains the weights themselves: no adapter to merge or download (the engine's modules say so).
   const full = useWorkbench((x) => x.modules.length > 0 && x.modules.every((m) => m.rank === null));
-  const busy = status === 'running' || status === 'pausing';
-  const reason = busy ? 'pause training first' : !built ? 'train or step first' : undefined;
+  // The engine does one thing at a time: while a Step finishes (its checks after the chart has the
+  // point), a merge or an export would be refused, so the buttons wait and say for what.
+  const blocked = useWorkbenchBlocked();
+  const training = status === 'running' || status === 'pausing';
+  const busy = training || !!blocked;
+  const reason = training ? 'pause training first' : blocked ?? (!built ? 'train or step first' : undefined);
   const noAdapter = full ? 'full fine-tuning has no adapter: its weights are the trained model (download them merged)' : undefined;
   const r = merge.report;
   // The teacher's merged export is its one layer's weight, not a model checkpoint: say so.

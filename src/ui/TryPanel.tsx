@@ -6,6 +6,7 @@ import { controller } from '../app/controller.ts';
 import type { Generation } from '../engine/types.ts';
 import { TRY_PROMPT } from '../settings/playground-settings.ts';
 import { useWorkbench } from '../store/workbench-store.ts';
+import { useWorkbenchBlocked } from './busy.ts';
 import { contextNote } from './report-text.ts';
 
 export function TryPanel() {
@@ -17,8 +18,9 @@ export function TryPanel() {
   const [prompt, setPrompt] = useState(TRY_PROMPT);
   const [temperature, setTemperature] = useState(0);
   const [length, setLength] = useState(8);
+  const blocked = useWorkbenchBlocked(); // the engine's other work (a Step's checks, an export) first
   if (task !== 'tiny-lm') return null;
-  const disabled = !built || status === 'running' || status === 'pausing';
+  const disabled = !built || status === 'running' || status === 'pausing' || !!blocked;
   const note = result && contextNote(result);
   return (
     <section className="panel" aria-labelledby="try-title">
@@ -27,7 +29,7 @@ export function TryPanel() {
       <div className="row">
         <label className="control"><span>new tokens</span><input type="number" aria-label="new tokens" min={1} max={32} value={length} onChange={(e) => setLength(Math.max(1, Math.min(32, Number(e.target.value) || 1)))} /></label>
         <label className="control"><span>temperature (0 = greedy)</span><input type="number" aria-label="temperature" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Math.max(0, Math.min(2, Number(e.target.value) || 0)))} /></label>
-        <button type="button" disabled={disabled} title={disabled ? 'train or step first, and pause' : undefined} onClick={() => void controller().generate(prompt, length, temperature)}>Generate</button>
+        <button type="button" disabled={disabled} title={blocked ?? (disabled ? 'train or step first, and pause' : undefined)} onClick={() => void controller().generate(prompt, length, temperature)}>Generate</button>
       </div>
       {result && (
         <>
