@@ -49,12 +49,14 @@ export interface RunSpec {
   recompute: boolean;
   /** False: each LoRA layer computes its own H and dA (no shared-input groups), for comparison. */
   groupSharedInput?: boolean;
+  /** True: every layer keeps its attention probabilities (the default recomputes them), for comparison. */
+  keepAttentionProbs?: boolean;
 }
 
 export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: WeightSource, o: RealShapeOptions, spec: RunSpec) {
   const { batch, seq } = o;
   const { value, allocations } = await withAllocationScope(gpu, async () => {
-    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute, groupSharedInput: spec.groupSharedInput });
+    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute, groupSharedInput: spec.groupSharedInput, keepAttentionProbs: spec.keepAttentionProbs });
     const trainable = new Set(model.trainable.map((p) => p.param));
     const target = {
       trainable: model.trainable,
@@ -83,7 +85,7 @@ export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: Weight
   model.setBatch(b.ids, b.targets);
   const profile = await profileDispatches(gpu, model.stepDispatches, 1);
   const bytes = totalBytes(allocations);
-  const estimate = estimateMemory(config, { batch, seq, mode: spec.mode, training: true, packedBase: spec.baseStorage === 'checkpoint', recompute: spec.recompute });
+  const estimate = estimateMemory(config, { batch, seq, mode: spec.mode, training: true, packedBase: spec.baseStorage === 'checkpoint', recompute: spec.recompute, keepAttentionProbs: spec.keepAttentionProbs });
   const result = {
     stepMs, stepTimesMs: times, tokensPerS: (batch * seq) / (stepMs / 1000),
     bytes, estimateBytes: estimate.total, rollbackBytes: rollbackBytesOf(allocations), parts: estimate.parts,
@@ -105,6 +107,28 @@ function summarize(p: DispatchProfile) {
   return { ...p, kernels: p.kernels.map((k) => ({ ...k, totalUs: Math.round(k.totalUs), meanUs: Math.round(k.meanUs * 10) / 10, share: Math.round(k.share * 1000) / 1000 })) };
 }
 
+/**
+ * GPU bytes of LoRA q,v at all 30 layers, from the memory estimate (which equals the allocation,
+ * src/model/memory-estimate.gpu.test.ts): the BF16 base against the f32 one at 64 and 512 tokens,
+ * plain, with the attention probabilities kept, and with activation checkpointing.
+ */
+function fullDepthEstimates(mode: TrainingMode, batch: number) {
+  const config: LlamaConfig = PRESETS['smollm2-135m'];
+  const at = (seq: number) => {
+    const bytes = (packedBase: boolean, extra: { recompute?: boolean; keepAttentionProbs?: boolean } = {}) =>
+      estimateMemory(config, { batch, seq, mode, training: true, packedBase, ...extra }).total;
+    const f32 = bytes(false);
+    return {
+      f32_bytes: f32,
+      bf16_bytes: bytes(true),
+      bf16_over_f32: bytes(true) / f32,
+      bf16_keep_probs_over_f32_keep_probs: bytes(true, { keepAttentionProbs: true }) / bytes(false, { keepAttentionProbs: true }),
+      bf16_recompute_over_f32: bytes(true, { recompute: true }) / f32,
+    };
+  };
+  return { layers: config.num_hidden_layers, batch, lora: 'r = 8 on q_proj, v_proj', seq_64: at(64), seq_512: at(512) };
+}
+
 export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
   const t0 = performance.now();
   const { config, source, parameters } = await smolLM2Shaped(o.layers);
@@ -119,6 +143,7 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
     lora_r8_qv_bf16: { mode: qv, baseStorage: 'checkpoint', recompute: false },
     lora_r8_all_linear_bf16: { mode: all, baseStorage: 'checkpoint', recompute: false },
     lora_r8_qv_bf16_recompute: { mode: qv, baseStorage: 'checkpoint', recompute: true },
+    lora_r8_qv_bf16_keep_probs: { mode: qv, baseStorage: 'checkpoint', recompute: false, keepAttentionProbs: true },
   } satisfies Record<string, RunSpec>;
   const runs: Partial<Record<keyof typeof specs, Awaited<ReturnType<typeof realShapeRun>>>> = {};
   for (const [name, spec] of Object.entries(specs) as [keyof typeof specs, RunSpec][]) {
@@ -154,6 +179,13 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
       gpu_bytes_recompute_over_plain: r.lora_r8_qv_bf16_recompute.bytes / r.lora_r8_qv_bf16.bytes,
       step_time_recompute_over_plain: r.lora_r8_qv_bf16_recompute.stepMs / r.lora_r8_qv_bf16.stepMs,
     },
+    // Attention probabilities recomputed in the backward (the default) against kept per layer (q,v, BF16 base).
+    attention_probs: {
+      activation_bytes: { kept: r.lora_r8_qv_bf16_keep_probs.parts.activations, recomputed: r.lora_r8_qv_bf16.parts.activations },
+      gpu_bytes_recomputed_over_kept: r.lora_r8_qv_bf16.bytes / r.lora_r8_qv_bf16_keep_probs.bytes,
+      step_time_recomputed_over_kept: r.lora_r8_qv_bf16.stepMs / r.lora_r8_qv_bf16_keep_probs.stepMs,
+    },
+    full_depth_estimates: fullDepthEstimates(qv, o.batch),
     // q/k/v and gate/up sharing X: one H and one dA dispatch per group against one per layer.
     shared_input_groups: {
       dispatches_per_step: { grouped: r.lora_r8_all_linear_f32.dispatchesPerStep, per_layer: r.lora_r8_all_linear_f32_per_layer.dispatchesPerStep },

@@ -4,7 +4,10 @@
 //
 // What the backward of each step reads:
 //   rmsnorm        its input and rstd (not its output)      → h, the block input, rstd1/rstd2
-//   attention      q, k, v (after RoPE) and probs (not out)  → q, k, v, probs
+//   attention      q, k, v (after RoPE) and probs (not out)  → q, k, v; probs are not kept: the
+//                  backward runs the layer's attention forward again into one shared buffer (one
+//                  more dispatch of about 1/60 of a step at 64 tokens; at 512 tokens the probs of
+//                  a 30-layer SmolLM2 would hold 9.4 MB a layer), unless keepProbs
 //   swiglu         gate and up (not act)                     → gate, up
 //   a linear       frozen: dX = dY·W, no input needed; LoRA: dA = dHᵀ·X and full: dW = dYᵀ·X read X
 //                  → x1 (q/k/v's input), attn (o_proj's), x2 (gate/up's), act (down_proj's)
@@ -32,11 +35,14 @@ export interface ActivationPlanOptions {
   adapted: ReadonlySet<string> | ReadonlyMap<string, unknown>;
   /** Activation checkpointing: keep nothing inside a block; the backward recomputes it. */
   recompute: boolean;
+  /** Keep each layer's attention probabilities (batch·heads·seq² floats) instead of recomputing them. */
+  keepProbs?: boolean;
 }
 
 /** True when layer `layer`'s backward reads `role` from its own forward (so it is kept per layer). */
 export function keepsActivation(layer: number, role: BlockActivation, o: ActivationPlanOptions): boolean {
   if (o.recompute) return false;
+  if (role === 'probs') return o.keepProbs ?? false;
   const readers = INPUT_OF[role];
   if (!readers) return true;
   return o.full || readers.some((m) => o.adapted.has(linearPath(layer, m)));

@@ -209,6 +209,38 @@ describe('LlamaModel on the GPU (Dawn)', () => {
     checkpointed.model.destroy();
   });
 
+  it('attention probabilities recomputed in the backward (the default): the gradients of keeping them, bit for bit, at (layers − 1)·batch·heads·seq² fewer floats', async () => {
+    const config = UNTIED;
+    const weights = randomWeights(config, 7);
+    const mode: TrainingMode = { kind: 'lora', lora: { targetModules: ['q_proj', 'k_proj', 'o_proj'], r: 2, loraAlpha: 4, seed: 2 } };
+    const shape = { batch: BATCH, seq: SEQ };
+    const recomputed = await build(config, weights, mode);
+    const kept = await LlamaModel.create(gpu, config, weights, { ...shape, mode, keepAttentionProbs: true });
+    const b = batch(3, BATCH, SEQ);
+    kept.setBatch(b.ids, b.targets);
+    const random = seededRandom(11);
+    for (let i = 0; i < kept.linears.length; i++) {
+      const lora = kept.linears[i].lora;
+      if (!lora) continue;
+      const values = uniformArray(random, lora.loraB.numel, 0.5);
+      writeTensor(gpu, lora.loraB, values);
+      writeTensor(gpu, recomputed.model.linears[i].lora!.loraB, values);
+    }
+    kept.forwardBackward();
+    recomputed.model.forwardBackward();
+    expect(await recomputed.model.loss()).toBe(await kept.loss());
+    for (let i = 0; i < kept.trainable.length; i++) {
+      // The same attention kernel on the same q and k: the same probabilities, so the same gradients.
+      expect(await readTensor(gpu, recomputed.model.trainable[i].grad), kept.trainable[i].name).toEqual(await readTensor(gpu, kept.trainable[i].grad));
+    }
+    const L = config.num_hidden_layers;
+    expect(L).toBeGreaterThan(1);
+    expect(kept.allocatedBytes - recomputed.model.allocatedBytes).toBe((L - 1) * BATCH * config.num_attention_heads * SEQ * SEQ * 4);
+    expect(recomputed.model.dispatchCount - kept.dispatchCount).toBe(L - 1); // the last layer's are still in the shared buffer
+    kept.destroy();
+    recomputed.model.destroy();
+  });
+
   it('LoRA at init gives exactly the base logits; merged equals unmerged within 1e-5·(1+|x|)', async () => {
     const config = UNTIED;
     const weights = randomWeights(config, 5);

@@ -42,6 +42,11 @@ export interface LlamaModelOptions {
    */
   recompute?: boolean;
   /**
+   * Keep every layer's attention probabilities for the backward (batch·heads·seq² floats a layer).
+   * Default false: the backward runs the layer's attention forward again into one shared buffer.
+   */
+  keepAttentionProbs?: boolean;
+  /**
    * LoRA layers that read the same X (q/k/v; gate/up) compute H = X·Aᵀ and dA = dHᵀ·X in one
    * dispatch per group (src/gpu/kernels/lora-group.ts). Default true; false runs one per layer.
    */
@@ -223,7 +228,7 @@ export class LlamaModel {
 
     // A block's activations: kept per layer where its backward reads them, else one buffer per
     // role shared by every layer (src/model/activation-plan.ts).
-    const plan = { full, adapted: loraTargets, recompute: options.recompute ?? false };
+    const plan = { full, adapted: loraTargets, recompute: options.recompute ?? false, keepProbs: options.keepAttentionProbs ?? false };
     const shared = new Map<BlockActivation, GpuTensor>();
     const activation = async (layer: number, role: BlockActivation, shape: number[]) => {
       if (keepsActivation(layer, role, plan)) return t(`model.layers.${layer}.${role}`, shape);
@@ -267,7 +272,8 @@ export class LlamaModel {
 
       const layerFwd = new DispatchList();
       layerFwd.add(n1.forward, qkv.forward, qp.forward, qb.forward, kp.forward, kb.forward, vp.forward, vb.forward, await rope(q, H, 1), await rope(k, KV, 1));
-      layerFwd.add(await ops.createAttentionForward(gpu, attnSpec), op.forward, await addInto(`${p}.h+=x`, resid, h));
+      const attention = await ops.createAttentionForward(gpu, attnSpec);
+      layerFwd.add(attention, op.forward, await addInto(`${p}.h+=x`, resid, h));
       layerFwd.add(n2.forward, gateUp.forward, gp.forward, upp.forward);
       layerFwd.add(await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: swiOut }), dp.forward);
       layerFwd.add(await addInto(`${p}.out+=h`, h, out));
@@ -281,6 +287,9 @@ export class LlamaModel {
       block.add(gp.backward, upp.backward, gateUp.backward); // dX = dL/dx2
       block.add(n2.backward, await addInto(`${p}.dh+=`, g.tmp, g.resid)); // dResid = dL/dh
       block.add(op.backward); // dAttn
+      // The probabilities again, unless kept per layer (activation-plan.ts); the last layer's are still in
+      // the shared buffer, and under recompute the block's forward has just run.
+      if (!keepsActivation(l, 'probs', plan) && !plan.recompute && l < config.num_hidden_layers - 1) block.add(attention);
       block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
       block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
       block.add(qb.backward, kb.backward, vb.backward); // dBias of Qwen2's q/k/v (full fine-tuning)

@@ -87,6 +87,24 @@ describe('memory estimate with activation checkpointing', () => {
   }
 });
 
+describe('memory estimate with the attention probabilities kept per layer', () => {
+  let gpu: Gpu;
+  beforeAll(async () => (gpu = await acquireNodeGpu()));
+  afterAll(() => releaseGpu(gpu));
+
+  it('equals the bytes allocated, (layers − 1)·batch·heads·seq² floats above the default (recomputed) run', async () => {
+    const config = validateLlamaConfig(base);
+    const weights = initLlamaWeights(config, seededRandom(1));
+    const options = { batch: 2, seq: 5, mode: recomputeCases[0][2], keepAttentionProbs: true };
+    const estimate = estimateMemory(config, { ...options, training: true });
+    const model = await LlamaModel.create(gpu, config, weights, options);
+    expect(model.allocatedBytes).toBe(estimate.model);
+    const recomputed = estimateMemory(config, { ...options, keepAttentionProbs: false, training: true });
+    expect(estimate.parts.activations - recomputed.parts.activations).toBe((config.num_hidden_layers - 1) * 2 * config.num_attention_heads * 5 * 5 * 4);
+    model.destroy();
+  });
+});
+
 describe('memory check', () => {
   const config = validateLlamaConfig({ ...base, vocab_size: 32000, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, max_position_embeddings: 4096 });
   const limits = { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31, budget: 4 * 1024 ** 3 };
