@@ -172,7 +172,15 @@ describe('page controller', () => {
     settings({ task: 'teacher', steps: 5, lr: 0.05 });
     await controller.train();
     const initial = wb().fingerprint!.initial;
-    await controller.mergeNow();
+    // The merge and the export hold the engine: the page is told (its other buttons wait), then let go.
+    const busyTexts: (string | null)[] = [];
+    const off = usePlayground.subscribe((x, prev) => x.busy !== prev.busy && busyTexts.push(x.busy));
+    try {
+      await controller.mergeNow();
+    } finally {
+      off();
+    }
+    expect(busyTexts).toEqual(['merging on the GPU', null]);
     expect(wb().merge.merged).toBe(true);
     expect(wb().merge.report!.maxAbsDiff).toBeLessThan(1e-3);
     // Forward times: a median of several timed runs each, with their spread.
@@ -183,7 +191,13 @@ describe('page controller', () => {
       expect(t.median).toBeLessThanOrEqual(t.max);
     }
     expect(wb().fingerprint!.current).not.toBe(initial);
-    await controller.exportFiles('merged');
+    const offExport = usePlayground.subscribe((x, prev) => x.busy !== prev.busy && busyTexts.push(x.busy));
+    try {
+      await controller.exportFiles('merged');
+    } finally {
+      offExport();
+    }
+    expect(busyTexts.slice(2)).toEqual(['merging and exporting', null]);
     // One 64×64 tensor, not a model checkpoint: the file names say so.
     expect(downloads.at(-1)!.name).toBe('teacher-r4-merged-layer-64x64.zip');
     const merged = await readZip(downloads.at(-1)!.zip);

@@ -123,7 +123,7 @@ function fullDepthEstimates(mode: TrainingMode, batch: number) {
       bf16_bytes: bytes(true),
       bf16_over_f32: bytes(true) / f32,
       bf16_keep_probs_over_f32_keep_probs: bytes(true, { keepAttentionProbs: true }) / bytes(false, { keepAttentionProbs: true }),
-      bf16_recompute_over_f32: bytes(true, { recompute: true }) / f32,
+      bf16_checkpointed_over_f32_plain: bytes(true, { recompute: true }) / f32,
     };
   };
   return { layers: config.num_hidden_layers, batch, lora: 'r = 8 on q_proj, v_proj', seq_64: at(64), seq_512: at(512) };

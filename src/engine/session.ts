@@ -465,16 +465,19 @@ export class Session {
 
   /**
    * Run work that must not overlap anything else (merge, exports, generation, resume): refused
-   * with the reason while a run trains or other work is in progress.
+   * with the reason while a run trains or other work is in progress. Reported as progress, so the
+   * page holds its other buttons until the work lets go (src/ui/busy.ts).
    */
   private async exclusive<T>(what: string, work: () => Promise<T>): Promise<T> {
     const blocked = this.blocker();
     if (blocked) throw new Error(blocked);
     const release = this.hold(what);
+    this.progress(what);
     try {
       return await work();
     } finally {
       release();
+      this.progress(null);
     }
   }
 

@@ -289,7 +289,9 @@ export class LlamaModel {
       block.add(op.backward); // dAttn
       // The probabilities again, unless kept per layer (activation-plan.ts); the last layer's are still in
       // the shared buffer, and under recompute the block's forward has just run.
-      if (!keepsActivation(l, 'probs', plan) && !plan.recompute && l < config.num_hidden_layers - 1) block.add(attention);
+      if (!keepsActivation(l, 'probs', plan) && !plan.recompute && l < config.num_hidden_layers - 1) {
+        block.add({ label: `${attention.label}.again`, flops: attention.flops, encode: (pass) => attention.encode(pass) }); // its own line in a profile
+      }
       block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
       block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
       block.add(qb.backward, kb.backward, vb.backward); // dBias of Qwen2's q/k/v (full fine-tuning)

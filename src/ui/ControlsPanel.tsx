@@ -145,7 +145,7 @@ export function ControlsPanel() {
         <button type="button" onClick={() => void controller().train()} disabled={running || invalid} title={noGpu ?? undefined}>Train</button>
         <button type="button" onClick={() => controller().pause()} disabled={!running}>Pause</button>
         <button type="button" onClick={() => void controller().stepOnce()} disabled={running || invalid} title={noGpu ?? undefined}>Step</button>
-        <button type="button" onClick={() => controller().reset()} disabled={running} title={running ? 'pause first' : undefined}>Reset</button>
+        <button type="button" onClick={() => controller().reset()} disabled={running || !!blocked} title={running ? 'pause first' : blocked ?? undefined}>Reset</button>
         <span className="note" data-testid="run-status">{status}</span>
       </div>
       {blocked && <p className="note">{blocked}</p>}

@@ -4,6 +4,7 @@
 import { controller, SWEEP_RANKS } from '../app/controller.ts';
 import { PAGE_TEACHER } from '../settings/playground-settings.ts';
 import { useWorkbench, type SweepPoint } from '../store/workbench-store.ts';
+import { useWorkbenchBlocked } from './busy.ts';
 
 const W = 360;
 const H = 170;
@@ -43,7 +44,8 @@ export function RankSweepPanel() {
   const sweep = useWorkbench((x) => x.sweep);
   const settings = useWorkbench((x) => x.settings);
   const status = useWorkbench((x) => x.status);
-  const busy = status === 'running' || status === 'pausing' || !!sweep?.running;
+  const blocked = useWorkbenchBlocked(); // a sweep starts with a reset, which waits for the engine's other work
+  const busy = status === 'running' || status === 'pausing' || !!sweep?.running || !!blocked;
   const withFull = settings.task !== 'teacher';
   const slots: (number | 'full')[] = [...(sweep?.ranks ?? SWEEP_RANKS), ...((sweep ? sweep.task !== 'teacher' : withFull) ? (['full'] as const) : [])];
   return (
@@ -53,7 +55,7 @@ export function RankSweepPanel() {
         Trains r = {SWEEP_RANKS.join(', ')}{withFull ? ' and full fine-tuning' : ''} with these settings and seed {settings.seed}, {sweep?.running ? sweep.steps : settings.steps} steps each
         {settings.alphaLock ? ' (α = 2r, so s stays 2)' : ` (α fixed at ${settings.alpha}, so s = α/r changes with r)`}. Pause stops it.
       </p>
-      <button type="button" onClick={() => void controller().rankSweep()} disabled={busy}>{sweep?.running ? 'Sweeping…' : 'Run the sweep'}</button>
+      <button type="button" onClick={() => void controller().rankSweep()} disabled={busy} title={blocked ?? undefined}>{sweep?.running ? 'Sweeping…' : 'Run the sweep'}</button>
       {sweep && (
         <>
           <SweepPlot points={sweep.points} slots={slots} />

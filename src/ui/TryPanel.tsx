@@ -18,7 +18,7 @@ export function TryPanel() {
   const [prompt, setPrompt] = useState(TRY_PROMPT);
   const [temperature, setTemperature] = useState(0);
   const [length, setLength] = useState(8);
-  const blocked = useWorkbenchBlocked(); // the engine's other work (a Step's checks, an export) first
+  const blocked = useWorkbenchBlocked(); // the engine's other work first (a Step's checks, a merge, an export)
   if (task !== 'tiny-lm') return null;
   const disabled = !built || status === 'running' || status === 'pausing' || !!blocked;
   const note = result && contextNote(result);
