@@ -324,6 +324,26 @@ export class PageController {
     if (this.isActive()) return;
     workbench().set({ status: 'running', notice: null });
     await this.call(() => this.engine.train(workbench().settings, this.propose()));
+    await this.statusSettled();
+  }
+
+  /**
+   * Resolves once the engine's status event after a run has been handled. The engine's events
+   * come through their own channel (a comlink proxy, src/app/engine-client.ts), so a call's answer
+   * may overtake its last events; its status event follows its last steps, so once it is here the
+   * run's points are too (the rank sweep reads them). Bounded, should an event never come.
+   */
+  private statusSettled(timeoutMs = 10_000): Promise<void> {
+    if (!this.isActive()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const off = useWorkbench.subscribe((x) => x.status !== 'running' && x.status !== 'pausing' && done());
+      const timer = setTimeout(done, timeoutMs);
+    });
   }
 
   pause(): void {
