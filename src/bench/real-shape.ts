@@ -117,11 +117,11 @@ function fullDepthEstimates(mode: TrainingMode, batch: number) {
   const at = (seq: number) => {
     const bytes = (packedBase: boolean, extra: { recompute?: boolean; keepAttentionProbs?: boolean } = {}) =>
       estimateMemory(config, { batch, seq, mode, training: true, packedBase, ...extra }).total;
-    const f32 = bytes(false);
+    const [f32, bf16] = [bytes(false), bytes(true)];
     return {
       f32_bytes: f32,
-      bf16_bytes: bytes(true),
-      bf16_over_f32: bytes(true) / f32,
+      bf16_bytes: bf16,
+      bf16_over_f32: bf16 / f32,
       bf16_keep_probs_over_f32_keep_probs: bytes(true, { keepAttentionProbs: true }) / bytes(false, { keepAttentionProbs: true }),
       bf16_checkpointed_over_f32_plain: bytes(true, { recompute: true }) / f32,
     };
