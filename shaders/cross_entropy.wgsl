@@ -4,7 +4,9 @@
 //   forward:  lse_t  = logsumexp(z_t)
 //             loss_t = lse_t − z_t[y_t]                          (0 for ignored rows, y_t = kIgnore)
 //   backward: z_t   ← (exp(z_t − lse_t) − onehot(y_t)) · gradScale  (gradScale = 1 / #valid rows)
-// The mean is Σ loss_t / #valid, summed afterwards by reduce.wgsl. The *Row entry points do the
+// The mean is Σ loss_t / #valid, summed afterwards by reduce.wgsl. A run in chunks of rows (the
+// model's head, src/model/logits-chunks.ts) binds one chunk's logits and says where its rows start
+// in targets, rowLoss and rowLse (row0). The *Row entry points do the
 // same with one invocation per row, for small vocabularies (a loop costs less than the
 // reductions' barriers).
 
@@ -12,13 +14,14 @@ struct Params {
   rows: u32,
   vocab: u32,
   gradScale: f32,
+  row0: u32,   // the chunk's first row in targets, rowLoss, rowLse (0 without chunks)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> logits: array<f32>;    // (rows, vocab): z; dL/dz after backward
-@group(0) @binding(2) var<storage, read> targets: array<u32>;         // (rows)
-@group(0) @binding(3) var<storage, read_write> rowLoss: array<f32>;   // (rows)
-@group(0) @binding(4) var<storage, read_write> rowLse: array<f32>;    // (rows): logsumexp(z_t), kept for backward
+@group(0) @binding(2) var<storage, read> targets: array<u32>;         // (row0 + rows, …)
+@group(0) @binding(3) var<storage, read_write> rowLoss: array<f32>;   // (row0 + rows, …)
+@group(0) @binding(4) var<storage, read_write> rowLse: array<f32>;    // (row0 + rows, …): logsumexp(z_t), kept for backward
 
 const kIgnore = 0xffffffffu;
 const kWorkgroupSize = 128u;
@@ -40,17 +43,17 @@ fn reduce(lid: u32, value: f32, isMax: bool) -> f32 {
 }
 
 fn writeLoss(row: u32, lse: f32) {
-  let targetId = targets[row];
-  rowLse[row] = lse;
-  rowLoss[row] = select(lse - logits[row * params.vocab + min(targetId, params.vocab - 1u)], 0.0, targetId == kIgnore);
+  let targetId = targets[params.row0 + row];
+  rowLse[params.row0 + row] = lse;
+  rowLoss[params.row0 + row] = select(lse - logits[row * params.vocab + min(targetId, params.vocab - 1u)], 0.0, targetId == kIgnore);
 }
 
 // The row's constants for its gradient: logsumexp, target id, and gradScale (0 for an ignored row).
 struct RowGrad { lse: f32, targetId: u32, scale: f32 }
 
 fn rowGrad(row: u32) -> RowGrad {
-  let targetId = targets[row];
-  return RowGrad(rowLse[row], targetId, select(params.gradScale, 0.0, targetId == kIgnore));
+  let targetId = targets[params.row0 + row];
+  return RowGrad(rowLse[params.row0 + row], targetId, select(params.gradScale, 0.0, targetId == kIgnore));
 }
 
 // z[row, j] ← (exp(z − lse) − [j = y]) · scale

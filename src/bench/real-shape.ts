@@ -13,6 +13,7 @@ import type { WeightSource } from '../io/weight-source.ts';
 import { initLlamaWeights, type LlamaConfig } from '../model/config.ts';
 import { LlamaModel, type TrainingMode } from '../model/llama-model.ts';
 import { estimateMemory } from '../model/memory-estimate.ts';
+import { logitsChunkRows } from '../model/logits-chunks.ts';
 import { PRESETS } from '../model/presets.ts';
 import { Trainer } from '../train/trainer.ts';
 import { seededRandom } from '../util/random.ts';
@@ -51,12 +52,14 @@ export interface RunSpec {
   groupSharedInput?: boolean;
   /** True: every layer keeps its attention probabilities (the default recomputes them), for comparison. */
   keepAttentionProbs?: boolean;
+  /** Rows of logits at a time (the default chunks them when they pass 8 MiB; the batch's tokens: one chunk), for comparison. */
+  logitsChunkRows?: number;
 }
 
 export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: WeightSource, o: RealShapeOptions, spec: RunSpec) {
   const { batch, seq } = o;
   const { value, allocations } = await withAllocationScope(gpu, async () => {
-    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute, groupSharedInput: spec.groupSharedInput, keepAttentionProbs: spec.keepAttentionProbs });
+    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute, groupSharedInput: spec.groupSharedInput, keepAttentionProbs: spec.keepAttentionProbs, logitsChunkRows: spec.logitsChunkRows });
     const trainable = new Set(model.trainable.map((p) => p.param));
     const target = {
       trainable: model.trainable,
@@ -85,7 +88,7 @@ export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: Weight
   model.setBatch(b.ids, b.targets);
   const profile = await profileDispatches(gpu, model.stepDispatches, 1);
   const bytes = totalBytes(allocations);
-  const estimate = estimateMemory(config, { batch, seq, mode: spec.mode, training: true, packedBase: spec.baseStorage === 'checkpoint', recompute: spec.recompute, keepAttentionProbs: spec.keepAttentionProbs });
+  const estimate = estimateMemory(config, { batch, seq, mode: spec.mode, training: true, packedBase: spec.baseStorage === 'checkpoint', recompute: spec.recompute, keepAttentionProbs: spec.keepAttentionProbs, logitsChunkRows: spec.logitsChunkRows });
   const result = {
     stepMs, stepTimesMs: times, tokensPerS: (batch * seq) / (stepMs / 1000),
     bytes, estimateBytes: estimate.total, rollbackBytes: rollbackBytesOf(allocations), parts: estimate.parts,
@@ -110,12 +113,13 @@ function summarize(p: DispatchProfile) {
 /**
  * GPU bytes of LoRA q,v at all 30 layers, from the memory estimate (which equals the allocation,
  * src/model/memory-estimate.gpu.test.ts): the BF16 base against the f32 one at 64 and 512 tokens,
- * plain, with the attention probabilities kept, and with activation checkpointing.
+ * plain, with the attention probabilities kept, with every row's logits at once, and with
+ * activation checkpointing.
  */
 function fullDepthEstimates(mode: TrainingMode, batch: number) {
   const config: LlamaConfig = PRESETS['smollm2-135m'];
   const at = (seq: number) => {
-    const bytes = (packedBase: boolean, extra: { recompute?: boolean; keepAttentionProbs?: boolean } = {}) =>
+    const bytes = (packedBase: boolean, extra: { recompute?: boolean; keepAttentionProbs?: boolean; logitsChunkRows?: number } = {}) =>
       estimateMemory(config, { batch, seq, mode, training: true, packedBase, ...extra }).total;
     const [f32, bf16] = [bytes(false), bytes(true)];
     return {
@@ -123,6 +127,8 @@ function fullDepthEstimates(mode: TrainingMode, batch: number) {
       bf16_bytes: bf16,
       bf16_over_f32: bf16 / f32,
       bf16_keep_probs_over_f32_keep_probs: bytes(true, { keepAttentionProbs: true }) / bytes(false, { keepAttentionProbs: true }),
+      bf16_one_logits_chunk_over_f32_one_logits_chunk: bytes(true, { logitsChunkRows: batch * seq }) / bytes(false, { logitsChunkRows: batch * seq }),
+      logits_chunk_rows: logitsChunkRows(batch * seq, config.vocab_size, config.hidden_size),
       bf16_checkpointed_over_f32_plain: bytes(true, { recompute: true }) / f32,
     };
   };
@@ -144,6 +150,7 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
     lora_r8_all_linear_bf16: { mode: all, baseStorage: 'checkpoint', recompute: false },
     lora_r8_qv_bf16_recompute: { mode: qv, baseStorage: 'checkpoint', recompute: true },
     lora_r8_qv_bf16_keep_probs: { mode: qv, baseStorage: 'checkpoint', recompute: false, keepAttentionProbs: true },
+    lora_r8_qv_bf16_one_logits_chunk: { mode: qv, baseStorage: 'checkpoint', recompute: false, logitsChunkRows: o.batch * o.seq },
   } satisfies Record<string, RunSpec>;
   const runs: Partial<Record<keyof typeof specs, Awaited<ReturnType<typeof realShapeRun>>>> = {};
   for (const [name, spec] of Object.entries(specs) as [keyof typeof specs, RunSpec][]) {
@@ -184,6 +191,13 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
       activation_bytes: { kept: r.lora_r8_qv_bf16_keep_probs.parts.activations, recomputed: r.lora_r8_qv_bf16.parts.activations },
       gpu_bytes_recomputed_over_kept: r.lora_r8_qv_bf16.bytes / r.lora_r8_qv_bf16_keep_probs.bytes,
       step_time_recomputed_over_kept: r.lora_r8_qv_bf16.stepMs / r.lora_r8_qv_bf16_keep_probs.stepMs,
+    },
+    // The head in chunks of rows (the default) against every row's logits at once (q,v, BF16 base).
+    logits_chunks: {
+      chunk_rows: { chunked: logitsChunkRows(o.batch * o.seq, config.vocab_size, config.hidden_size), one_chunk: o.batch * o.seq },
+      activation_bytes: { one_chunk: r.lora_r8_qv_bf16_one_logits_chunk.parts.activations, chunked: r.lora_r8_qv_bf16.parts.activations },
+      gpu_bytes_chunked_over_one_chunk: r.lora_r8_qv_bf16.bytes / r.lora_r8_qv_bf16_one_logits_chunk.bytes,
+      step_time_chunked_over_one_chunk: r.lora_r8_qv_bf16.stepMs / r.lora_r8_qv_bf16_one_logits_chunk.stepMs,
     },
     full_depth_estimates: fullDepthEstimates(qv, o.batch),
     // q/k/v and gate/up sharing X: one H and one dA dispatch per group against one per layer.

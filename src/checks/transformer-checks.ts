@@ -1,5 +1,5 @@
 // The Llama building blocks on the GPU against their float64 references, on ragged shapes.
-import { createTensor, createU32Buffer, readTensor } from '../gpu/buffers.ts';
+import { createTensor, createU32Buffer, readTensor, rowsOf } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
 import { createSumSquares } from '../gpu/kernels/reduce.ts';
@@ -174,6 +174,37 @@ export function transformerChecks(quad: boolean): KernelCheck[] {
           'mean loss': { got: [lossSum / (rows - ignored)], ref: [expected.loss] },
           'logits after forward': { got: kept, ref: logits },
           dz: { got: await readTensor(gpu, t.logits), ref: expected.dLogits },
+        });
+      },
+    });
+  }
+  // In chunks of rows, as the model's head runs it (src/model/logits-chunks.ts): each chunk binds
+  // its rows of the logits at a byte offset and writes its rows of rowLoss/rowLse (row0). Vocab 64
+  // and 1000 (4 and 16 rows to a 256-byte offset); the last chunk is ragged.
+  for (const [rows, vocab, chunk] of [[37, 64, 16], [20, 1000, 16]]) {
+    checks.push({
+      name: `cross-entropy in chunks of ${chunk} rows: rows=${rows} vocab=${vocab}`,
+      async run(gpu) {
+        const random = seededRandom(rows * vocab);
+        const logits = uniformArray(random, rows * vocab, 8);
+        const targets = Uint32Array.from({ length: rows }, (_, r) => (r % 7 === 3 ? ref.IGNORE_INDEX : Math.floor(random() * vocab)));
+        const valid = targets.filter((y) => y !== ref.IGNORE_INDEX).length;
+        const z = await createTensor(gpu, 'z', [rows, vocab], logits);
+        const y = await createU32Buffer(gpu, 'y', targets);
+        const rowLoss = await zeros(gpu, 'loss', rows);
+        const rowLse = await zeros(gpu, 'lse', rows);
+        const dispatches = [];
+        for (let row0 = 0; row0 < rows; row0 += chunk) {
+          const n = Math.min(chunk, rows - row0);
+          const ce = await ops.createCrossEntropy(gpu, { label: `check.ce[${row0}]`, logits: rowsOf(gpu, z, row0, n), targets: y, rowLoss, rowLse, rows: n, vocab, validRows: valid, row0 });
+          dispatches.push(ce.forward, ce.backward);
+        }
+        submitDispatches(gpu, this.name, dispatches);
+        const expected = ref.crossEntropyReference(logits, targets, rows, vocab);
+        const losses = await readTensor(gpu, rowLoss);
+        return resultOf(this.name, {
+          'mean loss': { got: [losses.reduce((a, b) => a + b, 0) / valid], ref: [expected.loss] },
+          dz: { got: await readTensor(gpu, z), ref: expected.dLogits },
         });
       },
     });

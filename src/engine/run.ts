@@ -291,7 +291,7 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
         let length = prompted.length;
         while (out.length < maxNew && length < s.seq && length > 0) {
           model.setBatch(ids, new Uint32Array(ids.length).fill(IGNORE_TARGET));
-          model.forward();
+          model.forward({ loss: false }); // the head runs in logits()
           const logits = await model.logits();
           const V = base.config.vocab_size;
           const row = logits.subarray((length - 1) * V, length * V);

@@ -17,6 +17,33 @@ export interface GpuTensor {
   readonly buffer: GPUBuffer;
   /** Absent: f32. Packed tensors are frozen weights, read by the kernels of shaders/packed_*.wgsl. */
   readonly format?: TensorFormat;
+  /** Where a view (rowsOf) starts in `buffer`, in bytes; absent: at 0. */
+  readonly byteOffset?: number;
+}
+
+/**
+ * Rows [row0, row0 + rows) of an f32 tensor as a tensor of its own, bound at a byte offset (no
+ * copy). The offset must be a multiple of the device's minStorageBufferOffsetAlignment. Only kernels
+ * that bind through bindingOf take views: the matmuls and cross-entropy.
+ */
+export function rowsOf(gpu: Gpu, t: GpuTensor, row0: number, rows: number): GpuTensor {
+  const [total, ...rest] = t.shape;
+  const width = numelOf(rest);
+  if (isPacked(t)) throw new RangeError(`${t.label}: a view of rows needs an f32 tensor`);
+  if (!Number.isInteger(row0) || !Number.isInteger(rows) || row0 < 0 || rows < 1 || row0 + rows > total) {
+    throw new RangeError(`${t.label}: rows ${row0}..${row0 + rows} are outside its ${total} rows`);
+  }
+  const byteOffset = (t.byteOffset ?? 0) + row0 * width * 4;
+  const alignment = gpu.device.limits.minStorageBufferOffsetAlignment;
+  if (byteOffset % alignment !== 0) {
+    throw new RangeError(`${t.label}: rows from ${row0} start at byte ${byteOffset}, not a multiple of this device's minStorageBufferOffsetAlignment (${alignment})`);
+  }
+  return { label: `${t.label}[${row0}:${row0 + rows}]`, shape: [rows, ...rest], numel: rows * width, buffer: t.buffer, byteOffset };
+}
+
+/** What a bind group entry binds for `t`: its whole buffer, or a view's range of it. */
+export function bindingOf(t: GpuTensor): GPUBuffer | GPUBufferBinding {
+  return t.byteOffset === undefined ? t.buffer : { buffer: t.buffer, offset: t.byteOffset, size: tensorBytes(t) };
 }
 
 export function isPacked(t: GpuTensor): boolean {
@@ -139,6 +166,7 @@ export async function readBytes(gpu: Gpu, buffer: GPUBuffer, bytes: number): Pro
 
 /** The tensor's values as f32 (packed values widened exactly). */
 export async function readTensor(gpu: Gpu, tensor: GpuTensor): Promise<Float32Array> {
+  if (tensor.byteOffset !== undefined) return (await readTensors(gpu, [tensor]))[0];
   if (!isPacked(tensor)) return new Float32Array(await readBytes(gpu, tensor.buffer, tensor.numel * 4));
   return decodeTensor(await readPackedHalves(gpu, tensor), tensor.format === 'bf16' ? 'BF16' : 'F16');
 }
@@ -158,7 +186,7 @@ export async function readTensors(gpu: Gpu, tensors: readonly GpuTensor[]): Prom
   try {
     await withErrorScopes(gpu.device, `a readback of ${tensors.length} tensors`, () => {
       const encoder = gpu.device.createCommandEncoder({ label: 'tensors.readback' });
-      tensors.forEach((t, i) => sizes[i] > 0 && encoder.copyBufferToBuffer(t.buffer, 0, staging, offsets[i], sizes[i]));
+      tensors.forEach((t, i) => sizes[i] > 0 && encoder.copyBufferToBuffer(t.buffer, t.byteOffset ?? 0, staging, offsets[i], sizes[i]));
       gpu.device.queue.submit([encoder.finish()]);
     });
     await staging.mapAsync(GPUMapMode.READ);

@@ -17,12 +17,18 @@ export interface DispatchSpec {
   constants?: PipelineConstants;
   /**
    * Buffers by binding index, in the WGSL order: uniforms, read-only inputs, outputs. `null`
-   * skips a binding the entry point does not use (it is then absent from the 'auto' layout).
+   * skips a binding the entry point does not use (it is then absent from the 'auto' layout). A
+   * GPUBufferBinding binds a range of a buffer (a view made by rowsOf in buffers.ts).
    */
-  bindings: (GPUBuffer | null)[];
+  bindings: (GPUBuffer | GPUBufferBinding | null)[];
   workgroups: readonly [number, number?, number?];
   /** Estimated floating-point operations (matmul: 2·M·N·K); by default 8 per invocation of 256-wide workgroups. */
   flops?: number;
+}
+
+/** A GPUBufferBinding (a buffer's range, as bindingOf makes for a view) rather than a whole GPUBuffer. */
+function isRange(b: GPUBuffer | GPUBufferBinding): b is GPUBufferBinding {
+  return 'offset' in b;
 }
 
 export async function createDispatch(gpu: Gpu, spec: DispatchSpec): Promise<Dispatch> {
@@ -31,7 +37,7 @@ export async function createDispatch(gpu: Gpu, spec: DispatchSpec): Promise<Disp
     gpu.device.createBindGroup({
       label: spec.label,
       layout: pipeline.getBindGroupLayout(0),
-      entries: spec.bindings.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])),
+      entries: spec.bindings.flatMap((b, binding) => (b ? [{ binding, resource: isRange(b) ? b : { buffer: b } }] : [])),
     }),
   );
   const [x, y = 1, z = 1] = spec.workgroups;

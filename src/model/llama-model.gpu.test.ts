@@ -12,7 +12,7 @@ import { createFixedGuard } from '../gpu/kernels/step-guard.ts';
 import { AdamW } from '../train/adamw.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { llamaParameterShapes, validateLlamaConfig, type LlamaConfig } from './config.ts';
-import { IGNORE_TARGET, LlamaModel, type TrainingMode } from './llama-model.ts';
+import { IGNORE_TARGET, LlamaModel, type LlamaModelOptions, type TrainingMode } from './llama-model.ts';
 
 const base = {
   model_type: 'llama', vocab_size: 11, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2,
@@ -55,8 +55,8 @@ beforeAll(async () => {
 });
 afterAll(() => gpu && releaseGpu(gpu));
 
-async function build(config: LlamaConfig, weights: Map<string, Float32Array>, mode: TrainingMode, seed = 3, shape = { batch: BATCH, seq: SEQ }, recompute = false) {
-  const model = await LlamaModel.create(gpu, config, weights, { ...shape, mode, recompute });
+async function build(config: LlamaConfig, weights: Map<string, Float32Array>, mode: TrainingMode, seed = 3, shape = { batch: BATCH, seq: SEQ }, recompute = false, more: Partial<LlamaModelOptions> = {}) {
+  const model = await LlamaModel.create(gpu, config, weights, { ...shape, mode, recompute, ...more });
   const b = batch(seed, shape.batch, shape.seq);
   model.setBatch(b.ids, b.targets);
   return { model, ...b };
@@ -73,12 +73,41 @@ describe('LlamaModel on the GPU (Dawn)', () => {
       const input = { config, weights, ids, batch: BATCH, seq: SEQ };
       expectClose(await model.logits(), llamaForwardReference(input), 'logits');
       expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
-      // A training step writes dL/dlogits over the logits: reading them then is refused, and the
-      // next forward gives them back unchanged.
+      // A training step writes dL/dlogits over the logits: logits() then runs the head again.
       model.forwardBackward();
-      await expect(model.logits()).rejects.toThrow(/call forward\(\) before logits\(\)/);
+      expectClose(await model.logits(), llamaForwardReference(input), 'logits after a step');
       model.forward();
       expectClose(await model.logits(), llamaForwardReference(input), 'logits after a step and a forward');
+    });
+
+    // 10 tokens in chunks of 8 rows (hidden 8: a chunk must start at a multiple of 8 rows to bind
+    // at 256-byte offsets): a full chunk and a ragged one of 2.
+    it(`the head in chunks of rows: logits, loss and every full fine-tuning gradient as in one chunk (${tag})`, async () => {
+      const weights = randomWeights(config, 2);
+      const { model, ids, targets } = await build(config, weights, { kind: 'full' }, 3, { batch: BATCH, seq: SEQ }, false, { logitsChunkRows: 8 });
+      const { model: whole } = await build(config, weights, { kind: 'full' });
+      // One (8, V) logits buffer instead of (10, V).
+      expect(whole.allocatedBytes - model.allocatedBytes).toBe((BATCH * SEQ - 8) * config.vocab_size * 4);
+      const input = { config, weights, ids, batch: BATCH, seq: SEQ };
+      model.forward();
+      expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
+      expectClose(await model.logits(), llamaForwardReference(input), 'logits, chunk by chunk');
+      model.forwardBackward();
+      expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
+      const f64 = new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)]));
+      const input64 = { config, weights: f64, ids, batch: BATCH, seq: SEQ };
+      for (const name of ['model.embed_tokens.weight', 'model.norm.weight', ...(config.tie_word_embeddings ? [] : ['lm_head.weight'])]) {
+        const p = model.trainable.find((t) => t.name === name)!;
+        const numeric = numericGradient(f64.get(name)!, () => llamaLossReference(input64, targets), 1e-5);
+        expectClose(await readTensor(gpu, p.grad), numeric, name, { atol: 2e-4, rtol: 2e-3 });
+      }
+      // Every gradient equals the one-chunk model's to float32 rounding (the head's dW sums its chunks).
+      whole.forwardBackward();
+      for (const [i, p] of model.trainable.entries()) {
+        expectClose(await readTensor(gpu, p.grad), await readTensor(gpu, whole.trainable[i].grad), p.name, { atol: 1e-6, rtol: 1e-5 });
+      }
+      model.destroy();
+      whole.destroy();
     });
 
     it(`full fine-tuning: every gradient matches finite differences (${tag})`, async () => {

@@ -2,7 +2,7 @@
 // with each linear layer frozen, fully trainable, or LoRA-adapted. Every dispatch is built once
 // for a fixed (batch, seq); a step only writes token ids and encodes (docs/ARCHITECTURE.md, "One training step").
 import { totalBytes, withAllocationScope, type Allocation } from '../gpu/allocations.ts';
-import { createPackedTensor, createTensor, createU32Buffer, readTensor, type GpuTensor } from '../gpu/buffers.ts';
+import { checkBindingSize, createPackedTensor, createTensor, createU32Buffer, readTensor, rowsOf, type GpuTensor } from '../gpu/buffers.ts';
 import { asWeightSource, rawToFloat32, type RawTensor, type WeightSource } from '../io/weight-source.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
@@ -16,6 +16,7 @@ import { checkSequenceFits, headDimOf, linearHasBias, linearPath, type LinearMod
 import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
 import { keepsActivation, type BlockActivation } from './activation-plan.ts';
 import { createProjectionBias } from './projection-bias.ts';
+import { logitsChunkRows, rowChunks } from './logits-chunks.ts';
 
 export const IGNORE_TARGET = 0xffffffff;
 
@@ -51,6 +52,19 @@ export interface LlamaModelOptions {
    * dispatch per group (src/gpu/kernels/lora-group.ts). Default true; false runs one per layer.
    */
   groupSharedInput?: boolean;
+  /**
+   * Rows of logits the head computes at a time (src/model/logits-chunks.ts). Default: all tokens
+   * while their logits fit 8 MiB, else chunks of 32 rows (SmolLM2 at 64 tokens: 2 chunks).
+   */
+  logitsChunkRows?: number;
+}
+
+/** One chunk of the head: rows [row0, row0 + rows) of the batch, whose logits its dispatch writes. */
+interface HeadChunk {
+  row0: number;
+  rows: number;
+  logits: GpuTensor; // (rows, V): a view of the model's one logits buffer
+  head: Dispatch;
 }
 
 /** Builds dispatches in order; `add` accepts one or many. */
@@ -64,8 +78,8 @@ class DispatchList {
 export class LlamaModel {
   /** Rows of the current batch whose target is not IGNORE_TARGET (the loss's denominator). */
   private validRows = 0;
-  /** True after forwardBackward(): the backward has written dL/dlogits over the logits. */
-  private logitsOverwritten = false;
+  /** True when the logits buffer holds every row's logits of the weights as they are (one chunk, after forward()). */
+  private logitsCurrent = false;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -75,9 +89,14 @@ export class LlamaModel {
     /** Every parameter tensor by HF name (for lora layers: the frozen base weight). */
     readonly weights: Map<string, GpuTensor>,
     readonly trainable: TrainableParameter[],
-    private readonly io: { ids: GPUBuffer; grouped: GPUBuffer | null; targets: GPUBuffer; logits: GpuTensor; lossSum: GpuTensor },
+    private readonly io: { ids: GPUBuffer; grouped: GPUBuffer | null; targets: GPUBuffer; lossSum: GpuTensor },
     private readonly setValidRows: (n: number) => void,
-    private readonly passes: { forward: DispatchList; backward: DispatchList },
+    /**
+     * body: embedding, blocks, final norm. forward: body, then each chunk's logits and loss. step:
+     * body, each chunk's logits, loss and head backward, then the blocks' backward. heads: each
+     * chunk's logits dispatch alone (logits() runs them again).
+     */
+    private readonly passes: { body: Dispatch[]; forward: Dispatch[]; step: Dispatch[]; heads: HeadChunk[] },
   ) {}
 
   get tokens(): number {
@@ -302,7 +321,11 @@ export class LlamaModel {
     }
     const normed = await t('normed', [T, d]);
     const finalNorm = await norm('model.norm.weight', resid, normed, g.x, g.resid);
-    const logits = await t('logits', [T, V]); // the backward overwrites it with dL/dlogits
+    fwd.add(finalNorm.forward);
+    // The head in chunks of rows (src/model/logits-chunks.ts): one (chunk, V) logits buffer, which a
+    // training step overwrites with the chunk's dL/dlogits and consumes before the next chunk.
+    const chunkRows = logitsChunkRows(T, V, d, options.logitsChunkRows);
+    const logits = await t('logits', [chunkRows, V]);
     const rowLoss = await t('rowLoss', [T]);
     const rowLse = await t('rowLse', [T]);
     const lossSum = await t('lossSum', [1]);
@@ -310,17 +333,34 @@ export class LlamaModel {
     const headWeight = tied ? embed : full ? await param('lm_head.weight', [V, d]) : await frozenWeight('lm_head.weight', [V, d]);
     if (!tied) weights.set('lm_head.weight', headWeight);
     const headGrad = tied ? null : await gradFor('lm_head.weight', headWeight);
-    fwd.add(finalNorm.forward, await createMatmul(gpu, { label: 'lm_head', c: logits, a: normed, b: headWeight, m: T, n: V, k: d, transB: true }));
-    const ce = await ops.createCrossEntropy(gpu, { label: 'loss', logits, targets, rowLoss, rowLse, rows: T, vocab: V, validRows: 0 });
-    const sum = await createSumSquares(gpu, { label: 'loss.sum', x: rowLoss, n: T, out: lossSum, outIndex: 0, square: false });
-    fwd.add(ce.forward, sum.dispatches);
-
-    // lm_head backward: dL/dlogits over the logits, dNormed (in dX), and dW of the head (or of the tied embedding).
-    const dLogits = logits;
-    bwd.add(ce.backward);
-    bwd.add(await createMatmul(gpu, { label: 'lm_head.dX', c: g.x, a: dLogits, b: headWeight, m: T, n: d, k: V }));
     const headGradTarget = tied ? embedGrad : headGrad;
-    if (headGradTarget) bwd.add(await createMatmul(gpu, { label: 'lm_head.dW', c: headGradTarget, a: dLogits, b: normed, m: V, n: d, k: T, transA: true }));
+    const lossHead: Dispatch[] = [];
+    const trainHead: Dispatch[] = [];
+    const heads: HeadChunk[] = [];
+    const crossEntropies: ((validRows: number) => void)[] = [];
+    for (const [c, { row0, rows }] of rowChunks(T, chunkRows).entries()) {
+      const one = chunkRows === T;
+      const name = (base: string) => (one ? base : `${base}[${c}]`);
+      const z = rows === chunkRows ? logits : rowsOf(gpu, logits, 0, rows); // (rows, V)
+      const x = one ? normed : rowsOf(gpu, normed, row0, rows); // (rows, d)
+      const head = await createMatmul(gpu, { label: name('lm_head'), c: z, a: x, b: headWeight, m: rows, n: V, k: d, transB: true });
+      const ce = await ops.createCrossEntropy(gpu, { label: name('loss'), logits: z, targets, rowLoss, rowLse, rows, vocab: V, validRows: 0, row0 });
+      crossEntropies.push(ce.setValidRows);
+      heads.push({ row0, rows, logits: z, head });
+      lossHead.push(head, ce.forward);
+      // dL/dlogits over the chunk's logits, its rows of dNormed (in dX), and dW of the head (or of
+      // the tied embedding), summed over the chunks.
+      const dX = one ? g.x : rowsOf(gpu, g.x, row0, rows);
+      trainHead.push(head, ce.forward, ce.backward, await createMatmul(gpu, { label: name('lm_head.dX'), c: dX, a: z, b: headWeight, m: rows, n: d, k: V }));
+      if (headGradTarget) {
+        trainHead.push(await createMatmul(gpu, { label: name('lm_head.dW'), c: headGradTarget, a: z, b: x, m: V, n: d, k: rows, transA: true, beta: c === 0 ? 0 : 1 }));
+      }
+    }
+    const sum = await createSumSquares(gpu, { label: 'loss.sum', x: rowLoss, n: T, out: lossSum, outIndex: 0, square: false });
+    const body = [...fwd.items];
+    fwd.add(lossHead, sum.dispatches);
+    const step = new DispatchList();
+    step.add(body, trainHead, sum.dispatches);
     bwd.add(finalNorm.backward); // dResid = dL/d(last hidden)
     for (let l = backwardBlocks.length - 1; l >= 0; l--) {
       // Under recompute the shared buffers hold the last block's forward already; the others run again.
@@ -333,7 +373,9 @@ export class LlamaModel {
       bwd.add(await ops.createEmbeddingBackward(gpu, { label: 'embed.bw', grouped, dOut: g.resid, dTable, tokens: T, dim: d, vocab: V }));
       if (tied) bwd.add(await addInto('embed.dW+=', dTable, embedGrad));
     }
-    return new LlamaModel(gpu, config, options, linears, weights, trainable, { ids, grouped, targets, logits, lossSum }, ce.setValidRows, { forward: fwd, backward: bwd });
+    step.add(bwd.items);
+    const setValidRows = (n: number) => crossEntropies.forEach((set) => set(n));
+    return new LlamaModel(gpu, config, options, linears, weights, trainable, { ids, grouped, targets, lossSum }, setValidRows, { body, forward: fwd.items, step: step.items, heads });
   }
 
   /** Writes the next batch: ids and targets (batch·seq each); IGNORE_TARGET skips a position. */
@@ -354,15 +396,17 @@ export class LlamaModel {
     this.validRows = valid;
   }
 
-  forward(): void {
-    submitDispatches(this.gpu, 'model.forward', this.passes.forward.items);
-    this.logitsOverwritten = false;
+  /** The mean loss of the current batch (lossSum). `loss: false` runs the blocks alone, for logits() to read. */
+  forward(o: { loss?: boolean } = {}): void {
+    const loss = o.loss ?? true;
+    submitDispatches(this.gpu, 'model.forward', loss ? this.passes.forward : this.passes.body);
+    this.logitsCurrent = loss && this.passes.heads.length === 1;
   }
 
   /** Forward and backward in one submission; gradients land in `trainable[i].grad`. */
   forwardBackward(): void {
-    submitDispatches(this.gpu, 'model.step', [...this.passes.forward.items, ...this.passes.backward.items]);
-    this.logitsOverwritten = true;
+    submitDispatches(this.gpu, 'model.step', this.passes.step);
+    this.logitsCurrent = false; // dL/dlogits is written over them
   }
 
   /** (1) the summed loss of the last forward's rows; the mean is lossSum × lossScale(). */
@@ -380,34 +424,56 @@ export class LlamaModel {
     return this.validRows > 0 ? sum / this.validRows : 0;
   }
 
-  /** (tokens, vocab) logits of the last forward(). A training step leaves dL/dlogits in their buffer. */
-  logits(): Promise<Float32Array> {
-    if (this.logitsOverwritten) {
-      return Promise.reject(new Error('the logits buffer holds dL/dlogits after a training step (it is reused to save tokens × vocab × 4 bytes): call forward() before logits()'));
+  /**
+   * (tokens, vocab) logits of the hidden states the last forward() or step left, for the weights
+   * as they are now. With the head in chunks (or after a step, which writes dL/dlogits over them)
+   * each chunk's logits are computed again and copied out in one submission.
+   */
+  async logits(): Promise<Float32Array> {
+    const { heads } = this.passes;
+    if (this.logitsCurrent) return readTensor(this.gpu, heads[0].logits);
+    const V = this.config.vocab_size;
+    const bytes = this.tokens * V * 4;
+    checkBindingSize(this.gpu, 'the logits readback', bytes);
+    const staging = this.gpu.device.createBuffer({ label: 'logits.readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const encoder = this.gpu.device.createCommandEncoder({ label: 'logits.readback' });
+      for (const chunk of heads) {
+        const pass = encoder.beginComputePass({ label: chunk.head.label });
+        chunk.head.encode(pass);
+        pass.end();
+        encoder.copyBufferToBuffer(chunk.logits.buffer, chunk.logits.byteOffset ?? 0, staging, chunk.row0 * V * 4, chunk.rows * V * 4);
+      }
+      this.gpu.device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      return out;
+    } finally {
+      staging.destroy();
     }
-    return readTensor(this.gpu, this.io.logits);
   }
 
-  /** The dispatches of one training step as forwardBackward encodes them (forward, then backward). */
+  /** The dispatches of one training step as forwardBackward encodes them. */
   get stepDispatches(): readonly Dispatch[] {
-    return [...this.passes.forward.items, ...this.passes.backward.items];
+    return this.passes.step;
   }
 
   /** Estimated floating-point operations of one forward as it runs now (matmuls: 2·M·N·K). */
   get forwardFlops(): number {
-    return this.passes.forward.items.reduce((total, d) => total + d.flops, 0);
+    return this.passes.forward.reduce((total, d) => total + d.flops, 0);
   }
 
   /** Estimated floating-point operations of one forward + backward (needs an unmerged adapter). */
   get stepFlops(): number {
-    return this.forwardFlops + this.passes.backward.items.reduce((total, d) => total + d.flops, 0);
+    return this.passes.step.reduce((total, d) => total + d.flops, 0);
   }
 
   /** Dispatches one training step encodes (forward + backward; a LoRA layer counts as its kernels). */
   get dispatchCount(): number {
     let count = 0;
     const pass = { setPipeline() {}, setBindGroup() {}, dispatchWorkgroups: () => count++ } as unknown as GPUComputePassEncoder;
-    for (const d of [...this.passes.forward.items, ...this.passes.backward.items]) d.encode(pass);
+    for (const d of this.passes.step) d.encode(pass);
     return count;
   }
 

@@ -103,6 +103,18 @@ describe('memory estimate with the attention probabilities kept per layer', () =
     expect(estimate.parts.activations - recomputed.parts.activations).toBe((config.num_hidden_layers - 1) * 2 * config.num_attention_heads * 5 * 5 * 4);
     model.destroy();
   });
+
+  it('equals the bytes allocated with the head in chunks of rows: (tokens − chunk)·vocab floats below one chunk', async () => {
+    const config = validateLlamaConfig(base);
+    const weights = initLlamaWeights(config, seededRandom(1));
+    const options = { batch: 2, seq: 5, mode: recomputeCases[0][2], logitsChunkRows: 8 };
+    const estimate = estimateMemory(config, { ...options, training: true });
+    const model = await LlamaModel.create(gpu, config, weights, options);
+    expect(model.allocatedBytes).toBe(estimate.model);
+    const whole = estimateMemory(config, { ...options, logitsChunkRows: undefined, training: true });
+    expect(whole.parts.activations - estimate.parts.activations).toBe((10 - 8) * config.vocab_size * 4);
+    model.destroy();
+  });
 });
 
 describe('memory check', () => {

@@ -11,6 +11,7 @@ import type { OptimizerKind } from '../train/optimizer.ts';
 import { TRAINER_DEFAULTS } from '../train/trainer.ts';
 import { metricsWords } from '../gpu/kernels/step-guard.ts';
 import { BLOCK_ACTIVATIONS, keepsActivation, type BlockActivation } from './activation-plan.ts';
+import { logitsChunkRows } from './logits-chunks.ts';
 
 export type MemoryPart = 'base weights' | 'adapters' | 'gradients' | 'optimizer' | 'activations';
 
@@ -141,7 +142,8 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   add('activations', 'normed', T * d);
   weight('model.norm.weight', d);
   add('activations', 'model.norm.rstd', T);
-  add('activations', 'logits', T * V); // dL/dlogits is written over it (cross_entropy.wgsl)
+  // The head's chunk of logits; dL/dlogits is written over it (cross_entropy.wgsl, logits-chunks.ts).
+  add('activations', 'logits', logitsChunkRows(T, V, d, o.logitsChunkRows) * V);
   add('activations', 'rowLoss', T);
   add('activations', 'rowLse', T);
   add('activations', 'lossSum', 1);

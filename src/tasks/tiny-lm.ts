@@ -105,7 +105,7 @@ export async function exactMatchOnePass<C extends CorpusName>(model: LlamaModel,
       [...prompt, ...answer].forEach((ch, t) => (ids[b * o.seq + t] = ch.charCodeAt(0)));
     });
     model.setBatch(ids, new Uint32Array(o.batch * o.seq).fill(IGNORE_TARGET));
-    model.forward();
+    model.forward({ loss: false });
     const logits = await model.logits();
     chunk.forEach(({ corpus, prompt, answer }, b) => {
       const right = [...answer].every((ch, k) => {
@@ -131,7 +131,7 @@ export async function greedyContinuations(model: LlamaModel, prompts: string[], 
   const out = prompts.map(() => '');
   for (let k = 0; k < length; k++) {
     model.setBatch(ids, new Uint32Array(batch * seq).fill(IGNORE_TARGET));
-    model.forward();
+    model.forward({ loss: false });
     const logits = await model.logits();
     prompts.forEach((_, b) => {
       const position = lengths[b] - 1 + k;

@@ -4,7 +4,7 @@
 // 8×8 blocks, and for X·Wᵀ from 256 on each side without the quad kernel;
 // shaders/matmul_vec4.wgsl when the shapes allow vec4 loads; shaders/matmul.wgsl otherwise.
 // A packed B (a BF16/F16 frozen weight) runs the block-8 kernel's packed twin.
-import { createUniformBuffer, isPacked, type GpuTensor } from '../buffers.ts';
+import { bindingOf, createUniformBuffer, isPacked, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { ShapeError } from '../errors.ts';
@@ -187,7 +187,7 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
     entryPoint: low ? `${plan.entryPoint}LowRank` : plan.entryPoint,
     label: spec.label,
     constants,
-    bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer, ...(low ? [low.h.buffer, low.b.buffer] : [])],
+    bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c), ...(low ? [bindingOf(low.h), bindingOf(low.b)] : [])],
     workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
     flops: 2 * m * n * (k + (low?.r ?? 0)),
   });
@@ -216,7 +216,7 @@ async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec): Promise<Dispatch>
       entryPoint: 'nt',
       label: spec.label,
       constants: { kFormat: format, kWgX: plan.wgX, kWgY: plan.wgY },
-      bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer],
+      bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c)],
       workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
       flops: 2 * m * n * k,
     });
@@ -227,7 +227,7 @@ async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec): Promise<Dispatch>
     entryPoint: plan.entryPoint,
     label: spec.label,
     constants: { kFormat: format, ...(transB ? {} : { kWgX: plan.wgX, kWgY: plan.wgY }) },
-    bindings: [uniforms, spec.a.buffer, spec.b.buffer, spec.c.buffer],
+    bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c)],
     workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
     flops: 2 * m * n * k,
   });

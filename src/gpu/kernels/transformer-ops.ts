@@ -1,6 +1,6 @@
 // Dispatches for the Llama building blocks (shaders/{rmsnorm,swiglu,rope,embedding,attention,
 // cross_entropy}.wgsl). Each function builds its dispatches once; callers encode them per step.
-import { createParams, createTensor, isPacked, type GpuTensor } from '../buffers.ts';
+import { bindingOf, createParams, createTensor, isPacked, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
 import { ShapeError } from '../errors.ts';
@@ -272,22 +272,29 @@ export interface CrossEntropyPass {
   setValidRows(validRows: number): void;
 }
 
-/** Per-row loss of the mean cross-entropy (forward), and dL/dlogits in place of the logits (backward). */
+/**
+ * Per-row loss of the mean cross-entropy (forward), and dL/dlogits in place of the logits
+ * (backward). `row0`: the logits are rows row0.. of the batch (one chunk of it), whose targets,
+ * rowLoss and rowLse start there.
+ */
 export async function createCrossEntropy(
   gpu: Gpu,
-  s: { label: string; logits: GpuTensor; targets: GPUBuffer; rowLoss: GpuTensor; rowLse: GpuTensor; rows: number; vocab: number; validRows: number },
+  s: { label: string; logits: GpuTensor; targets: GPUBuffer; rowLoss: GpuTensor; rowLse: GpuTensor; rows: number; vocab: number; validRows: number; row0?: number },
 ): Promise<CrossEntropyPass> {
+  const row0 = s.row0 ?? 0;
   expectNumel(s.label, 'logits', s.logits, s.rows * s.vocab);
-  const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.vocab), f32(0)]);
+  expectNumel(s.label, 'rowLoss', s.rowLoss, row0 + s.rows);
+  expectNumel(s.label, 'rowLse', s.rowLse, row0 + s.rows);
+  const params = createParams(gpu, `${s.label}.params`, [u32(s.rows), u32(s.vocab), f32(0), u32(row0)]);
   const setValidRows = (validRows: number) =>
     gpu.device.queue.writeBuffer(params, 8, new Float32Array([validRows > 0 ? 1 / validRows : 0]));
   setValidRows(s.validRows);
   const forward = await createDispatch(gpu, {
-    family: 'crossEntropy', label: s.label, bindings: [params, s.logits.buffer, s.targets, s.rowLoss.buffer, s.rowLse.buffer],
+    family: 'crossEntropy', label: s.label, bindings: [params, bindingOf(s.logits), s.targets, s.rowLoss.buffer, s.rowLse.buffer],
     ...rowPlan('forward', s.rows, s.vocab, ROW_PER_INVOCATION_MAX.crossEntropy),
   });
   const backward = await createDispatch(gpu, {
-    family: 'crossEntropy', label: `${s.label}.dLogits`, bindings: [params, s.logits.buffer, s.targets, null, s.rowLse.buffer],
+    family: 'crossEntropy', label: `${s.label}.dLogits`, bindings: [params, bindingOf(s.logits), s.targets, null, s.rowLse.buffer],
     ...rowPlan('backward', s.rows, s.vocab, ROW_PER_INVOCATION_MAX.crossEntropy),
   });
   return { forward, backward, setValidRows };
