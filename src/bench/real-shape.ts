@@ -52,6 +52,8 @@ export interface RunSpec {
   groupSharedInput?: boolean;
   /** True: every layer keeps its attention probabilities (the default recomputes them), for comparison. */
   keepAttentionProbs?: boolean;
+  /** True: every layer keeps x1, x2 and act where a linear reads them (the default makes them again), for comparison. */
+  keepCheapActivations?: boolean;
   /** Rows of logits at a time (the default chunks them when they pass 8 MiB; the batch's tokens: one chunk), for comparison. */
   logitsChunkRows?: number;
 }
@@ -59,7 +61,7 @@ export interface RunSpec {
 export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: WeightSource, o: RealShapeOptions, spec: RunSpec) {
   const { batch, seq } = o;
   const { value, allocations } = await withAllocationScope(gpu, async () => {
-    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute, groupSharedInput: spec.groupSharedInput, keepAttentionProbs: spec.keepAttentionProbs, logitsChunkRows: spec.logitsChunkRows });
+    const model = await LlamaModel.create(gpu, config, source, { batch, seq, mode: spec.mode, baseStorage: spec.baseStorage, recompute: spec.recompute, groupSharedInput: spec.groupSharedInput, keepAttentionProbs: spec.keepAttentionProbs, keepCheapActivations: spec.keepCheapActivations, logitsChunkRows: spec.logitsChunkRows });
     const trainable = new Set(model.trainable.map((p) => p.param));
     const target = {
       trainable: model.trainable,
@@ -88,7 +90,7 @@ export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: Weight
   model.setBatch(b.ids, b.targets);
   const profile = await profileDispatches(gpu, model.stepDispatches, 1);
   const bytes = totalBytes(allocations);
-  const estimate = estimateMemory(config, { batch, seq, mode: spec.mode, training: true, packedBase: spec.baseStorage === 'checkpoint', recompute: spec.recompute, keepAttentionProbs: spec.keepAttentionProbs, logitsChunkRows: spec.logitsChunkRows });
+  const estimate = estimateMemory(config, { batch, seq, mode: spec.mode, training: true, packedBase: spec.baseStorage === 'checkpoint', recompute: spec.recompute, keepAttentionProbs: spec.keepAttentionProbs, keepCheapActivations: spec.keepCheapActivations, logitsChunkRows: spec.logitsChunkRows });
   const result = {
     stepMs, stepTimesMs: times, tokensPerS: (batch * seq) / (stepMs / 1000),
     bytes, estimateBytes: estimate.total, rollbackBytes: rollbackBytesOf(allocations), parts: estimate.parts,
@@ -150,6 +152,7 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
     lora_r8_all_linear_bf16: { mode: all, baseStorage: 'checkpoint', recompute: false },
     lora_r8_qv_bf16_recompute: { mode: qv, baseStorage: 'checkpoint', recompute: true },
     lora_r8_qv_bf16_keep_probs: { mode: qv, baseStorage: 'checkpoint', recompute: false, keepAttentionProbs: true },
+    lora_r8_all_linear_bf16_keep_cheap: { mode: all, baseStorage: 'checkpoint', recompute: false, keepCheapActivations: true },
     lora_r8_qv_bf16_one_logits_chunk: { mode: qv, baseStorage: 'checkpoint', recompute: false, logitsChunkRows: o.batch * o.seq },
   } satisfies Record<string, RunSpec>;
   const runs: Partial<Record<keyof typeof specs, Awaited<ReturnType<typeof realShapeRun>>>> = {};
@@ -198,6 +201,12 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
       activation_bytes: { one_chunk: r.lora_r8_qv_bf16_one_logits_chunk.parts.activations, chunked: r.lora_r8_qv_bf16.parts.activations },
       gpu_bytes_chunked_over_one_chunk: r.lora_r8_qv_bf16.bytes / r.lora_r8_qv_bf16_one_logits_chunk.bytes,
       step_time_chunked_over_one_chunk: r.lora_r8_qv_bf16.stepMs / r.lora_r8_qv_bf16_one_logits_chunk.stepMs,
+    },
+    // x1, x2 and act made again in the backward (the default) against kept per layer (all-linear, BF16 base).
+    cheap_recompute: {
+      activation_bytes: { kept: r.lora_r8_all_linear_bf16_keep_cheap.parts.activations, recomputed: r.lora_r8_all_linear_bf16.parts.activations },
+      gpu_bytes_recomputed_over_kept: r.lora_r8_all_linear_bf16.bytes / r.lora_r8_all_linear_bf16_keep_cheap.bytes,
+      step_time_recomputed_over_kept: r.lora_r8_all_linear_bf16.stepMs / r.lora_r8_all_linear_bf16_keep_cheap.stepMs,
     },
     full_depth_estimates: fullDepthEstimates(qv, o.batch),
     // q/k/v and gate/up sharing X: one H and one dA dispatch per group against one per layer.

@@ -12,6 +12,10 @@
 //   a linear       frozen: dX = dY·W, no input needed; LoRA: dA = dHᵀ·X and full: dW = dYᵀ·X read X
 //                  → x1 (q/k/v's input), attn (o_proj's), x2 (gate/up's), act (down_proj's)
 // o_proj writes into h and down_proj into the block output directly (h = o_proj(attn) + input).
+// x1, x2 and act are cheap to make again from what is kept: x1 = rmsnorm(input) from the block
+// input, x2 = rmsnorm(h) from h, act = silu(gate)·up from gate and up (one row-wise dispatch
+// each, T·d or T·I values). So they are not kept either, unless keepCheap: the backward runs that
+// dispatch again into the shared buffer just before the linears that read it (recomputedInputs).
 //
 // With recompute (activation checkpointing) a layer keeps only its output, the residual stream
 // between blocks; the backward runs the block's forward again into the shared buffers first.
@@ -37,13 +41,32 @@ export interface ActivationPlanOptions {
   recompute: boolean;
   /** Keep each layer's attention probabilities (batch·heads·seq² floats) instead of recomputing them. */
   keepProbs?: boolean;
+  /** Keep x1, x2 and act per layer where a linear's backward reads them, instead of recomputing them. */
+  keepCheap?: boolean;
+}
+
+/** Made again in the backward from kept activations by one cheap dispatch (see the top of this file). */
+const CHEAP: readonly BlockActivation[] = ['x1', 'x2', 'act'];
+
+/** True when a linear reading `role` at `layer` has a backward that reads it (a trained weight or an adapter). */
+function inputRead(layer: number, role: BlockActivation, o: ActivationPlanOptions): boolean {
+  const readers = INPUT_OF[role];
+  return readers !== undefined && (o.full || readers.some((m) => o.adapted.has(linearPath(layer, m))));
 }
 
 /** True when layer `layer`'s backward reads `role` from its own forward (so it is kept per layer). */
 export function keepsActivation(layer: number, role: BlockActivation, o: ActivationPlanOptions): boolean {
   if (o.recompute) return false;
   if (role === 'probs') return o.keepProbs ?? false;
-  const readers = INPUT_OF[role];
-  if (!readers) return true;
-  return o.full || readers.some((m) => o.adapted.has(linearPath(layer, m)));
+  if (!INPUT_OF[role]) return true;
+  if (CHEAP.includes(role) && !o.keepCheap) return false;
+  return inputRead(layer, role, o);
+}
+
+/**
+ * True when layer `layer`'s backward must make `role` again before its linears read it: they read
+ * it, it is not kept, and the block's forward does not run again anyway (recompute).
+ */
+export function recomputesInput(layer: number, role: BlockActivation, o: ActivationPlanOptions): boolean {
+  return !o.recompute && inputRead(layer, role, o) && !keepsActivation(layer, role, o);
 }

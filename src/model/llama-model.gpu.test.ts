@@ -270,6 +270,27 @@ describe('LlamaModel on the GPU (Dawn)', () => {
     recomputed.model.destroy();
   });
 
+  it('x1, x2 and act made again in the backward: bit-identical gradients, (layers − 1)·tokens·(2·hidden + intermediate) floats fewer', async () => {
+    const config = TIED;
+    const weights = randomWeights(config, 2);
+    const mode: TrainingMode = { kind: 'full' }; // every linear reads its input
+    const recomputed = await build(config, weights, mode);
+    const kept = await build(config, weights, mode, 3, { batch: BATCH, seq: SEQ }, false, { keepCheapActivations: true });
+    kept.model.forwardBackward();
+    recomputed.model.forwardBackward();
+    expect(await recomputed.model.loss()).toBe(await kept.model.loss());
+    for (let i = 0; i < kept.model.trainable.length; i++) {
+      // The same norm and SwiGLU kernels on the same kept inputs: the same x1, x2, act, so the same gradients.
+      expect(await readTensor(gpu, recomputed.model.trainable[i].grad), kept.model.trainable[i].name).toEqual(await readTensor(gpu, kept.model.trainable[i].grad));
+    }
+    const [L, T] = [config.num_hidden_layers, BATCH * SEQ];
+    // Kept: one of each per layer; made again: one shared buffer of each.
+    expect(kept.model.allocatedBytes - recomputed.model.allocatedBytes).toBe((L - 1) * T * (2 * config.hidden_size + config.intermediate_size) * 4);
+    expect(recomputed.model.dispatchCount - kept.model.dispatchCount).toBe(3 * L); // two norms and SwiGLU again per layer
+    kept.model.destroy();
+    recomputed.model.destroy();
+  });
+
   it('LoRA at init gives exactly the base logits; merged equals unmerged within 1e-5·(1+|x|)', async () => {
     const config = UNTIED;
     const weights = randomWeights(config, 5);

@@ -14,7 +14,7 @@ import * as ops from '../gpu/kernels/transformer-ops.ts';
 import { foldedWeightNumel, loraNeedsF32Base, resolveLoraTargets, type LoraInjectionConfig } from '../lora/injection.ts';
 import { checkSequenceFits, headDimOf, linearHasBias, linearPath, type LinearModule, type LlamaConfig } from './config.ts';
 import { createModelLinear, type ModelLinear, type TrainableParameter } from './linear.ts';
-import { keepsActivation, type BlockActivation } from './activation-plan.ts';
+import { keepsActivation, recomputesInput, type BlockActivation } from './activation-plan.ts';
 import { createProjectionBias } from './projection-bias.ts';
 import { logitsChunkRows, rowChunks } from './logits-chunks.ts';
 
@@ -47,6 +47,11 @@ export interface LlamaModelOptions {
    * Default false: the backward runs the layer's attention forward again into one shared buffer.
    */
   keepAttentionProbs?: boolean;
+  /**
+   * Keep x1 and x2 (the norms' outputs) and act (SwiGLU's) per layer where a linear's backward reads
+   * them. Default false: the backward runs that norm or SwiGLU again (src/model/activation-plan.ts).
+   */
+  keepCheapActivations?: boolean;
   /**
    * LoRA layers that read the same X (q/k/v; gate/up) compute H = X·Aᵀ and dA = dHᵀ·X in one
    * dispatch per group (src/gpu/kernels/lora-group.ts). Default true; false runs one per layer.
@@ -247,7 +252,10 @@ export class LlamaModel {
 
     // A block's activations: kept per layer where its backward reads them, else one buffer per
     // role shared by every layer (src/model/activation-plan.ts).
-    const plan = { full, adapted: loraTargets, recompute: options.recompute ?? false, keepProbs: options.keepAttentionProbs ?? false };
+    const plan = { full, adapted: loraTargets, recompute: options.recompute ?? false, keepProbs: options.keepAttentionProbs ?? false, keepCheap: options.keepCheapActivations ?? false };
+    /** `dispatch` again before layer l's linears read `role`, when the plan makes it again (recomputesInput). */
+    const again = (l: number, role: BlockActivation, dispatch: Dispatch): Dispatch[] =>
+      recomputesInput(l, role, plan) ? [{ label: `${dispatch.label}.again`, flops: dispatch.flops, encode: (pass) => dispatch.encode(pass) }] : [];
     const shared = new Map<BlockActivation, GpuTensor>();
     const activation = async (layer: number, role: BlockActivation, shape: number[]) => {
       if (keepsActivation(layer, role, plan)) return t(`model.layers.${layer}.${role}`, shape);
@@ -294,16 +302,18 @@ export class LlamaModel {
       const attention = await ops.createAttentionForward(gpu, attnSpec);
       layerFwd.add(attention, op.forward, await addInto(`${p}.h+=x`, resid, h));
       layerFwd.add(n2.forward, gateUp.forward, gp.forward, upp.forward);
-      layerFwd.add(await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: swiOut }), dp.forward);
+      const swiglu = await ops.createSwigluForward(gpu, { label: `${p}.swiglu`, n: T * I, gate, up, out: swiOut });
+      layerFwd.add(swiglu, dp.forward);
       layerFwd.add(await addInto(`${p}.out+=h`, h, out));
       fwd.add(layerFwd.items);
       layerForwards.push(layerFwd.items);
 
       // Backward of this block, given dResid = dL/d(out); leaves dL/d(resid) in dResid.
       const block = new DispatchList();
-      block.add(dp.backward); // dAct
+      // x1, x2 and act are made again just before the linears whose backward reads them (activation-plan.ts).
+      block.add(again(l, 'act', swiglu), dp.backward); // dAct
       block.add(await ops.createSwigluBackward(gpu, { label: `${p}.swiglu.bw`, n: T * I, gate, up, dh: g.act, dGate: g.gate, dUp: g.up }));
-      block.add(gp.backward, upp.backward, gateUp.backward); // dX = dL/dx2
+      block.add(again(l, 'x2', n2.forward), gp.backward, upp.backward, gateUp.backward); // dX = dL/dx2
       block.add(n2.backward, await addInto(`${p}.dh+=`, g.tmp, g.resid)); // dResid = dL/dh
       block.add(op.backward); // dAttn
       // The probabilities again, unless kept per layer (activation-plan.ts); the last layer's are still in
@@ -314,7 +324,7 @@ export class LlamaModel {
       block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
       block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
       block.add(qb.backward, kb.backward, vb.backward); // dBias of Qwen2's q/k/v (full fine-tuning)
-      block.add(qp.backward, kp.backward, vp.backward, qkv.backward); // dX = dL/dx1 (and dA, dB of LoRA layers)
+      block.add(again(l, 'x1', n1.forward), qp.backward, kp.backward, vp.backward, qkv.backward); // dX = dL/dx1 (and dA, dB of LoRA layers)
       if (inputNeedsGrad(l)) block.add(n1.backward, await addInto(`${p}.dresid+=`, g.tmp, g.resid));
       backwardBlocks.push(block.items);
       resid = out;

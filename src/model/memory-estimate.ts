@@ -89,7 +89,7 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
     x1: T * d, q: T * H * hd, k: T * KV * hd, v: T * KV * hd, attn: T * H * hd, probs: batch * H * seq * seq,
     h: T * d, x2: T * d, gate: T * I, up: T * I, act: T * I, rstd1: T, rstd2: T,
   };
-  const plan = { full, adapted: lora, recompute: o.recompute ?? false, keepProbs: o.keepAttentionProbs ?? false };
+  const plan = { full, adapted: lora, recompute: o.recompute ?? false, keepProbs: o.keepAttentionProbs ?? false, keepCheap: o.keepCheapActivations ?? false };
   const sharedRoles = new Set<BlockActivation>();
   for (let l = 0; l < L; l++) {
     for (const role of BLOCK_ACTIVATIONS) {
