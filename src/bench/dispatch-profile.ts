@@ -26,9 +26,9 @@ export interface DispatchProfile {
   kernels: KernelTime[];
 }
 
-/** The kernel's name without its layer: what repeats in every block. */
+/** The kernel's name without its layer or its chunk of rows ([c], logits-chunks.ts): what repeats. */
 export function kernelGroup(label: string): string {
-  return label.replace(/^model\.layers\.\d+\./, '').replace(/^layer\.\d+\./, '');
+  return label.replace(/^model\.layers\.\d+\./, '').replace(/^layer\.\d+\./, '').replace(/\[\d+\]/, '');
 }
 
 interface Recorded {

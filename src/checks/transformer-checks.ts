@@ -180,7 +180,8 @@ export function transformerChecks(quad: boolean): KernelCheck[] {
   }
   // In chunks of rows, as the model's head runs it (src/model/logits-chunks.ts): each chunk binds
   // its rows of the logits at a byte offset and writes its rows of rowLoss/rowLse (row0). Vocab 64
-  // and 1000 (4 and 16 rows to a 256-byte offset); the last chunk is ragged.
+  // and 1000 (chunks of 16 rows start at multiples of 256 bytes: 4 and 8 rows would); the last
+  // chunk is ragged.
   for (const [rows, vocab, chunk] of [[37, 64, 16], [20, 1000, 16]]) {
     checks.push({
       name: `cross-entropy in chunks of ${chunk} rows: rows=${rows} vocab=${vocab}`,

@@ -15,7 +15,8 @@
 // x1, x2 and act are cheap to make again from what is kept: x1 = rmsnorm(input) from the block
 // input, x2 = rmsnorm(h) from h, act = silu(gate)·up from gate and up (one row-wise dispatch
 // each, T·d or T·I values). So they are not kept either, unless keepCheap: the backward runs that
-// dispatch again into the shared buffer just before the linears that read it (recomputedInputs).
+// dispatch again into the shared buffer just before the linears that read it (recomputesInput);
+// the last layer's are still in the shared buffers.
 //
 // With recompute (activation checkpointing) a layer keeps only its output, the residual stream
 // between blocks; the backward runs the block's forward again into the shared buffers first.
@@ -65,8 +66,9 @@ export function keepsActivation(layer: number, role: BlockActivation, o: Activat
 
 /**
  * True when layer `layer`'s backward must make `role` again before its linears read it: they read
- * it, it is not kept, and the block's forward does not run again anyway (recompute).
+ * it, it is not kept, it is not the last layer (whose values the shared buffer still holds), and
+ * the block's forward does not run again anyway (recompute).
  */
-export function recomputesInput(layer: number, role: BlockActivation, o: ActivationPlanOptions): boolean {
-  return !o.recompute && inputRead(layer, role, o) && !keepsActivation(layer, role, o);
+export function recomputesInput(layer: number, role: BlockActivation, o: ActivationPlanOptions & { layers: number }): boolean {
+  return !o.recompute && layer < o.layers - 1 && inputRead(layer, role, o) && !keepsActivation(layer, role, o);
 }

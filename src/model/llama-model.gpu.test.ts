@@ -94,6 +94,7 @@ describe('LlamaModel on the GPU (Dawn)', () => {
       expectClose(await model.logits(), llamaForwardReference(input), 'logits, chunk by chunk');
       model.forwardBackward();
       expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
+      expectClose(await model.logits(), llamaForwardReference(input), 'logits after a step, the head run again');
       const f64 = new Map([...weights].map(([k, v]) => [k, Float64Array.from(v)]));
       const input64 = { config, weights: f64, ids, batch: BATCH, seq: SEQ };
       for (const name of ['model.embed_tokens.weight', 'model.norm.weight', ...(config.tie_word_embeddings ? [] : ['lm_head.weight'])]) {
@@ -270,26 +271,36 @@ describe('LlamaModel on the GPU (Dawn)', () => {
     recomputed.model.destroy();
   });
 
-  it('x1, x2 and act made again in the backward: bit-identical gradients, (layers − 1)·tokens·(2·hidden + intermediate) floats fewer', async () => {
-    const config = TIED;
-    const weights = randomWeights(config, 2);
-    const mode: TrainingMode = { kind: 'full' }; // every linear reads its input
-    const recomputed = await build(config, weights, mode);
-    const kept = await build(config, weights, mode, 3, { batch: BATCH, seq: SEQ }, false, { keepCheapActivations: true });
-    kept.model.forwardBackward();
-    recomputed.model.forwardBackward();
-    expect(await recomputed.model.loss()).toBe(await kept.model.loss());
-    for (let i = 0; i < kept.model.trainable.length; i++) {
-      // The same norm and SwiGLU kernels on the same kept inputs: the same x1, x2, act, so the same gradients.
-      expect(await readTensor(gpu, recomputed.model.trainable[i].grad), kept.model.trainable[i].name).toEqual(await readTensor(gpu, kept.model.trainable[i].grad));
-    }
-    const [L, T] = [config.num_hidden_layers, BATCH * SEQ];
-    // Kept: one of each per layer; made again: one shared buffer of each.
-    expect(kept.model.allocatedBytes - recomputed.model.allocatedBytes).toBe((L - 1) * T * (2 * config.hidden_size + config.intermediate_size) * 4);
-    expect(recomputed.model.dispatchCount - kept.model.dispatchCount).toBe(3 * L); // two norms and SwiGLU again per layer
-    kept.model.destroy();
-    recomputed.model.destroy();
-  });
+  // Full fine-tuning (every linear reads its input) and LoRA on every linear (dA reads X; B set so dA carries signal).
+  for (const mode of [{ kind: 'full' }, { kind: 'lora', lora: { targetModules: 'all-linear', r: 2, loraAlpha: 4, seed: 2 } }] as TrainingMode[]) {
+    it(`x1, x2 and act made again in the backward (${mode.kind}): bit-identical gradients, (layers − 1)·tokens·(2·hidden + intermediate) floats fewer`, async () => {
+      const config = TIED;
+      const weights = randomWeights(config, 2);
+      const recomputed = await build(config, weights, mode);
+      const kept = await build(config, weights, mode, 3, { batch: BATCH, seq: SEQ }, false, { keepCheapActivations: true });
+      const random = seededRandom(12);
+      for (const [i, l] of kept.model.linears.entries()) {
+        if (!l.lora) continue;
+        const values = uniformArray(random, l.lora.loraB.numel, 0.5);
+        writeTensor(gpu, l.lora.loraB, values);
+        writeTensor(gpu, recomputed.model.linears[i].lora!.loraB, values);
+      }
+      kept.model.forwardBackward();
+      recomputed.model.forwardBackward();
+      expect(await recomputed.model.loss()).toBe(await kept.model.loss());
+      for (let i = 0; i < kept.model.trainable.length; i++) {
+        // The same norm and SwiGLU kernels on the same kept inputs: the same x1, x2, act, so the same gradients.
+        expect(await readTensor(gpu, recomputed.model.trainable[i].grad), kept.model.trainable[i].name).toEqual(await readTensor(gpu, kept.model.trainable[i].grad));
+      }
+      const [L, T] = [config.num_hidden_layers, BATCH * SEQ];
+      // Kept: one of each per layer; made again: one shared buffer of each.
+      expect(kept.model.allocatedBytes - recomputed.model.allocatedBytes).toBe((L - 1) * T * (2 * config.hidden_size + config.intermediate_size) * 4);
+      // Two norms and SwiGLU again per layer but the last, whose values the shared buffers still hold.
+      expect(recomputed.model.dispatchCount - kept.model.dispatchCount).toBe(3 * (L - 1));
+      kept.model.destroy();
+      recomputed.model.destroy();
+    });
+  }
 
   it('LoRA at init gives exactly the base logits; merged equals unmerged within 1e-5·(1+|x|)', async () => {
     const config = UNTIED;

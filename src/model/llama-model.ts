@@ -2,9 +2,10 @@
 // with each linear layer frozen, fully trainable, or LoRA-adapted. Every dispatch is built once
 // for a fixed (batch, seq); a step only writes token ids and encodes (docs/ARCHITECTURE.md, "One training step").
 import { totalBytes, withAllocationScope, type Allocation } from '../gpu/allocations.ts';
-import { checkBindingSize, createPackedTensor, createTensor, createU32Buffer, readTensor, rowsOf, type GpuTensor } from '../gpu/buffers.ts';
+import { createPackedTensor, formatBytes, createTensor, createU32Buffer, readTensor, rowsOf, type GpuTensor } from '../gpu/buffers.ts';
 import { asWeightSource, rawToFloat32, type RawTensor, type WeightSource } from '../io/weight-source.ts';
 import type { Gpu } from '../gpu/device.ts';
+import { GpuLimitError } from '../gpu/errors.ts';
 import { submitDispatches, type Dispatch } from '../gpu/dispatch.ts';
 import { createAxpby } from '../gpu/kernels/elementwise.ts';
 import { createLowRankGroup } from '../gpu/kernels/lora-group.ts';
@@ -255,7 +256,7 @@ export class LlamaModel {
     const plan = { full, adapted: loraTargets, recompute: options.recompute ?? false, keepProbs: options.keepAttentionProbs ?? false, keepCheap: options.keepCheapActivations ?? false };
     /** `dispatch` again before layer l's linears read `role`, when the plan makes it again (recomputesInput). */
     const again = (l: number, role: BlockActivation, dispatch: Dispatch): Dispatch[] =>
-      recomputesInput(l, role, plan) ? [{ label: `${dispatch.label}.again`, flops: dispatch.flops, encode: (pass) => dispatch.encode(pass) }] : [];
+      recomputesInput(l, role, { ...plan, layers: config.num_hidden_layers }) ? [{ label: `${dispatch.label}.again`, flops: dispatch.flops, encode: (pass) => dispatch.encode(pass) }] : [];
     const shared = new Map<BlockActivation, GpuTensor>();
     const activation = async (layer: number, role: BlockActivation, shape: number[]) => {
       if (keepsActivation(layer, role, plan)) return t(`model.layers.${layer}.${role}`, shape);
@@ -444,7 +445,9 @@ export class LlamaModel {
     if (this.logitsCurrent) return readTensor(this.gpu, heads[0].logits);
     const V = this.config.vocab_size;
     const bytes = this.tokens * V * 4;
-    checkBindingSize(this.gpu, 'the logits readback', bytes);
+    if (bytes > this.gpu.device.limits.maxBufferSize) {
+      throw new GpuLimitError(`reading ${this.tokens} rows of logits needs ${formatBytes(bytes)} in one buffer, over this device's maxBufferSize of ${formatBytes(this.gpu.device.limits.maxBufferSize)}; use shorter sequences or a smaller batch`);
+    }
     const staging = this.gpu.device.createBuffer({ label: 'logits.readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       const encoder = this.gpu.device.createCommandEncoder({ label: 'logits.readback' });

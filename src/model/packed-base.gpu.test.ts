@@ -120,6 +120,29 @@ describe('a packed BF16/F16 base', () => {
       wide.destroy();
     });
   }
+  it('BF16: the packed head in chunks of 8 rows (14 tokens: 8 + 6) gives the loss, gradients and logits of one chunk', async () => {
+    const source = await checkpoint('BF16');
+    const chunked = await LlamaModel.create(gpu, config, source, { batch, seq, mode, logitsChunkRows: 8 });
+    const whole = await LlamaModel.create(gpu, config, source, { batch, seq, mode });
+    expect(isPacked(chunked.weights.get('model.embed_tokens.weight')!)).toBe(true); // the tied head reads it packed
+    expect(whole.allocatedBytes - chunked.allocatedBytes).toBe((batch * seq - 8) * config.vocab_size * 4);
+    for (const m of [chunked, whole]) {
+      setB(gpu, m);
+      setBatch(m);
+      m.forwardBackward();
+    }
+    expect(Math.abs((await chunked.loss()) - (await whole.loss()))).toBeLessThan(1e-5);
+    for (const [i, p] of chunked.trainable.entries()) expectClose(await readTensor(gpu, p.grad), await readTensor(gpu, whole.trainable[i].grad), `${p.name} grad`);
+    // After a step the logits buffer holds one chunk's dL/dlogits: logits() runs the head again, chunk by chunk.
+    const afterStep = await chunked.logits();
+    whole.forward();
+    expectClose(afterStep, await whole.logits(), 'logits after a step');
+    chunked.forward({ loss: false });
+    expectClose(await chunked.logits(), await whole.logits(), 'logits after a forward without the loss');
+    chunked.destroy();
+    whole.destroy();
+  });
+
   it('DoRA and PiSSA layers widen their own base to f32 on a BF16 checkpoint; the other weights stay packed and the run equals the f32-stored one', async () => {
     const source = await checkpoint('BF16');
     const variants: LoraInjectionConfig[] = [
