@@ -291,10 +291,8 @@ export async function createLmRun(gpu: Gpu, base: BaseModel, tokens: Uint32Array
         let length = prompted.length;
         while (out.length < maxNew && length < s.seq && length > 0) {
           model.setBatch(ids, new Uint32Array(ids.length).fill(IGNORE_TARGET));
-          model.forward({ loss: false }); // the head runs in logits()
-          const logits = await model.logits();
-          const V = base.config.vocab_size;
-          const row = logits.subarray((length - 1) * V, length * V);
+          model.forward({ loss: false }); // the head runs in logits(), for the one row read
+          const row = await model.logits([length - 1]);
           const next = temperature <= 0 ? argmax(row) : sample(row, temperature, random);
           ids[length++] = next;
           out.push(next);

@@ -967,7 +967,7 @@ export class Session {
       if (o.firstLogits) {
         model.setBatch(batches[0].ids, batches[0].targets);
         model.forward();
-        logits = (await model.logits()).slice(0, o.seq * this.base.config.vocab_size); // the first sequence: (seq, vocab)
+        logits = await model.logits(Array.from({ length: o.seq }, (_, t) => t)); // the first sequence: (seq, vocab)
       }
       this.emitMemory();
       return { loss, predicted, logits, inputIds: batches[0].ids.slice(0, o.seq) };

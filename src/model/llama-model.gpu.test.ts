@@ -86,12 +86,20 @@ describe('LlamaModel on the GPU (Dawn)', () => {
       const weights = randomWeights(config, 2);
       const { model, ids, targets } = await build(config, weights, { kind: 'full' }, 3, { batch: BATCH, seq: SEQ }, false, { logitsChunkRows: 8 });
       const { model: whole } = await build(config, weights, { kind: 'full' });
+      whole.forward(); // one chunk, current: rows are copied from the logits buffer itself
+      expectClose(await whole.logits([4, 1]), Float64Array.from([...llamaForwardReference({ config, weights, ids, batch: BATCH, seq: SEQ }).slice(4 * config.vocab_size, 5 * config.vocab_size), ...llamaForwardReference({ config, weights, ids, batch: BATCH, seq: SEQ }).slice(config.vocab_size, 2 * config.vocab_size)]), 'rows 4, 1 of one chunk');
       // One (8, V) logits buffer instead of (10, V).
       expect(whole.allocatedBytes - model.allocatedBytes).toBe((BATCH * SEQ - 8) * config.vocab_size * 4);
       const input = { config, weights, ids, batch: BATCH, seq: SEQ };
       model.forward();
       expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
-      expectClose(await model.logits(), llamaForwardReference(input), 'logits, chunk by chunk');
+      const reference = llamaForwardReference(input);
+      expectClose(await model.logits(), reference, 'logits, chunk by chunk');
+      // Some rows only, in any order: the chunks holding them run again (8 + 2 rows: both here).
+      const V = config.vocab_size;
+      const pick = (rows: number[]) => Float64Array.from(rows.flatMap((r) => [...reference.slice(r * V, (r + 1) * V)]));
+      expectClose(await model.logits([9, 0, 8]), pick([9, 0, 8]), 'rows 9, 0, 8');
+      await expect(model.logits([10])).rejects.toThrow(/row 10 is outside the batch's 10 rows/);
       model.forwardBackward();
       expect(await model.loss()).toBeCloseTo(llamaLossReference(input, targets), 4);
       expectClose(await model.logits(), llamaForwardReference(input), 'logits after a step, the head run again');

@@ -436,30 +436,44 @@ export class LlamaModel {
   }
 
   /**
-   * (tokens, vocab) logits of the hidden states the last forward() or step left, for the weights
-   * as they are now. With the head in chunks (or after a step, which writes dL/dlogits over them)
-   * each chunk's logits are computed again and copied out in one submission.
+   * Logits of the hidden states the last forward() or step left, for the weights as they are now:
+   * (tokens, vocab), or (rows.length, vocab) for the batch rows `rows` (generation reads one row a
+   * sequence). With the head in chunks (or after a step, which writes dL/dlogits over them) the
+   * chunks holding those rows are computed again and their rows copied out in one submission.
    */
-  async logits(): Promise<Float32Array> {
+  async logits(rows?: readonly number[]): Promise<Float32Array> {
     const { heads } = this.passes;
-    if (this.logitsCurrent) return readTensor(this.gpu, heads[0].logits);
+    if (this.logitsCurrent && !rows) return readTensor(this.gpu, heads[0].logits);
     const V = this.config.vocab_size;
-    const bytes = this.tokens * V * 4;
+    for (const r of rows ?? []) {
+      if (!Number.isInteger(r) || r < 0 || r >= this.tokens) throw new RangeError(`logits row ${r} is outside the batch's ${this.tokens} rows`);
+    }
+    const count = rows?.length ?? this.tokens;
+    const bytes = Math.max(4, count * V * 4);
     if (bytes > this.gpu.device.limits.maxBufferSize) {
-      throw new GpuLimitError(`reading ${this.tokens} rows of logits needs ${formatBytes(bytes)} in one buffer, over this device's maxBufferSize of ${formatBytes(this.gpu.device.limits.maxBufferSize)}; use shorter sequences or a smaller batch`);
+      throw new GpuLimitError(`reading ${count} rows of logits needs ${formatBytes(bytes)} in one buffer, over this device's maxBufferSize of ${formatBytes(this.gpu.device.limits.maxBufferSize)}; read fewer rows, or use shorter sequences or a smaller batch`);
     }
     const staging = this.gpu.device.createBuffer({ label: 'logits.readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
       const encoder = this.gpu.device.createCommandEncoder({ label: 'logits.readback' });
       for (const chunk of heads) {
-        const pass = encoder.beginComputePass({ label: chunk.head.label });
-        chunk.head.encode(pass);
-        pass.end();
-        encoder.copyBufferToBuffer(chunk.logits.buffer, chunk.logits.byteOffset ?? 0, staging, chunk.row0 * V * 4, chunk.rows * V * 4);
+        // (row of the batch, its place in the output) for the rows this chunk holds.
+        const wanted = rows
+          ? rows.flatMap((r, k) => (r >= chunk.row0 && r < chunk.row0 + chunk.rows ? [[r, k] as const] : []))
+          : [];
+        if (rows && wanted.length === 0) continue;
+        if (!this.logitsCurrent) {
+          const pass = encoder.beginComputePass({ label: chunk.head.label });
+          chunk.head.encode(pass);
+          pass.end();
+        }
+        const from = chunk.logits.byteOffset ?? 0;
+        if (!rows) encoder.copyBufferToBuffer(chunk.logits.buffer, from, staging, chunk.row0 * V * 4, chunk.rows * V * 4);
+        for (const [r, k] of wanted) encoder.copyBufferToBuffer(chunk.logits.buffer, from + (r - chunk.row0) * V * 4, staging, k * V * 4, V * 4);
       }
       this.gpu.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
-      const out = new Float32Array(staging.getMappedRange().slice(0));
+      const out = new Float32Array(staging.getMappedRange().slice(0, count * V * 4));
       staging.unmap();
       return out;
     } finally {

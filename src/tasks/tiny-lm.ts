@@ -132,10 +132,10 @@ export async function greedyContinuations(model: LlamaModel, prompts: string[], 
   for (let k = 0; k < length; k++) {
     model.setBatch(ids, new Uint32Array(batch * seq).fill(IGNORE_TARGET));
     model.forward({ loss: false });
-    const logits = await model.logits();
+    const logits = await model.logits(prompts.map((_, b) => b * seq + lengths[b] - 1 + k)); // (prompts, vocab)
     prompts.forEach((_, b) => {
       const position = lengths[b] - 1 + k;
-      const row = (b * seq + position) * vocab;
+      const row = b * vocab;
       let best = 0;
       for (let v = 1; v < vocab; v++) if (logits[row + v] > logits[row + best]) best = v;
       ids[b * seq + position + 1] = best;
