@@ -102,6 +102,17 @@ export async function realShapeRun(gpu: Gpu, config: LlamaConfig, source: Weight
   return result;
 }
 
+type RunResult = Awaited<ReturnType<typeof realShapeRun>>;
+
+/** What making a tensor again in the backward saves and costs, against keeping it per layer. */
+function recomputedAgainstKept(recomputed: RunResult, kept: RunResult) {
+  return {
+    activation_bytes: { kept: kept.parts.activations, recomputed: recomputed.parts.activations },
+    gpu_bytes_recomputed_over_kept: recomputed.bytes / kept.bytes,
+    step_time_recomputed_over_kept: recomputed.stepMs / kept.stepMs,
+  };
+}
+
 /** GPU time of the H = X·Aᵀ and dA = dHᵀ·X kernels in a profiled step (what grouping replaces). */
 function lowRankUs(p: DispatchProfile): number {
   return Math.round(p.kernels.filter((k) => /(H=XAt|dA=dHtX)$/.test(k.kernel)).reduce((sum, k) => sum + k.totalUs, 0));
@@ -190,11 +201,7 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
       step_time_recompute_over_plain: r.lora_r8_qv_bf16_recompute.stepMs / r.lora_r8_qv_bf16.stepMs,
     },
     // Attention probabilities recomputed in the backward (the default) against kept per layer (q,v, BF16 base).
-    attention_probs: {
-      activation_bytes: { kept: r.lora_r8_qv_bf16_keep_probs.parts.activations, recomputed: r.lora_r8_qv_bf16.parts.activations },
-      gpu_bytes_recomputed_over_kept: r.lora_r8_qv_bf16.bytes / r.lora_r8_qv_bf16_keep_probs.bytes,
-      step_time_recomputed_over_kept: r.lora_r8_qv_bf16.stepMs / r.lora_r8_qv_bf16_keep_probs.stepMs,
-    },
+    attention_probs: recomputedAgainstKept(r.lora_r8_qv_bf16, r.lora_r8_qv_bf16_keep_probs),
     // The head in chunks of rows (the default) against every row's logits at once (q,v, BF16 base).
     logits_chunks: {
       chunk_rows: { chunked: logitsChunkRows(o.batch * o.seq, config.vocab_size, config.hidden_size), one_chunk: o.batch * o.seq },
@@ -203,11 +210,7 @@ export async function measureRealShape(gpu: Gpu, o: RealShapeOptions) {
       step_time_chunked_over_one_chunk: r.lora_r8_qv_bf16.stepMs / r.lora_r8_qv_bf16_one_logits_chunk.stepMs,
     },
     // x1, x2 and act made again in the backward (the default) against kept per layer (all-linear, BF16 base).
-    cheap_recompute: {
-      activation_bytes: { kept: r.lora_r8_all_linear_bf16_keep_cheap.parts.activations, recomputed: r.lora_r8_all_linear_bf16.parts.activations },
-      gpu_bytes_recomputed_over_kept: r.lora_r8_all_linear_bf16.bytes / r.lora_r8_all_linear_bf16_keep_cheap.bytes,
-      step_time_recomputed_over_kept: r.lora_r8_all_linear_bf16.stepMs / r.lora_r8_all_linear_bf16_keep_cheap.stepMs,
-    },
+    cheap_recompute: recomputedAgainstKept(r.lora_r8_all_linear_bf16, r.lora_r8_all_linear_bf16_keep_cheap),
     full_depth_estimates: fullDepthEstimates(qv, o.batch),
     // q/k/v and gate/up sharing X: one H and one dA dispatch per group against one per layer.
     shared_input_groups: {

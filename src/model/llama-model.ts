@@ -2,7 +2,7 @@
 // with each linear layer frozen, fully trainable, or LoRA-adapted. Every dispatch is built once
 // for a fixed (batch, seq); a step only writes token ids and encodes (docs/ARCHITECTURE.md, "One training step").
 import { totalBytes, withAllocationScope, type Allocation } from '../gpu/allocations.ts';
-import { createPackedTensor, formatBytes, createTensor, createU32Buffer, readTensor, rowsOf, type GpuTensor } from '../gpu/buffers.ts';
+import { createPackedTensor, createTensor, createU32Buffer, formatBytes, readTensor, rowsOf, type GpuTensor } from '../gpu/buffers.ts';
 import { asWeightSource, rawToFloat32, type RawTensor, type WeightSource } from '../io/weight-source.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { GpuLimitError } from '../gpu/errors.ts';
@@ -63,6 +63,11 @@ export interface LlamaModelOptions {
    * while their logits fit 8 MiB, else chunks of 32 rows (SmolLM2 at 64 tokens: 2 chunks).
    */
   logitsChunkRows?: number;
+}
+
+/** `d` encoded once more in the backward, labelled `….again` so a profile shows it on its own line. */
+function runAgain(d: Dispatch): Dispatch {
+  return { label: `${d.label}.again`, flops: d.flops, encode: (pass) => d.encode(pass) };
 }
 
 /** One chunk of the head: rows [row0, row0 + rows) of the batch, whose logits its dispatch writes. */
@@ -256,7 +261,7 @@ export class LlamaModel {
     const plan = { full, adapted: loraTargets, recompute: options.recompute ?? false, keepProbs: options.keepAttentionProbs ?? false, keepCheap: options.keepCheapActivations ?? false };
     /** `dispatch` again before layer l's linears read `role`, when the plan makes it again (recomputesInput). */
     const again = (l: number, role: BlockActivation, dispatch: Dispatch): Dispatch[] =>
-      recomputesInput(l, role, { ...plan, layers: config.num_hidden_layers }) ? [{ label: `${dispatch.label}.again`, flops: dispatch.flops, encode: (pass) => dispatch.encode(pass) }] : [];
+      recomputesInput(l, role, { ...plan, layers: config.num_hidden_layers }) ? [runAgain(dispatch)] : [];
     const shared = new Map<BlockActivation, GpuTensor>();
     const activation = async (layer: number, role: BlockActivation, shape: number[]) => {
       if (keepsActivation(layer, role, plan)) return t(`model.layers.${layer}.${role}`, shape);
@@ -320,7 +325,7 @@ export class LlamaModel {
       // The probabilities again, unless kept per layer (activation-plan.ts); the last layer's are still in
       // the shared buffer, and under recompute the block's forward has just run.
       if (!keepsActivation(l, 'probs', plan) && !plan.recompute && l < config.num_hidden_layers - 1) {
-        block.add({ label: `${attention.label}.again`, flops: attention.flops, encode: (pass) => attention.encode(pass) }); // its own line in a profile
+        block.add(runAgain(attention));
       }
       block.add(await ops.createAttentionBackward(gpu, { ...attnSpec, dOut: g.attn, dScores: g.scores, dq: g.q, dk: g.k, dv: g.v }));
       block.add(await rope(g.q, H, -1), await rope(g.k, KV, -1));
