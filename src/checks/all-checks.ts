@@ -11,5 +11,5 @@ import { variantChecks } from './variant-checks.ts';
 
 /** `device.quadKernels`: whether the device runs the quad matmul and attention, whose checks are then included. */
 export function allKernelChecks(device: { quadKernels: boolean }): KernelCheck[] {
-  return [...matmulChecks(device.quadKernels), ...loraChecks(), ...groupChecks(), ...helperChecks(), ...transformerChecks(device.quadKernels), ...biasChecks(), ...packedChecks(), ...variantChecks()];
+  return [...matmulChecks(device.quadKernels), ...loraChecks(), ...groupChecks(), ...helperChecks(), ...transformerChecks(device.quadKernels), ...biasChecks(), ...packedChecks(device.quadKernels), ...variantChecks()];
 }

@@ -64,12 +64,12 @@ export function matmulChecks(quad: boolean): KernelCheck[] {
     [1, 1, 4, 4, 1, true], [17, 33, 20, 4, 1, true], [130, 65, 64, 8, 0.5, true], [5, 130, 132, 12, 1, true],
     [1, 4, 4, 4, 1, false], [17, 36, 20, 4, 1, false], [130, 64, 64, 8, 0.5, false], [5, 132, 132, 12, 1, false],
   ];
-  // The block-8 kernel takes dX's rank-r term on any shape, the quad kernel Y's: ragged N, K and r too.
+  // The block-8 kernel takes dX's rank-r term on any shape, the quad kernel both: ragged N, K and r too.
   fusedCases.push([3, 33, 17, 3, 1, false], [130, 67, 65, 5, 0.5, false], [3, 33, 17, 3, 1, true], [130, 67, 65, 5, 0.5, true], [9, 7, 1, 1, 1, true]);
   for (const [m, n, k, r, alpha, transB] of fusedCases) {
     const beta = m === 130 ? 1 : 0;
     const aligned = k % 4 === 0 && r % 4 === 0 && (transB || n % 4 === 0);
-    const variants: MatmulVariant[] = [...(aligned ? ['vec4' as const] : []), ...(transB ? (quad ? ['quad' as const] : []) : ['block8' as const])];
+    const variants: MatmulVariant[] = [...(aligned ? ['vec4' as const] : []), ...(transB ? [] : ['block8' as const]), ...(quad ? ['quad' as const] : [])];
     for (const variant of variants) {
       const name = `matmul ${transB ? 'Y=XWt+sHBt' : 'dX=dYW+sdHA'} ${variant} M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha} β=1` : ''}`;
       checks.push({

@@ -25,10 +25,10 @@ export function randomHalves(random: Random, count: number, format: Format, boun
 // (M, N, K): odd K and N put a row's last value and the next row's first in one word.
 const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 17, 33], [17, 33, 65], [65, 7, 130], [33, 65, 31], [130, 64, 64]];
 
-function matmulCheck(format: Format, [m, n, k]: [number, number, number], transB: boolean, index: number): KernelCheck {
+function matmulCheck(format: Format, [m, n, k]: [number, number, number], transB: boolean, index: number, variant: 'block8' | 'quad'): KernelCheck {
   const accumulate = index % 2 === 1;
   const [alpha, beta] = accumulate ? [0.5, 1] : [1, 0];
-  const name = `matmul packed ${format} ${transB ? 'Y=XWt' : 'dX=dYW'} M=${m} N=${n} K=${k}${accumulate ? ' α=0.5 β=1' : ''}`;
+  const name = `matmul packed ${format} ${transB ? 'Y=XWt' : 'dX=dYW'} ${variant} M=${m} N=${n} K=${k}${accumulate ? ' α=0.5 β=1' : ''}`;
   return {
     name,
     async run(gpu) {
@@ -39,7 +39,7 @@ function matmulCheck(format: Format, [m, n, k]: [number, number, number], transB
       const ta = await createTensor(gpu, 'check.A', [m * k], a);
       const tw = await createPackedTensor(gpu, 'check.W', [k * n], format, w.bytes);
       const tc = await createTensor(gpu, 'check.C', [m * n], c0);
-      submitDispatches(gpu, name, [await createMatmul(gpu, { label: 'check.packed', a: ta, b: tw, c: tc, m, n, k, transB, alpha, beta })]);
+      submitDispatches(gpu, name, [await createMatmul(gpu, { label: 'check.packed', a: ta, b: tw, c: tc, m, n, k, transB, alpha, beta }, variant)]);
       const got = await readTensor(gpu, tc);
       destroy(ta, tw, tc);
       return resultOf(name, { C: { got, ref: matmulReference({ a, b: w.values, c: c0, m, n, k, transB, alpha, beta }) } });
@@ -115,10 +115,14 @@ function destroy(...tensors: GpuTensor[]): void {
   for (const t of tensors) t.buffer.destroy();
 }
 
-export function packedChecks(): KernelCheck[] {
+/** `quad`: whether the device runs the quad kernel (gpu.quadKernels); its packed twin is checked then too. */
+export function packedChecks(quad: boolean): KernelCheck[] {
   const checks: KernelCheck[] = [];
+  const variants = quad ? (['block8', 'quad'] as const) : (['block8'] as const);
   for (const format of ['bf16', 'f16'] as const) {
-    SHAPES.forEach((shape, i) => checks.push(matmulCheck(format, shape, true, i), matmulCheck(format, shape, false, i)));
+    for (const variant of variants) {
+      SHAPES.forEach((shape, i) => checks.push(matmulCheck(format, shape, true, i, variant), matmulCheck(format, shape, false, i, variant)));
+    }
     checks.push(embeddingCheck(format), mergeCheck(format, 17, 33, 3), mergeCheck(format, 64, 129, 8));
   }
   return checks;

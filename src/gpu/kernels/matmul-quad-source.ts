@@ -1,31 +1,47 @@
-// WGSL source of the quad matmul (family 'matmulQuad'), for Y = X·Wᵀ (nt) when the device has
-// subgroups and its quads are four consecutive local invocations (gpu/quad-probe.ts):
-//   nt:        C = alpha · A·Bᵀ + beta · C            A (M, K), B (N, K)
+// WGSL source of the quad matmul (family 'matmulQuad'), for every layout but Aᵀ·Bᵀ, when the
+// device has subgroups and its quads are four consecutive local invocations (gpu/quad-probe.ts):
+//   nt:        C = alpha · A·Bᵀ + beta · C            A (M, K), B (N, K)   Y = X·Wᵀ
 //   ntLowRank: C = alpha · A·Bᵀ + s·H·Lᵀ + beta · C   plus LoRA's rank-r term: H (M, r), L (N, r)
-// Both operands of X·Wᵀ are contiguous along k, so the four invocations of a quad split k between
-// them: lane l takes k = l, l + 4, l + 8, … Each quad computes one 8×8 block of C; at every step
-// its four lanes read four neighbouring floats of a row of A and of B (one vector load on
-// SwiftShader's 4-wide lanes, a 16-byte load on a GPU) for 64 multiply-adds. At the end the lanes
-// add their partial blocks with two quad swaps (no workgroup memory, no barrier), each keeping a
-// quarter of the sums, and each lane writes two rows. Any shape (edges clamp, as in block-8).
+//   nn:        C = alpha · A·B + beta · C             A (M, K), B (K, N)   dX = dY·W
+//   nnLowRank: C = alpha · A·B + s·H·L + beta · C     plus LoRA's rank-r term: H (M, r), L (r, N)
+//   tn:        C = alpha · Aᵀ·B + beta · C            A (K, M), B (K, N)   dW = dYᵀ·X
+// The four invocations of a quad split k between them: lane l takes k = l, l + 4, l + 8, … Each
+// quad computes one 8×8 block of C; at every step a lane reads 8 values of op(A)'s column k and 8
+// of op(B)'s row k for 64 multiply-adds. In nt the four lanes read neighbouring floats of a row of
+// A and of B (contiguous along k); in nn and tn, four neighbouring rows of the operands stored
+// (K, ·), each lane a run of 8 floats. At the end the lanes add their partial blocks with two quad
+// swaps (no workgroup memory, no barrier), each keeping a quarter of the sums, and each lane writes
+// two rows. Any shape (edges clamp, as in block-8).
 // The k-split replaced the vec4 kernel's 4×4 blocks, whose loads of B's rows were gathers; the
 // block-8 nt's staging through workgroup memory needs two barriers per tile, which cost more than
 // they save below 256 on a side (measured in Node/Dawn on SwiftShader: 512×176×64 took 11.7 ms in
-// vec4, 25 ms in block-8, 5.7 ms here).
+// vec4, 25 ms in block-8, 5.7 ms here). For nn and tn it runs 5–20 % faster than block-8 from 64
+// rows up (the same measurements: 64×576×1536 dY·W 48.6 against 53.3 ms; 1536×576×64 dYᵀ·X 55.5
+// against 65.0 ms, medians on SwiftShader, whose run-to-run spread is about as large).
 
 import { MATMUL_PARAMS_WGSL } from './matmul-block8-source.ts';
 
 const ROWS = [0, 1, 2, 3, 4, 5, 6, 7];
 
-/** One value of k for this lane: acc[row i] += A[i, q] · B[block's 8 columns, q]. */
-function kStep(q: string, aName: string, aRow: (i: number) => string, bName: string, bRow: (j: number) => string, scale = '', packed = false): string {
-  const load = (index: string) => (packed && bName === 'b' ? `bAt(${index})` : `${bName}[${index}]`);
-  const cols = (h: number) => [0, 1, 2, 3].map((j) => load(`${bRow(4 * h + j)} + q`)).join(', ');
+/** Where a layout finds op(A)[row i, q] and op(B)[q, column j] (q: this step's k, in scope). */
+interface Operands {
+  aName: string;
+  aAt: (i: number) => string;
+  bName: string;
+  bAt: (j: number) => string;
+  /** Lines before the loads, once per step (q in scope). */
+  prelude?: string;
+}
+
+/** One value of k for this lane: acc[row i] += op(A)[i, q] · op(B)[q, block's 8 columns]. */
+function kStep(q: string, o: Operands, scale = '', packed = false): string {
+  const load = (index: string) => (packed && o.bName === 'b' ? `bAt(${index})` : `${o.bName}[${index}]`);
+  const cols = (h: number) => [0, 1, 2, 3].map((j) => load(o.bAt(4 * h + j))).join(', ');
   return [
-    `    { let q = ${q};`,
+    `    { let q = ${q};${o.prelude ? ` ${o.prelude}` : ''}`,
     `      let bLo = ${scale}vec4f(${cols(0)});`,
     `      let bHi = ${scale}vec4f(${cols(1)});`,
-    ...ROWS.map((i) => `      { let x = vec4f(${aName}[${aRow(i)} + q]); lo${i} = fma(x, bLo, lo${i}); hi${i} = fma(x, bHi, hi${i}); }`),
+    ...ROWS.map((i) => `      { let x = vec4f(${o.aName}[${o.aAt(i)}]); lo${i} = fma(x, bLo, lo${i}); hi${i} = fma(x, bHi, hi${i}); }`),
     '    }',
   ].join('\n');
 }
@@ -60,20 +76,54 @@ function quadReduce(): string[] {
   return lines;
 }
 
-function entryPoint(name: string, lowRank: boolean, packed = false): string {
-  const aRow = (i: number) => `aRow${i}`;
-  const bRow = (j: number) => `bRow${j}`;
-  const lowRankTerm = lowRank
-    ? [
-        '  // + s·H·Lᵀ: the rank-r pair, split across the lanes the same way.',
-        '  let r = params.r;',
-        ...ROWS.map((i) => `  let hRow${i} = min(row0 + ${i}u, m - 1u) * r;`),
-        ...ROWS.map((j) => `  let lRow${j} = min(col0 + ${j}u, n - 1u) * r;`),
-        '  {',
-        ...laneLoop('r', (q) => kStep(q, 'lowA', (i) => `hRow${i}`, 'lowB', (j) => `lRow${j}`, 'params.lowRankScale * '), false),
-        '  }',
-      ]
-    : [];
+export type QuadLayout = 'nt' | 'nn' | 'tn';
+
+/**
+ * The operands of each layout, from offsets set up once: aRow{i}/bRow{j} are row offsets of a
+ * (·, K) operand (the lanes step along k within a row), aCol{i}/bCol{j} column indices of a (K, ·)
+ * one (each step starts a new row of it: o = q · width).
+ */
+function operands(layout: QuadLayout): { setup: string[]; main: Operands } {
+  const aRows = layout !== 'tn';
+  const bRows = layout === 'nt';
+  return {
+    setup: [
+      ...ROWS.map((i) => (aRows ? `  let aRow${i} = min(row0 + ${i}u, m - 1u) * k;` : `  let aCol${i} = min(row0 + ${i}u, m - 1u);`)),
+      ...ROWS.map((j) => (bRows ? `  let bRow${j} = min(col0 + ${j}u, n - 1u) * k;` : `  let bCol${j} = min(col0 + ${j}u, n - 1u);`)),
+    ],
+    main: {
+      aName: 'a',
+      aAt: aRows ? (i) => `aRow${i} + q` : (i) => `aQ + aCol${i}`,
+      bName: 'b',
+      bAt: bRows ? (j) => `bRow${j} + q` : (j) => `bQ + bCol${j}`,
+      prelude: [aRows ? '' : 'let aQ = q * m;', bRows ? '' : 'let bQ = q * n;'].filter(Boolean).join(' ') || undefined,
+    },
+  };
+}
+
+/** + s·H·op(L): H (M, r); L (N, r) in nt, (r, N) in nn. The lanes split r as they split k. */
+function lowRankTerm(layout: QuadLayout): string[] {
+  const lRows = layout === 'nt';
+  const low: Operands = {
+    aName: 'lowA',
+    aAt: (i) => `hRow${i} + q`,
+    bName: 'lowB',
+    bAt: lRows ? (j) => `lRow${j} + q` : (j) => `lQ + bCol${j}`,
+    prelude: lRows ? undefined : 'let lQ = q * n;',
+  };
+  return [
+    '  // + s·H·op(L): the rank-r pair, split across the lanes the same way.',
+    '  let r = params.r;',
+    ...ROWS.map((i) => `  let hRow${i} = min(row0 + ${i}u, m - 1u) * r;`),
+    ...(lRows ? ROWS.map((j) => `  let lRow${j} = min(col0 + ${j}u, n - 1u) * r;`) : []),
+    '  {',
+    ...laneLoop('r', (q) => kStep(q, low, 'params.lowRankScale * '), false),
+    '  }',
+  ];
+}
+
+function entryPoint(name: string, layout: QuadLayout, lowRank: boolean, packed = false): string {
+  const { setup, main } = operands(layout);
   return [
     '@compute @workgroup_size(64)',
     `fn ${name}(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {`,
@@ -85,14 +135,14 @@ function entryPoint(name: string, lowRank: boolean, packed = false): string {
     '  let row0 = (wid.y * kWgY + quad / kWgX) * 8u;',
     '  let col0 = (wid.x * kWgX + quad % kWgX) * 8u;',
     '  // No early return: all four lanes of a quad take part in the swaps.',
-    ...ROWS.map((i) => `  let aRow${i} = min(row0 + ${i}u, m - 1u) * k;`),
-    ...ROWS.map((j) => `  let bRow${j} = min(col0 + ${j}u, n - 1u) * k;`),
+    ...setup,
     ...ROWS.map((i) => `  var lo${i} = vec4f(); var hi${i} = vec4f();`),
     '  {',
-    ...laneLoop('k', (q) => kStep(q, 'a', aRow, 'b', bRow, '', packed), true),
+    // nt unrolls two steps per iteration (measured faster); nn and tn measured slower unrolled.
+    ...laneLoop('k', (q) => kStep(q, main, '', packed), layout === 'nt'),
     '  }',
     ...ROWS.map((i) => `  lo${i} *= params.alpha; hi${i} *= params.alpha;`),
-    ...lowRankTerm,
+    ...(lowRank ? lowRankTerm(layout) : []),
     ...quadReduce(),
     '  storeRow(row, col0, sumLo0, sumHi0);',
     '  storeRow(row + 1u, col0, sumLo1, sumHi1);',
@@ -106,14 +156,14 @@ ${packedCommon ?? ''}
 ${MATMUL_PARAMS_WGSL}
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;     // (M, K)
+@group(0) @binding(1) var<storage, read> a: array<f32>;     // (M, K); tn: (K, M)
 ${packedCommon !== null
-    ? `@group(0) @binding(2) var<storage, read> b: array<u32>;     // packed 16-bit (packed_common.wgsl): (N, K)
+    ? `@group(0) @binding(2) var<storage, read> b: array<u32>;     // packed 16-bit (packed_common.wgsl): nt (N, K); nn (K, N)
 fn bAt(e: u32) -> f32 { return halfToF32(halfOf(b[e >> 1u], e)); }`
-    : '@group(0) @binding(2) var<storage, read> b: array<f32>;     // (N, K)'}
+    : '@group(0) @binding(2) var<storage, read> b: array<f32>;     // nt: (N, K); nn, tn: (K, N)'}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;  // (M, N)
 @group(0) @binding(4) var<storage, read> lowA: array<f32>;  // H (M, r)
-@group(0) @binding(5) var<storage, read> lowB: array<f32>;  // L (N, r)
+@group(0) @binding(5) var<storage, read> lowB: array<f32>;  // L: nt (N, r); nn (r, N)
 
 override kWgX: u32 = 4;  // quads along N (8 columns each); kWgX · kWgY = 16
 override kWgY: u32 = 4;  // quads along M (8 rows each)
@@ -137,20 +187,24 @@ fn storeOne(index: u32, value: f32) {
 export const MATMUL_QUAD_WGSL = [
   `// matmul quad: generated by src/gpu/kernels/matmul-quad-source.ts (see there for the layout).`,
   header(null),
-  entryPoint('nt', false),
-  entryPoint('ntLowRank', true),
+  entryPoint('nt', 'nt', false),
+  entryPoint('ntLowRank', 'nt', true),
+  entryPoint('nn', 'nn', false),
+  entryPoint('nnLowRank', 'nn', true),
+  entryPoint('tn', 'tn', false),
   '',
 ].join('\n');
 
 /**
- * nt with B a packed frozen weight (BF16/F16, two per u32), each value widened as it is loaded;
+ * nt and nn with B a packed frozen weight (BF16/F16, two per u32), each value widened as it is loaded;
  * `packedCommon` (shaders/packed_common.wgsl) goes after the enable directive, which must come first.
  */
 export function matmulQuadPackedWgsl(packedCommon: string): string {
   return [
     `// matmul quad, packed B: generated by src/gpu/kernels/matmul-quad-source.ts (see there for the layout).`,
     header(packedCommon),
-    entryPoint('nt', false, true),
+    entryPoint('nt', 'nt', false, true),
+    entryPoint('nn', 'nn', false, true),
     '',
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 // matmul: C = alpha · op(A) · op(B) + beta · C. Four implementations of the same contract:
-// the quad kernel (matmul-quad-source.ts) for X·Wᵀ where the device's subgroups allow it; the
-// block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes wide enough for its
-// 8×8 blocks, and for X·Wᵀ from 256 on each side without the quad kernel;
+// the quad kernel (matmul-quad-source.ts) for X·Wᵀ, dY·W and dYᵀ·X where the device's subgroups
+// allow it; without it, the block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes
+// wide enough for its 8×8 blocks, and for X·Wᵀ from 256 on each side;
 // shaders/matmul_vec4.wgsl when the shapes allow vec4 loads; shaders/matmul.wgsl otherwise.
 // A packed B (a BF16/F16 frozen weight) runs the block-8 kernel's packed twin.
 import { bindingOf, createUniformBuffer, isPacked, type GpuTensor } from '../buffers.ts';
@@ -31,7 +31,7 @@ export interface MatmulSpec {
 
 /**
  * Whether op(A)·op(B) (no transA) can take a rank-r term in the same dispatch of the kernel it
- * runs in: the quad kernel takes one for X·Wᵀ on any shape; the block-8 kernel one for dX = dY·W
+ * runs in: the quad kernel takes one for X·Wᵀ and dY·W on any shape; the block-8 kernel one for dX = dY·W
  * on any shape, none for X·Wᵀ (a large X·Wᵀ then runs unfused, its base product in the faster
  * block-8 kernel); the vec4 kernel where K and r (and N without transB) are multiples of 4.
  * `quad`: whether the device runs the quad kernel (gpu.quadKernels).
@@ -72,16 +72,24 @@ export function vec4Supports(s: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 't
   return vec4EntryPoint(s) !== null;
 }
 
-/** Whether the quad kernel computes this layout (nt only; the device must also pass the probe). */
+/** Whether the quad kernel computes this layout (all but Aᵀ·Bᵀ; the device must also pass the probe). */
 export function quadSupports(s: Pick<MatmulSpec, 'transA' | 'transB'>): boolean {
-  return !s.transA && Boolean(s.transB);
+  return !(s.transA && s.transB);
 }
 
-/** 16 quads of 8×8 blocks: a row of them for a C only a rank wide, else 4×4. */
-function planQuad(spec: Pick<MatmulSpec, 'n'>): MatmulPlan {
-  const wgX = spec.n <= 8 ? 1 : spec.n <= 16 ? 2 : 4;
+/** The quad kernel's entry point for a layout it computes (quadSupports). */
+function quadEntryPoint(s: Pick<MatmulSpec, 'transA' | 'transB'>): 'nt' | 'nn' | 'tn' {
+  return s.transA ? 'tn' : s.transB ? 'nt' : 'nn';
+}
+
+/**
+ * 16 quads of 8×8 blocks: a column of them for a C only a rank wide, a row of them for a C only a
+ * few rows high (LoRA's dA = dHᵀ·X, a generated token, a 16-row chunk of the LM head), else 4×4.
+ */
+function planQuad(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB'>): MatmulPlan {
+  const wgX = spec.n <= 8 ? 1 : spec.n <= 16 ? 2 : spec.m <= 8 ? 16 : spec.m <= 16 ? 8 : 4;
   const wgY = 16 / wgX;
-  return { family: 'matmulQuad', entryPoint: 'nt', wgX, wgY, tileN: 8 * wgX, tileM: 8 * wgY };
+  return { family: 'matmulQuad', entryPoint: quadEntryPoint(spec), wgX, wgY, tileN: 8 * wgX, tileM: 8 * wgY };
 }
 
 /** Whether the block-8 kernel computes this layout (nn, tn, and nt without transA). */
@@ -119,7 +127,7 @@ function planBlock8(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB'>): Ma
  */
 export function planMatmul(spec: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>, variant: MatmulVariant = 'auto', quad = false): MatmulPlan {
   if (variant === 'quad' && (!quadSupports(spec) || !quad)) {
-    throw new ShapeError(quad ? 'matmul quad computes only X·Wᵀ (transB without transA)' : 'matmul quad needs subgroups whose quads are consecutive invocations, which this device lacks');
+    throw new ShapeError(quad ? 'matmul quad computes no layout with both transA and transB' : 'matmul quad needs subgroups whose quads are consecutive invocations, which this device lacks');
   }
   if (variant === 'quad' || (variant === 'auto' && quad && quadSupports(spec))) return planQuad(spec);
   if (variant === 'block8' && !block8Supports(spec)) throw new ShapeError('matmul block8 computes no layout with both transA and transB');
@@ -161,7 +169,7 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
   expectNumel(spec.label, 'B', spec.b, k * n);
   expectNumel(spec.label, 'C', spec.c, m * n);
 
-  if (isPacked(spec.b)) return createPackedMatmul(gpu, spec);
+  if (isPacked(spec.b)) return createPackedMatmul(gpu, spec, variant);
   if (isPacked(spec.a) || isPacked(spec.c)) throw new ShapeError(`${spec.label}: only B may be a packed (16-bit) weight`);
   const low = spec.lowRank;
   if (low) {
@@ -194,26 +202,28 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
 }
 
 /**
- * C = alpha·A·op(W) + beta·C with W packed: the packed twins of the quad kernel (X·Wᵀ, where the
- * device runs it) and of the block-8 kernel (dY·W, and X·Wᵀ without the quad kernel), which widen
+ * C = alpha·A·op(W) + beta·C with W packed: the packed twins of the quad kernel (X·Wᵀ and dY·W,
+ * where the device runs it) and of the block-8 kernel (both, without the quad kernel), which widen
  * each value of W as they load it. A tiled kernel through workgroup memory ran 5–7× slower than
  * the f32 kernels on SwiftShader.
  * The low-rank term then runs as its own dispatch (LoRALinear checks isPacked before fusing).
  */
-async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec): Promise<Dispatch> {
+async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVariant): Promise<Dispatch> {
   const { m, n, k, transA = false, transB = false, alpha = 1, beta = 0 } = spec;
   if (transA || spec.lowRank) throw new ShapeError(`${spec.label}: a packed weight is read as X·Wᵀ or dY·W only, without a fused low-rank term`);
+  if (variant === 'scalar' || variant === 'vec4') throw new ShapeError(`${spec.label}: a packed weight runs in the quad or block-8 kernel, not ${variant}`);
+  if (variant === 'quad' && !gpu.quadKernels) throw new ShapeError('matmul quad needs subgroups whose quads are consecutive invocations, which this device lacks');
   const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
   const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);
   new Float32Array(data, 12, 2).set([alpha, beta]);
   gpu.device.queue.writeBuffer(uniforms, 0, data);
   const format = spec.b.format === 'f16' ? 1 : 0;
-  if (transB && gpu.quadKernels) {
-    const plan = planQuad({ n });
+  if (variant === 'quad' || (variant === 'auto' && gpu.quadKernels)) {
+    const plan = planQuad({ m, n, transA, transB });
     return createDispatch(gpu, {
       family: 'matmulQuadPacked',
-      entryPoint: 'nt',
+      entryPoint: plan.entryPoint,
       label: spec.label,
       constants: { kFormat: format, kWgX: plan.wgX, kWgY: plan.wgY },
       bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c)],
