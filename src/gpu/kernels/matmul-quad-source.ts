@@ -31,14 +31,24 @@ interface Operands {
   bAt: (j: number) => string;
   /** Lines before the loads, once per step (q in scope). */
   prelude?: string;
+  /**
+   * A packed B whose block's 8 columns are 4 whole words (nn with N even: row q of B starts at an
+   * even element and col0 is a multiple of 8): word t's index. Each word is loaded once for its two
+   * values, where bAt would load it twice.
+   */
+  bWord?: (t: number) => string;
 }
 
 /** One value of k for this lane: acc[row i] += op(A)[i, q] · op(B)[q, block's 8 columns]. */
 function kStep(q: string, o: Operands, scale = '', packed = false): string {
   const load = (index: string) => (packed && o.bName === 'b' ? `bAt(${index})` : `${o.bName}[${index}]`);
-  const cols = (h: number) => [0, 1, 2, 3].map((j) => load(o.bAt(4 * h + j))).join(', ');
+  const pairs = o.bWord;
+  const cols = pairs
+    ? (h: number) => [2 * h, 2 * h + 1].map((t) => `halfToF32(w${t} & 0xffffu), halfToF32(w${t} >> 16u)`).join(', ')
+    : (h: number) => [0, 1, 2, 3].map((j) => load(o.bAt(4 * h + j))).join(', ');
   return [
     `    { let q = ${q};${o.prelude ? ` ${o.prelude}` : ''}`,
+    ...(pairs ? [`      ${[0, 1, 2, 3].map((t) => `let w${t} = b[${pairs(t)}];`).join(' ')}`] : []),
     `      let bLo = ${scale}vec4f(${cols(0)});`,
     `      let bHi = ${scale}vec4f(${cols(1)});`,
     ...ROWS.map((i) => `      { let x = vec4f(${o.aName}[${o.aAt(i)}]); lo${i} = fma(x, bLo, lo${i}); hi${i} = fma(x, bHi, hi${i}); }`),
@@ -83,13 +93,16 @@ export type QuadLayout = 'nt' | 'nn' | 'tn';
  * (·, K) operand (the lanes step along k within a row), aCol{i}/bCol{j} column indices of a (K, ·)
  * one (each step starts a new row of it: o = q · width).
  */
-function operands(layout: QuadLayout): { setup: string[]; main: Operands } {
+function operands(layout: QuadLayout, pairs = false): { setup: string[]; main: Operands } {
   const aRows = layout !== 'tn';
   const bRows = layout === 'nt';
   return {
     setup: [
       ...ROWS.map((i) => (aRows ? `  let aRow${i} = min(row0 + ${i}u, m - 1u) * k;` : `  let aCol${i} = min(row0 + ${i}u, m - 1u);`)),
       ...ROWS.map((j) => (bRows ? `  let bRow${j} = min(col0 + ${j}u, n - 1u) * k;` : `  let bCol${j} = min(col0 + ${j}u, n - 1u);`)),
+      // Past the last column the words are read unclamped (robust access keeps them in the
+      // buffer); those columns are computed, never written.
+      ...(pairs ? ['  let word0 = col0 >> 1u;'] : []),
     ],
     main: {
       aName: 'a',
@@ -97,6 +110,7 @@ function operands(layout: QuadLayout): { setup: string[]; main: Operands } {
       bName: 'b',
       bAt: bRows ? (j) => `bRow${j} + q` : (j) => `bQ + bCol${j}`,
       prelude: [aRows ? '' : 'let aQ = q * m;', bRows ? '' : 'let bQ = q * n;'].filter(Boolean).join(' ') || undefined,
+      bWord: pairs ? (t) => `(bQ >> 1u) + word0 + ${t}u` : undefined,
     },
   };
 }
@@ -122,8 +136,8 @@ function lowRankTerm(layout: QuadLayout): string[] {
   ];
 }
 
-function entryPoint(name: string, layout: QuadLayout, lowRank: boolean, packed = false): string {
-  const { setup, main } = operands(layout);
+function entryPoint(name: string, layout: QuadLayout, lowRank: boolean, packed = false, pairs = false): string {
+  const { setup, main } = operands(layout, pairs);
   return [
     '@compute @workgroup_size(64)',
     `fn ${name}(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {`,
@@ -205,6 +219,7 @@ export function matmulQuadPackedWgsl(packedCommon: string): string {
     header(packedCommon),
     entryPoint('nt', 'nt', false, true),
     entryPoint('nn', 'nn', false, true),
+    entryPoint('nnPairs', 'nn', false, true, true),
     '',
   ].join('\n');
 }
