@@ -54,7 +54,7 @@ export interface RunSpec {
   keepAttentionProbs?: boolean;
   /** True: every layer keeps x1, x2 and act where a linear reads them (the default makes them again), for comparison. */
   keepCheapActivations?: boolean;
-  /** Rows of logits at a time (the default chunks them when they pass 8 MiB; the batch's tokens: one chunk), for comparison. */
+  /** Rows of logits at a time (the default chunks them when they pass 4 MiB; the batch's tokens: one chunk), for comparison. */
   logitsChunkRows?: number;
 }
 

@@ -22,9 +22,10 @@ export function randomHalves(random: Random, count: number, format: Format, boun
   return { bytes, values: decodeTensor(bytes, format === 'bf16' ? 'BF16' : 'F16') };
 }
 
-// (M, N, K): odd K and N put a row's last value and the next row's first in one word; an even N
-// (dY·W reads whole words then: nnPairs) that is not a multiple of 8 ends in a block past the edge.
-const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 17, 33], [17, 33, 65], [65, 7, 130], [33, 65, 31], [130, 64, 64], [9, 34, 17], [5, 6, 3]];
+// (M, N, K): odd K and N put a row's last value and the next row's first in one word. The quad
+// kernel reads whole words where it can (X·Wᵀ with K even: ntPairs; dY·W with N even: nnPairs);
+// an even K or N that is not a multiple of 8 leaves a lane's last pair or a block past the edge.
+const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 17, 33], [17, 33, 65], [65, 7, 130], [33, 65, 31], [130, 64, 64], [9, 34, 17], [5, 6, 3], [7, 13, 10]];
 
 function matmulCheck(format: Format, [m, n, k]: [number, number, number], transB: boolean, index: number, variant: 'block8' | 'quad'): KernelCheck {
   const accumulate = index % 2 === 1;

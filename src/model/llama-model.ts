@@ -60,7 +60,7 @@ export interface LlamaModelOptions {
   groupSharedInput?: boolean;
   /**
    * Rows of logits the head computes at a time (src/model/logits-chunks.ts). Default: all tokens
-   * while their logits fit 8 MiB, else chunks of 32 rows (SmolLM2 at 64 tokens: 2 chunks).
+   * while their logits fit 4 MiB, else chunks of 16 rows (SmolLM2 at 64 tokens: 4 chunks).
    */
   logitsChunkRows?: number;
 }

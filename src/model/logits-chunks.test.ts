@@ -5,15 +5,18 @@ import { chunkRowAlignment, LOGITS_CHUNK_BYTES, logitsChunkRows, rowChunks } fro
 const SMOLLM2 = { vocab: 49152, hidden: 576 };
 
 describe('logits chunks', () => {
-  it('keeps every row while the logits fit, and chunks of whole 32-row tiles beyond', () => {
-    expect(logitsChunkRows(32, SMOLLM2.vocab, SMOLLM2.hidden)).toBe(32); // 6.3 MB: one chunk
-    expect(logitsChunkRows(64, SMOLLM2.vocab, SMOLLM2.hidden)).toBe(32); // 12.6 MB: two of 32
-    expect(logitsChunkRows(2048, SMOLLM2.vocab, SMOLLM2.hidden)).toBe(32);
-    expect(logitsChunkRows(4096, 256, 64)).toBe(4096); // the bundled model's 1 MiB of logits
-    expect(logitsChunkRows(4096, 8192, 64)).toBe(256); // 8 MiB of chunk: 8 tiles
-    expect(32 * SMOLLM2.vocab * 4).toBeLessThanOrEqual(LOGITS_CHUNK_BYTES);
+  it('keeps every row while the logits fit, and chunks of whole 16-row tiles beyond', () => {
+    expect(logitsChunkRows(16, SMOLLM2.vocab, SMOLLM2.hidden)).toBe(16); // 3.1 MB: one chunk
+    expect(logitsChunkRows(32, SMOLLM2.vocab, SMOLLM2.hidden)).toBe(16); // 6.3 MB: two of 16
+    expect(logitsChunkRows(64, SMOLLM2.vocab, SMOLLM2.hidden)).toBe(16);
+    expect(logitsChunkRows(2048, SMOLLM2.vocab, SMOLLM2.hidden)).toBe(16);
+    expect(logitsChunkRows(4096, 256, 64)).toBe(4096); // 4 MiB of logits: just fits
+    expect(logitsChunkRows(4097, 256, 64)).toBe(4096); // a row more: 256 tiles
+    expect(logitsChunkRows(4096, 8192, 64)).toBe(128); // 4 MiB of chunk: 8 tiles
+    expect(16 * SMOLLM2.vocab * 4).toBeLessThanOrEqual(LOGITS_CHUNK_BYTES);
     // A vocabulary so large that one tile is over the budget still runs a tile at a time.
-    expect(logitsChunkRows(1024, 151936, 896)).toBe(32);
+    expect(logitsChunkRows(1024, 151936, 896)).toBe(16);
+    expect(16 * 151936 * 4).toBeGreaterThan(LOGITS_CHUNK_BYTES);
   });
 
   it('aligns chunks so each starts at a 256-byte offset of a (tokens, hidden) f32 buffer', () => {

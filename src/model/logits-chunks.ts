@@ -6,15 +6,16 @@
 // The memory estimate counts the same chunk (memory-estimate.ts).
 
 /** Logits a step holds at most before the head runs in chunks (unless a chunk must be larger). */
-export const LOGITS_CHUNK_BYTES = 8 * 1024 ** 2;
+export const LOGITS_CHUNK_BYTES = 4 * 1024 ** 2;
 
 /**
- * Rows of C one workgroup of the head's X·Wᵀ covers (the quad kernel's 4×4 quads of 8×8 blocks,
- * src/gpu/kernels/matmul.ts): a chunk of fewer rows leaves invocations idle. Measured on SwiftShader
- * with SmolLM2's head (K = 576, N = 49,152): 64 rows in 2 chunks of 32 cost 1.10× (BF16) and 1.24×
- * (f32) one dispatch of 64; 4 chunks of 16 cost 2.2×.
+ * Rows a chunk is a whole number of: the quad kernel covers a C 16 rows high with one row of 8
+ * quads of 8×8 blocks (planQuad in src/gpu/kernels/matmul.ts), so a 16-row chunk leaves no
+ * invocation idle. Measured on SwiftShader with SmolLM2's head (K = 576, N = 49,152), 64 rows in
+ * 4 chunks of 16 against one dispatch of 64: X·Wᵀ 1.00× (BF16) and 1.06× (f32), dX 1.03× and
+ * 1.03× (medians of 5; before the planner had 16-row tiles, 4 chunks of 16 cost 2.2×).
  */
-export const HEAD_TILE_ROWS = 32;
+export const HEAD_TILE_ROWS = 16;
 
 /** Binding offsets are multiples of this on every device (WebGPU's largest minStorageBufferOffsetAlignment). */
 const OFFSET_ALIGNMENT = 256;

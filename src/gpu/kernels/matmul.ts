@@ -223,8 +223,9 @@ async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVar
     const plan = planQuad({ m, n, transA, transB });
     return createDispatch(gpu, {
       family: 'matmulQuadPacked',
-      // dY·W with N even reads each word of W once for its two values (nnPairs in matmul-quad-source.ts).
-      entryPoint: plan.entryPoint === 'nn' && n % 2 === 0 ? 'nnPairs' : plan.entryPoint,
+      // X·Wᵀ with K even and dY·W with N even read each word of W once for its two values
+      // (ntPairs, nnPairs in matmul-quad-source.ts).
+      entryPoint: (plan.entryPoint === 'nt' ? k : n) % 2 === 0 ? `${plan.entryPoint}Pairs` : plan.entryPoint,
       label: spec.label,
       constants: { kFormat: format, kWgX: plan.wgX, kWgY: plan.wgY },
       bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c)],
