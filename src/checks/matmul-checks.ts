@@ -13,6 +13,8 @@ import { resultOf, type KernelCheck } from './check.ts';
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 3, 17], [3, 17, 33], [17, 33, 65], [33, 65, 130], [65, 130, 1], [130, 1, 3],
   [130, 130, 130], [64, 64, 64], [4, 128, 8], [128, 4, 64], [8, 12, 132], [132, 68, 20], [12, 8, 256],
+  // C 9–16 rows high and wider than 16: the quad kernel's two rows of 8 quads (planQuad).
+  [12, 33, 17], [9, 40, 20],
 ];
 
 const LAYOUTS = [
@@ -66,6 +68,8 @@ export function matmulChecks(quad: boolean): KernelCheck[] {
   ];
   // The block-8 kernel takes dX's rank-r term on any shape, the quad kernel both: ragged N, K and r too.
   fusedCases.push([3, 33, 17, 3, 1, false], [130, 67, 65, 5, 0.5, false], [3, 33, 17, 3, 1, true], [130, 67, 65, 5, 0.5, true], [9, 7, 1, 1, 1, true]);
+  // Two rows of 8 quads (M 9–16), and K = r = 1 for dX.
+  fusedCases.push([13, 33, 17, 3, 1, false], [12, 36, 20, 4, 1, true], [9, 7, 1, 1, 1, false]);
   for (const [m, n, k, r, alpha, transB] of fusedCases) {
     const beta = m === 130 ? 1 : 0;
     const aligned = k % 4 === 0 && r % 4 === 0 && (transB || n % 4 === 0);

@@ -25,7 +25,8 @@ export function randomHalves(random: Random, count: number, format: Format, boun
 // (M, N, K): odd K and N put a row's last value and the next row's first in one word. The quad
 // kernel reads whole words where it can (X·Wᵀ with K even: ntPairs; dY·W with N even: nnPairs);
 // an even K or N that is not a multiple of 8 leaves a lane's last pair or a block past the edge.
-const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 17, 33], [17, 33, 65], [65, 7, 130], [33, 65, 31], [130, 64, 64], [9, 34, 17], [5, 6, 3], [7, 13, 10]];
+// [3, 40, 12] and [12, 18, 14] run in one and two rows of quads (M ≤ 8, M ≤ 16: a head chunk's case).
+const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 17, 33], [17, 33, 65], [65, 7, 130], [33, 65, 31], [130, 64, 64], [9, 34, 17], [5, 6, 3], [7, 13, 10], [3, 40, 12], [12, 18, 14]];
 
 function matmulCheck(format: Format, [m, n, k]: [number, number, number], transB: boolean, index: number, variant: 'block8' | 'quad'): KernelCheck {
   const accumulate = index % 2 === 1;

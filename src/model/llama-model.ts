@@ -340,7 +340,7 @@ export class LlamaModel {
     fwd.add(finalNorm.forward);
     // The head in chunks of rows (src/model/logits-chunks.ts): one (chunk, V) logits buffer, which a
     // training step overwrites with the chunk's dL/dlogits and consumes before the next chunk.
-    const chunkRows = logitsChunkRows(T, V, d, options.logitsChunkRows);
+    const chunkRows = logitsChunkRows(T, V, d, options.logitsChunkRows, full);
     const logits = await t('logits', [chunkRows, V]);
     const rowLoss = await t('rowLoss', [T]);
     const rowLse = await t('rowLse', [T]);

@@ -19,6 +19,12 @@ describe('logits chunks', () => {
     expect(16 * 151936 * 4).toBeGreaterThan(LOGITS_CHUNK_BYTES);
   });
 
+  it('doubles the budget when the head trains (each chunk rewrites its whole gradient)', () => {
+    expect(logitsChunkRows(64, SMOLLM2.vocab, SMOLLM2.hidden, undefined, true)).toBe(32);
+    expect(logitsChunkRows(32, SMOLLM2.vocab, SMOLLM2.hidden, undefined, true)).toBe(32); // 6.3 MB: one chunk
+    expect(logitsChunkRows(64, SMOLLM2.vocab, SMOLLM2.hidden, 16, true)).toBe(16); // asked for: kept
+  });
+
   it('aligns chunks so each starts at a 256-byte offset of a (tokens, hidden) f32 buffer', () => {
     expect(chunkRowAlignment(576)).toBe(1);
     expect(chunkRowAlignment(8)).toBe(8);

@@ -9,7 +9,7 @@
 export const LOGITS_CHUNK_BYTES = 4 * 1024 ** 2;
 
 /**
- * Rows a chunk is a whole number of: the quad kernel covers a C 16 rows high with one row of 8
+ * Rows a chunk is a whole number of: the quad kernel covers a C 16 rows high with two rows of 8
  * quads of 8×8 blocks (planQuad in src/gpu/kernels/matmul.ts), so a 16-row chunk leaves no
  * invocation idle. Measured on SwiftShader with SmolLM2's head (K = 576, N = 49,152), 64 rows in
  * 4 chunks of 16 against one dispatch of 64: X·Wᵀ 1.00× (BF16) and 1.06× (f32), dX 1.03× and
@@ -30,9 +30,12 @@ export function chunkRowAlignment(hidden: number): number {
 /**
  * Rows of logits a step holds: all `tokens` when they fit LOGITS_CHUNK_BYTES, else the most
  * whole HEAD_TILE_ROWS that do (at least one tile), aligned for binding offsets. `requested`
- * (LlamaModelOptions.logitsChunkRows) overrides the choice and is checked.
+ * (LlamaModelOptions.logitsChunkRows) overrides the choice and is checked. `headTrains` (full
+ * fine-tuning): twice the budget, because every chunk reads and writes the head's whole
+ * (vocab, hidden) gradient (dW += a chunk's dL/dlogitsᵀ·X): SmolLM2's lm_head.dW took 1.6× as long
+ * in 4 chunks of 16 rows as in 2 of 32 (bench/promises.json, full_f32's profile, 2026-12-03).
  */
-export function logitsChunkRows(tokens: number, vocab: number, hidden: number, requested?: number): number {
+export function logitsChunkRows(tokens: number, vocab: number, hidden: number, requested?: number, headTrains = false): number {
   const alignment = chunkRowAlignment(hidden);
   if (requested !== undefined) {
     if (!Number.isInteger(requested) || requested < 1) throw new RangeError(`logitsChunkRows must be a positive integer, got ${requested}`);
@@ -41,8 +44,9 @@ export function logitsChunkRows(tokens: number, vocab: number, hidden: number, r
     }
     return Math.min(requested, tokens);
   }
-  if (tokens * vocab * 4 <= LOGITS_CHUNK_BYTES) return tokens;
-  const tiles = Math.max(1, Math.floor(LOGITS_CHUNK_BYTES / (vocab * 4) / HEAD_TILE_ROWS));
+  const budget = headTrains ? 2 * LOGITS_CHUNK_BYTES : LOGITS_CHUNK_BYTES;
+  if (tokens * vocab * 4 <= budget) return tokens;
+  const tiles = Math.max(1, Math.floor(budget / (vocab * 4) / HEAD_TILE_ROWS));
   const rows = Math.ceil((tiles * HEAD_TILE_ROWS) / alignment) * alignment;
   return Math.min(rows, tokens);
 }

@@ -143,7 +143,7 @@ export function estimateMemory(config: LlamaConfig, o: EstimateOptions): MemoryE
   weight('model.norm.weight', d);
   add('activations', 'model.norm.rstd', T);
   // The head's chunk of logits; dL/dlogits is written over it (cross_entropy.wgsl, logits-chunks.ts).
-  add('activations', 'logits', logitsChunkRows(T, V, d, o.logitsChunkRows) * V);
+  add('activations', 'logits', logitsChunkRows(T, V, d, o.logitsChunkRows, full) * V);
   add('activations', 'rowLoss', T);
   add('activations', 'rowLse', T);
   add('activations', 'lossSum', 1);

@@ -11,7 +11,8 @@
 // A and of B (contiguous along k); in nn and tn, four neighbouring rows of the operands stored
 // (K, ·), each lane a run of 8 floats. At the end the lanes add their partial blocks with two quad
 // swaps (no workgroup memory, no barrier), each keeping a quarter of the sums, and each lane writes
-// two rows. Any shape (edges clamp, as in block-8).
+// two rows. Any shape (edges clamp, as in block-8; nnPairs alone reads a last block's words past
+// column N unclamped, which WebGPU's robust access keeps inside the binding, into columns never written).
 // The k-split replaced the vec4 kernel's 4×4 blocks, whose loads of B's rows were gathers; the
 // block-8 nt's staging through workgroup memory needs two barriers per tile, which cost more than
 // they save below 256 on a side (measured in Node/Dawn on SwiftShader: 512×176×64 took 11.7 ms in

@@ -3,7 +3,8 @@
 // allow it; without it, the block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes
 // wide enough for its 8×8 blocks, and for X·Wᵀ from 256 on each side;
 // shaders/matmul_vec4.wgsl when the shapes allow vec4 loads; shaders/matmul.wgsl otherwise.
-// A packed B (a BF16/F16 frozen weight) runs the block-8 kernel's packed twin.
+// A packed B (a BF16/F16 frozen weight) runs the quad kernel's packed twin where the device runs
+// it, else the block-8 kernel's.
 import { bindingOf, createUniformBuffer, isPacked, type GpuTensor } from '../buffers.ts';
 import type { Gpu } from '../device.ts';
 import { createDispatch, type Dispatch } from '../dispatch.ts';
@@ -83,8 +84,9 @@ function quadEntryPoint(s: Pick<MatmulSpec, 'transA' | 'transB'>): 'nt' | 'nn' |
 }
 
 /**
- * 16 quads of 8×8 blocks: a column of them for a C only a rank wide, a row of them for a C only a
- * few rows high (LoRA's dA = dHᵀ·X, a generated token, a 16-row chunk of the LM head), else 4×4.
+ * 16 quads of 8×8 blocks: a column of them for a C only a rank wide (N ≤ 8; two columns to 16), a
+ * row of them for a C at most 8 rows high (LoRA's dA = dHᵀ·X, a generated token), two rows of 8
+ * for one at most 16 high (a 16-row chunk of the LM head), else 4×4.
  */
 function planQuad(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB'>): MatmulPlan {
   const wgX = spec.n <= 8 ? 1 : spec.n <= 16 ? 2 : spec.m <= 8 ? 16 : spec.m <= 16 ? 8 : 4;
@@ -174,7 +176,7 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
   const low = spec.lowRank;
   if (low) {
     if (transA || !lowRankFusable({ m, k, n, r: low.r, transB }, variant, gpu.quadKernels)) {
-      throw new ShapeError(`${spec.label}: a fused low-rank term needs no transA, and K and r (and N without transB) multiples of 4 unless the block-8 kernel runs dY·W; got M=${m} K=${k} N=${n} r=${low.r}`);
+      throw new ShapeError(`${spec.label}: a fused low-rank term needs no transA, and K and r (and N without transB) multiples of 4 unless the quad or block-8 kernel runs it; got M=${m} K=${k} N=${n} r=${low.r}`);
     }
     expectNumel(spec.label, 'H', low.h, m * low.r);
     expectNumel(spec.label, 'B', low.b, n * low.r);
