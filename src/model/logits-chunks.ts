@@ -12,8 +12,8 @@ export const LOGITS_CHUNK_BYTES = 4 * 1024 ** 2;
  * Rows a chunk is a whole number of: the quad kernel covers a C 16 rows high with two rows of 8
  * quads of 8×8 blocks (planQuad in src/gpu/kernels/matmul.ts), so a 16-row chunk leaves no
  * invocation idle. Measured on SwiftShader with SmolLM2's head (K = 576, N = 49,152), 64 rows in
- * 4 chunks of 16 against one dispatch of 64: X·Wᵀ 1.00× (BF16) and 1.06× (f32), dX 1.03× and
- * 1.03× (medians of 5; before the planner had 16-row tiles, 4 chunks of 16 cost 2.2×).
+ * 4 chunks of 16 against one dispatch of 64: X·Wᵀ 1.00–1.01× (BF16) and 0.91–1.00× (f32) in two
+ * runs, dX 1.03× (medians of 5; before the planner had 16-row tiles, 4 chunks of 16 cost 2.2×).
  */
 export const HEAD_TILE_ROWS = 16;
 
