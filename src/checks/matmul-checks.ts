@@ -1,8 +1,8 @@
 // matmul against matmulReference in all layouts, every implementation that computes each (the
-// quad one where the device runs it), on ragged shapes.
+// quad one where the device runs it, its k-split and columns entry points), on ragged shapes.
 import { createTensor, readTensor } from '../gpu/buffers.ts';
 import { submitDispatches } from '../gpu/dispatch.ts';
-import { block8Supports, createMatmul, quadSupports, vec4Supports, type MatmulVariant } from '../gpu/kernels/matmul.ts';
+import { block8Supports, createMatmul, quadColumnsSupports, quadSupports, vec4Supports, type MatmulVariant } from '../gpu/kernels/matmul.ts';
 import { matmulReference } from '../reference/matmul.ts';
 import { seededRandom, uniformArray } from '../util/random.ts';
 import { resultOf, type KernelCheck } from './check.ts';
@@ -15,6 +15,9 @@ const SHAPES: [number, number, number][] = [
   [130, 130, 130], [64, 64, 64], [4, 128, 8], [128, 4, 64], [8, 12, 132], [132, 68, 20], [12, 8, 256],
   // C 9–16 rows high and wider than 16: the quad kernel's two rows of 8 quads (planQuad).
   [12, 33, 17], [9, 40, 20],
+  // The columns entry points: K 1–3 past a multiple of 4 (nnColumns' last steps), a lane's
+  // columns cut at N, and a tile of 64×64 with rows and columns to spare.
+  [70, 37, 7], [66, 99, 6], [65, 70, 5],
 ];
 
 const LAYOUTS = [
@@ -34,6 +37,7 @@ export function matmulChecks(quad: boolean): KernelCheck[] {
       if (vec4Supports(spec)) variants.push('vec4');
       if (block8Supports(spec)) variants.push('block8');
       if (quad && quadSupports(spec)) variants.push('quad');
+      if (quad && quadSupports(spec) && quadColumnsSupports(spec)) variants.push('quadColumns');
       for (const variant of variants) {
         // Every third shape also checks alpha and accumulation into C (beta = 1).
         const accumulate = shapeIndex % 3 === 0;
@@ -70,10 +74,12 @@ export function matmulChecks(quad: boolean): KernelCheck[] {
   fusedCases.push([3, 33, 17, 3, 1, false], [130, 67, 65, 5, 0.5, false], [3, 33, 17, 3, 1, true], [130, 67, 65, 5, 0.5, true], [9, 7, 1, 1, 1, true]);
   // Two rows of 8 quads (M 9–16), and K = r = 1 for dX.
   fusedCases.push([13, 33, 17, 3, 1, false], [12, 36, 20, 4, 1, true], [9, 7, 1, 1, 1, false]);
+  // nnColumnsLowRank: r past a multiple of 4 (its last steps of r) and a full 64-row tile.
+  fusedCases.push([70, 40, 9, 7, 0.5, false], [64, 33, 64, 8, 1, false]);
   for (const [m, n, k, r, alpha, transB] of fusedCases) {
     const beta = m === 130 ? 1 : 0;
     const aligned = k % 4 === 0 && r % 4 === 0 && (transB || n % 4 === 0);
-    const variants: MatmulVariant[] = [...(aligned ? ['vec4' as const] : []), ...(transB ? [] : ['block8' as const]), ...(quad ? ['quad' as const] : [])];
+    const variants: MatmulVariant[] = [...(aligned ? ['vec4' as const] : []), ...(transB ? [] : ['block8' as const]), ...(quad ? ['quad' as const] : []), ...(quad && !transB ? ['quadColumns' as const] : [])];
     for (const variant of variants) {
       const name = `matmul ${transB ? 'Y=XWt+sHBt' : 'dX=dYW+sdHA'} ${variant} M=${m} N=${n} K=${k} r=${r}${alpha !== 1 ? ` α=${alpha} β=1` : ''}`;
       checks.push({

@@ -28,7 +28,7 @@ export function randomHalves(random: Random, count: number, format: Format, boun
 // [3, 40, 12] and [12, 18, 14] run in one and two rows of quads (M ≤ 8, M ≤ 16: a head chunk's case).
 const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 17, 33], [17, 33, 65], [65, 7, 130], [33, 65, 31], [130, 64, 64], [9, 34, 17], [5, 6, 3], [7, 13, 10], [3, 40, 12], [12, 18, 14]];
 
-function matmulCheck(format: Format, [m, n, k]: [number, number, number], transB: boolean, index: number, variant: 'block8' | 'quad'): KernelCheck {
+function matmulCheck(format: Format, [m, n, k]: [number, number, number], transB: boolean, index: number, variant: 'block8' | 'quad' | 'quadColumns'): KernelCheck {
   const accumulate = index % 2 === 1;
   const [alpha, beta] = accumulate ? [0.5, 1] : [1, 0];
   const name = `matmul packed ${format} ${transB ? 'Y=XWt' : 'dX=dYW'} ${variant} M=${m} N=${n} K=${k}${accumulate ? ' α=0.5 β=1' : ''}`;
@@ -126,6 +126,10 @@ export function packedChecks(quad: boolean): KernelCheck[] {
     for (const variant of variants) {
       SHAPES.forEach((shape, i) => checks.push(matmulCheck(format, shape, true, i, variant), matmulCheck(format, shape, false, i, variant)));
     }
+    // dY·W's columns entry point reads word pairs (N even); 64, 130, 40 and 18 columns leave a
+    // quad's 16 columns whole, a lane's second word past N, and a last quad half used.
+    if (quad) SHAPES.forEach((shape, i) => shape[1] % 2 === 0 && checks.push(matmulCheck(format, shape, false, i, 'quadColumns')));
+    if (quad) checks.push(matmulCheck(format, [21, 130, 23], false, 1, 'quadColumns'));
     checks.push(embeddingCheck(format), mergeCheck(format, 17, 33, 3), mergeCheck(format, 64, 129, 8));
   }
   return checks;

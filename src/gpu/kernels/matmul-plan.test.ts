@@ -14,13 +14,38 @@ describe('matmul plan', () => {
     ];
     for (const [name, layout] of Object.entries(LAYOUTS)) {
       for (const [m, n, wgX, wgY] of cases) {
-        const plan = planMatmul({ m, n, k: 64, ...layout }, 'auto', true);
+        const plan = planMatmul({ m, n, k: 64, ...layout }, 'quad', true);
         expect(plan, `${name} m=${m} n=${n}`).toMatchObject({ family: 'matmulQuad', entryPoint: name, wgX, wgY, tileN: 8 * wgX, tileM: 8 * wgY });
       }
     }
     expect(planMatmul({ m: 64, n: 64, k: 64, transA: true, transB: true }, 'auto', true).family).toBe('matmul');
+    // 'auto' keeps the k-split for X·Wᵀ, for C narrower than 32 columns, and for short C.
+    for (const [layout, m, n] of [['nt', 576, 576], ['nn', 8, 576], ['nn', 576, 16], ['tn', 63, 576], ['tn', 576, 31]] as const) {
+      expect(planMatmul({ m, n, k: 64, ...LAYOUTS[layout] }, 'auto', true).entryPoint, `${layout} m=${m} n=${n}`).toBe(layout);
+    }
     expect(() => planMatmul({ m: 64, n: 64, k: 64, transA: true, transB: true }, 'quad', true)).toThrow(/no layout with both/);
     expect(() => planMatmul({ m: 64, n: 64, k: 64, ...LAYOUTS.nn }, 'quad', false)).toThrow(/subgroups/);
+  });
+
+  it('runs large dY·W and dYᵀ·X in the columns entry points, their 16 quads of 8 rows shaped to C', () => {
+    const cases: [keyof typeof LAYOUTS, number, number, object][] = [
+      ['nn', 9, 32, { entryPoint: 'nnColumns', wgX: 8, wgY: 2, tileN: 128, tileM: 16 }],
+      ['nn', 64, 576, { entryPoint: 'nnColumns', wgX: 2, wgY: 8, tileN: 32, tileM: 64 }],
+      ['nn', 1024, 1024, { entryPoint: 'nnColumns', wgX: 2, wgY: 8, tileN: 32, tileM: 64 }],
+      ['nn', 32, 576, { entryPoint: 'nnColumns', wgX: 4, wgY: 4, tileN: 64, tileM: 32 }],
+      ['tn', 64, 32, { entryPoint: 'tnColumns', wgX: 2, wgY: 8, tileN: 64, tileM: 64 }],
+      ['tn', 1536, 576, { entryPoint: 'tnColumns', wgX: 2, wgY: 8, tileN: 64, tileM: 64 }],
+    ];
+    for (const [layout, m, n, plan] of cases) {
+      expect(planMatmul({ m, n, k: 64, ...LAYOUTS[layout] }, 'auto', true), `${layout} m=${m} n=${n}`).toMatchObject({ family: 'matmulQuad', ...plan });
+    }
+    // dY·W's fused rank-r term runs there too (nnColumnsLowRank, named by createMatmul); X·Wᵀ never does.
+    const h = {} as never;
+    expect(planMatmul({ m: 64, n: 576, k: 64, ...LAYOUTS.nn, lowRank: { h, b: h, r: 8, scale: 2 } }, 'auto', true).entryPoint).toBe('nnColumns');
+    expect(lowRankFusable({ m: 64, k: 64, n: 576, r: 8, transB: false }, 'quadColumns', true)).toBe(true);
+    expect(lowRankFusable({ m: 64, k: 64, n: 576, r: 8, transB: true }, 'quadColumns', true)).toBe(false);
+    expect(() => planMatmul({ m: 64, n: 576, k: 64, ...LAYOUTS.nt }, 'quadColumns', true)).toThrow(/dY·W .* and dYᵀ·X only/);
+    expect(() => planMatmul({ m: 64, n: 576, k: 64, ...LAYOUTS.nn }, 'quadColumns', false)).toThrow(/subgroups/);
   });
 
   it('without the quad kernel keeps block-8 for wide dY·W and dYᵀ·X, vec4 for narrow ones', () => {

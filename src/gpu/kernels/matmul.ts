@@ -1,6 +1,6 @@
 // matmul: C = alpha · op(A) · op(B) + beta · C. Four implementations of the same contract:
 // the quad kernel (matmul-quad-source.ts) for X·Wᵀ, dY·W and dYᵀ·X where the device's subgroups
-// allow it; without it, the block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes
+// allow it (its columns entry points for large dY·W and dYᵀ·X); without it, the block-8 kernel (matmul-block8-source.ts) for dY·W and dYᵀ·X on shapes
 // wide enough for its 8×8 blocks, and for X·Wᵀ from 256 on each side;
 // shaders/matmul_vec4.wgsl when the shapes allow vec4 loads; shaders/matmul.wgsl otherwise.
 // A packed B (a BF16/F16 frozen weight) runs the quad kernel's packed twin where the device runs
@@ -39,13 +39,15 @@ export interface MatmulSpec {
  */
 export function lowRankFusable(s: { m: number; k: number; n: number; r: number; transB: boolean }, variant: MatmulVariant = 'auto', quad = false): boolean {
   if (variant === 'scalar') return false;
+  if (variant === 'quadColumns') return !s.transB;
   const family = planMatmul(s, variant, quad).family;
   if (family === 'matmulQuad') return true;
   if (family === 'matmulBlock8') return !s.transB;
   return s.k % 4 === 0 && s.r % 4 === 0 && (s.transB || s.n % 4 === 0);
 }
 
-export type MatmulVariant = 'auto' | 'scalar' | 'vec4' | 'block8' | 'quad';
+/** 'quad': the quad kernel's k-split entry points; 'quadColumns': its columns ones (dY·W, dYᵀ·X). */
+export type MatmulVariant = 'auto' | 'scalar' | 'vec4' | 'block8' | 'quad' | 'quadColumns';
 
 export interface MatmulPlan {
   family: 'matmul' | 'matmulVec4' | 'matmulBlock8' | 'matmulQuad';
@@ -94,6 +96,32 @@ function planQuad(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB'>): Matm
   return { family: 'matmulQuad', entryPoint: quadEntryPoint(spec), wgX, wgY, tileN: 8 * wgX, tileM: 8 * wgY };
 }
 
+/** Whether the quad kernel's columns entry points compute this: dY·W (with or without a fused rank-r term) and dYᵀ·X. */
+export function quadColumnsSupports(s: Pick<MatmulSpec, 'transA' | 'transB' | 'lowRank'>): boolean {
+  return !s.transB && !(s.transA && s.lowRank);
+}
+
+/**
+ * Where the columns entry points (lanes split C's columns, matmul-quad-source.ts) replace the
+ * k-split: dY·W from 9 rows and dYᵀ·X from 64, at least 32 columns wide. Below that the k-split's
+ * narrower workgroups fit C better (measured on SwiftShader: dA = dHᵀ·X at 8×576×64 took 0.8 ms
+ * in the k-split, 1.1 ms in columns).
+ */
+function quadColumnsChosen(s: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB' | 'lowRank'>): boolean {
+  return quadColumnsSupports(s) && s.n >= 32 && s.m >= (s.transA ? 64 : 9);
+}
+
+/**
+ * The columns entry points' workgroups: 16 quads of 8 rows. dYᵀ·X: 2×8 quads of 32 columns (64×64 of
+ * C). dY·W: quads of 16 columns, as many rows of them as C has (to 8), the rest side by side.
+ */
+function planQuadColumns(spec: Pick<MatmulSpec, 'm' | 'transA'>): MatmulPlan {
+  if (spec.transA) return { family: 'matmulQuad', entryPoint: 'tnColumns', wgX: 2, wgY: 8, tileN: 64, tileM: 64 };
+  const wgY = Math.min(8, nextPow2(Math.ceil(spec.m / 8)));
+  const wgX = 16 / wgY;
+  return { family: 'matmulQuad', entryPoint: 'nnColumns', wgX, wgY, tileN: 16 * wgX, tileM: 8 * wgY };
+}
+
 /** Whether the block-8 kernel computes this layout (nn, tn, and nt without transA). */
 export function block8Supports(s: Pick<MatmulSpec, 'transA' | 'transB'>): boolean {
   return !(s.transA && s.transB);
@@ -127,10 +155,11 @@ function planBlock8(spec: Pick<MatmulSpec, 'm' | 'n' | 'transA' | 'transB'>): Ma
  * workgroup narrows to fit r and grows along the long side instead, keeping the same number of
  * invocations.
  */
-export function planMatmul(spec: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB'>, variant: MatmulVariant = 'auto', quad = false): MatmulPlan {
-  if (variant === 'quad' && (!quadSupports(spec) || !quad)) {
-    throw new ShapeError(quad ? 'matmul quad computes no layout with both transA and transB' : 'matmul quad needs subgroups whose quads are consecutive invocations, which this device lacks');
-  }
+export function planMatmul(spec: Pick<MatmulSpec, 'm' | 'n' | 'k' | 'transA' | 'transB' | 'lowRank'>, variant: MatmulVariant = 'auto', quad = false): MatmulPlan {
+  if ((variant === 'quad' || variant === 'quadColumns') && !quad) throw new ShapeError(`matmul ${variant} needs subgroups whose quads are consecutive invocations, which this device lacks`);
+  if (variant === 'quad' && !quadSupports(spec)) throw new ShapeError('matmul quad computes no layout with both transA and transB');
+  if (variant === 'quadColumns' && !quadColumnsSupports(spec)) throw new ShapeError('matmul quadColumns computes dY·W (with or without a rank-r term) and dYᵀ·X only');
+  if (variant === 'quadColumns' || (variant === 'auto' && quad && quadSupports(spec) && quadColumnsChosen(spec))) return planQuadColumns(spec);
   if (variant === 'quad' || (variant === 'auto' && quad && quadSupports(spec))) return planQuad(spec);
   if (variant === 'block8' && !block8Supports(spec)) throw new ShapeError('matmul block8 computes no layout with both transA and transB');
   if (variant === 'block8' || (variant === 'auto' && block8Chosen(spec))) return planBlock8(spec);
@@ -214,13 +243,27 @@ async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVar
   const { m, n, k, transA = false, transB = false, alpha = 1, beta = 0 } = spec;
   if (transA || spec.lowRank) throw new ShapeError(`${spec.label}: a packed weight is read as X·Wᵀ or dY·W only, without a fused low-rank term`);
   if (variant === 'scalar' || variant === 'vec4') throw new ShapeError(`${spec.label}: a packed weight runs in the quad or block-8 kernel, not ${variant}`);
-  if (variant === 'quad' && !gpu.quadKernels) throw new ShapeError('matmul quad needs subgroups whose quads are consecutive invocations, which this device lacks');
+  if ((variant === 'quad' || variant === 'quadColumns') && !gpu.quadKernels) throw new ShapeError(`matmul ${variant} needs subgroups whose quads are consecutive invocations, which this device lacks`);
+  if (variant === 'quadColumns' && (transB || n % 2 !== 0)) throw new ShapeError(`${spec.label}: a packed weight runs in quadColumns as dY·W with N even only; got ${transB ? 'X·Wᵀ' : `N=${n}`}`);
   const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
   const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);
   new Float32Array(data, 12, 2).set([alpha, beta]);
   gpu.device.queue.writeBuffer(uniforms, 0, data);
   const format = spec.b.format === 'f16' ? 1 : 0;
+  // dY·W with N even: the columns entry point's word pairs (nnColumnsPairs), where it is chosen.
+  if (variant === 'quadColumns' || (variant === 'auto' && gpu.quadKernels && !transB && n % 2 === 0 && quadColumnsChosen({ m, n, transA, transB }))) {
+    const plan = planQuadColumns({ m, transA });
+    return createDispatch(gpu, {
+      family: 'matmulQuadPacked',
+      entryPoint: 'nnColumnsPairs',
+      label: spec.label,
+      constants: { kFormat: format, kWgX: plan.wgX, kWgY: plan.wgY },
+      bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c)],
+      workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
+      flops: 2 * m * n * k,
+    });
+  }
   if (variant === 'quad' || (variant === 'auto' && gpu.quadKernels)) {
     const plan = planQuad({ m, n, transA, transB });
     return createDispatch(gpu, {
