@@ -74,10 +74,10 @@ export function matmulChecks(quad: boolean): KernelCheck[] {
   fusedCases.push([3, 33, 17, 3, 1, false], [130, 67, 65, 5, 0.5, false], [3, 33, 17, 3, 1, true], [130, 67, 65, 5, 0.5, true], [9, 7, 1, 1, 1, true]);
   // Two rows of 8 quads (M 9–16), and K = r = 1 for dX.
   fusedCases.push([13, 33, 17, 3, 1, false], [12, 36, 20, 4, 1, true], [9, 7, 1, 1, 1, false]);
-  // nnColumnsLowRank: r past a multiple of 4 (its last steps of r) and a full 64-row tile.
-  fusedCases.push([70, 40, 9, 7, 0.5, false], [64, 33, 64, 8, 1, false]);
+  // nnColumnsLowRank: K and r past a multiple of 4 (the last steps of each loop) and a full 64-row tile.
+  fusedCases.push([70, 40, 9, 7, 0.5, false], [70, 40, 10, 6, 1, false], [66, 44, 11, 2, 1, false], [64, 33, 64, 8, 1, false]);
   for (const [m, n, k, r, alpha, transB] of fusedCases) {
-    const beta = m === 130 ? 1 : 0;
+    const beta = alpha !== 1 ? 1 : 0;
     const aligned = k % 4 === 0 && r % 4 === 0 && (transB || n % 4 === 0);
     const variants: MatmulVariant[] = [...(aligned ? ['vec4' as const] : []), ...(transB ? [] : ['block8' as const]), ...(quad ? ['quad' as const] : []), ...(quad && !transB ? ['quadColumns' as const] : [])];
     for (const variant of variants) {

@@ -126,8 +126,9 @@ export function packedChecks(quad: boolean): KernelCheck[] {
     for (const variant of variants) {
       SHAPES.forEach((shape, i) => checks.push(matmulCheck(format, shape, true, i, variant), matmulCheck(format, shape, false, i, variant)));
     }
-    // dY·W's columns entry point reads word pairs (N even); 64, 130, 40 and 18 columns leave a
-    // quad's 16 columns whole, a lane's second word past N, and a last quad half used.
+    // dY·W's columns entry point reads word pairs (N even): every shape above with N even (6, 18,
+    // 34, 40, 64 columns: a quad's 16 columns whole or cut), and 21×130×23, whose last quad's
+    // second words lie past N.
     if (quad) SHAPES.forEach((shape, i) => shape[1] % 2 === 0 && checks.push(matmulCheck(format, shape, false, i, 'quadColumns')));
     if (quad) checks.push(matmulCheck(format, [21, 130, 23], false, 1, 'quadColumns'));
     checks.push(embeddingCheck(format), mergeCheck(format, 17, 33, 3), mergeCheck(format, 64, 129, 8));

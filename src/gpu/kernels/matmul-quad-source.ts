@@ -195,14 +195,16 @@ function entryPoint(name: string, layout: QuadLayout, lowRank: boolean, packed =
 
 /**
  * nn and tn with the lanes splitting C's columns instead of k ("columns" entry points): lane l owns
- * columns col0 + l + 4j (j < cols) of the quad's 8 rows, so at each k the four lanes read four
+ * columns c + l + 4j (j < cols; c the quad's first column) of the quad's 8 rows, so at each k the four lanes read four
  * neighbouring floats of B's row k, which SwiftShader loads as one vector where the k-split's
  * four rows were gathers. op(A)'s 8 values at k are the same for the whole quad: the lanes load
  * them side by side (tn: 2 loads of A's row k; nn: 8 loads covering 4 steps of k) and hand them
  * round with quadBroadcast. No partial sums to add at the end. Measured in Node/Dawn on SwiftShader,
  * interleaved with the k-split in one process (medians): tn 1.4–1.7× as fast from 64 rows up
  * (1024³ 571 against 876 ms, 1536×576×64 53 against 88 ms); nn with 4 columns a lane 1.2–1.4×
- * (1024³ 584 against 801 ms, 64×576×1536 34 against 45 ms, 16×576×8192 56 against 75 ms). Any
+ * (1024³ 584 against 801 ms, 64×576×1536 34 against 45 ms, 16×576×8192 56 against 75 ms); with
+ * the rank-r term 1.3–1.4× (64×576×1536 r = 8: 35 against 48 ms), with a packed BF16 B 1.2–1.6×
+ * (the head's dX chunk 16×576×49152: 280 against 345 ms; 64×576×1536: 32 against 50 ms). Any
  * shape: loads clamp to the last row and column, stores skip what lies past them.
  *
  * `pairs` (nn, a packed B with N even): lane l owns word-columns instead, the two columns
@@ -248,16 +250,22 @@ function columnsEntryPoint(name: string, layout: 'nn' | 'tn', cols: 4 | 8, o: { 
   const body =
     layout === 'tn'
       ? [
-          // A (K, M): rows row0 .. row0 + 3 in one load, row0 + 4 .. row0 + 7 in the other.
+          // A (K, M): rows row0 .. row0 + 3 in one load, row0 + 4 .. row0 + 7 in the other. Two
+          // steps of k an iteration (5–10 % faster than one, timed alternately at 512³ and 1024³).
           '  let aLo = min(row0 + lane, m - 1u);',
           '  let aHi = min(row0 + 4u + lane, m - 1u);',
-          '  for (var q = 0u; q < k; q++) {',
+          '  var q = 0u;',
+          '  for (; q + 1u < k; q += 2u) {',
           '    let aQ = q * m;',
-          '    let lo = a[aQ + aLo];',
-          '    let hi = a[aQ + aHi];',
+          '    let lo0 = a[aQ + aLo]; let hi0 = a[aQ + aHi]; let lo1 = a[aQ + m + aLo]; let hi1 = a[aQ + m + aHi];',
+          ...[0, 1].flatMap((t) => ['    {', ...bLoads(`(q + ${t}u)`), ...fmas((i) => `quadBroadcast(${i < 4 ? 'lo' : 'hi'}${t}, ${i % 4}u)`), '    }']),
+          '  }',
+          '  if (q < k) {  // K odd: the last step',
+          '    let aQ = q * m;',
+          '    let lo0 = a[aQ + aLo]; let hi0 = a[aQ + aHi];',
           '    {',
           ...bLoads('q'),
-          ...fmas((i) => `quadBroadcast(${i < 4 ? 'lo' : 'hi'}, ${i % 4}u)`),
+          ...fmas((i) => `quadBroadcast(${i < 4 ? 'lo' : 'hi'}0, ${i % 4}u)`),
           '    }',
           '  }',
         ]

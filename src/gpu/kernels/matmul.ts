@@ -39,7 +39,7 @@ export interface MatmulSpec {
  */
 export function lowRankFusable(s: { m: number; k: number; n: number; r: number; transB: boolean }, variant: MatmulVariant = 'auto', quad = false): boolean {
   if (variant === 'scalar') return false;
-  if (variant === 'quadColumns') return !s.transB;
+  if (variant === 'quadColumns') return quad && !s.transB;
   const family = planMatmul(s, variant, quad).family;
   if (family === 'matmulQuad') return true;
   if (family === 'matmulBlock8') return !s.transB;
@@ -202,6 +202,7 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
 
   if (isPacked(spec.b)) return createPackedMatmul(gpu, spec, variant);
   if (isPacked(spec.a) || isPacked(spec.c)) throw new ShapeError(`${spec.label}: only B may be a packed (16-bit) weight`);
+  const plan = planMatmul(spec, variant, gpu.quadKernels); // first: a variant that cannot run this names itself
   const low = spec.lowRank;
   if (low) {
     if (transA || !lowRankFusable({ m, k, n, r: low.r, transB }, variant, gpu.quadKernels)) {
@@ -210,7 +211,6 @@ export async function createMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVa
     expectNumel(spec.label, 'H', low.h, m * low.r);
     expectNumel(spec.label, 'B', low.b, n * low.r);
   }
-  const plan = planMatmul(spec, variant, gpu.quadKernels);
   const uniforms = createUniformBuffer(gpu, `${spec.label}.params`, 32);
   const data = new ArrayBuffer(32);
   new Uint32Array(data, 0, 3).set([m, n, k]);
