@@ -165,8 +165,8 @@ function ntPairsLoop(): string[] {
   ];
 }
 
-function entryPoint(name: string, layout: QuadLayout, lowRank: boolean, packed = false, pairs = false): string {
-  const { setup, main } = operands(layout, pairs && layout !== 'nt');
+/** The opening of every entry point: the shape, this invocation's lane and quad, the quad's first row of C. */
+function entryHeader(name: string): string[] {
   return [
     '@compute @workgroup_size(64)',
     `fn ${name}(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {`,
@@ -174,8 +174,15 @@ function entryPoint(name: string, layout: QuadLayout, lowRank: boolean, packed =
     '  let n = params.n;',
     '  let k = params.k;',
     '  let lane = sid & 3u;',
-    '  let quad = li >> 2u;  // the probe checked that a quad\'s four invocations share it',
+    "  let quad = li >> 2u;  // the probe checked that a quad's four invocations share it",
     '  let row0 = (wid.y * kWgY + quad / kWgX) * 8u;',
+  ];
+}
+
+function entryPoint(name: string, layout: QuadLayout, lowRank: boolean, packed = false, pairs = false): string {
+  const { setup, main } = operands(layout, pairs && layout !== 'nt');
+  return [
+    ...entryHeader(name),
     '  let col0 = (wid.x * kWgX + quad % kWgX) * 8u;',
     '  // No early return: all four lanes of a quad take part in the swaps.',
     ...setup,
@@ -270,17 +277,9 @@ function columnsEntryPoint(name: string, layout: 'nn' | 'tn', cols: 4 | 8, o: { 
           '  }',
         ]
       : nnLoop('a', 'k', 'k', 'b', '', 'a');
-  const firstCol = o.pairs ? `(wid.x * kWgX + quad % kWgX) * ${4 * cols}u + 2u * lane` : `(wid.x * kWgX + quad % kWgX) * ${4 * cols}u + lane`;
   return [
-    '@compute @workgroup_size(64)',
-    `fn ${name}(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sid: u32) {`,
-    '  let m = params.m;',
-    '  let n = params.n;',
-    '  let k = params.k;',
-    '  let lane = sid & 3u;',
-    '  let quad = li >> 2u;',
-    '  let row0 = (wid.y * kWgY + quad / kWgX) * 8u;',
-    `  let col0 = ${firstCol};  // this lane's first column (see colOffset for the others)`,
+    ...entryHeader(name),
+    `  let col0 = (wid.x * kWgX + quad % kWgX) * ${4 * cols}u + ${o.pairs ? '2u * lane' : 'lane'};  // this lane's first column (see colOffset for the others)`,
     ...(o.pairs
       ? words.map((t) => `  let bWord${t} = min((col0 >> 1u) + ${4 * t}u, (n >> 1u) - 1u);`)
       : J.map((j) => `  let bCol${j} = min(col0 + ${colOffset(j)}u, n - 1u);`)),

@@ -251,26 +251,16 @@ async function createPackedMatmul(gpu: Gpu, spec: MatmulSpec, variant: MatmulVar
   new Float32Array(data, 12, 2).set([alpha, beta]);
   gpu.device.queue.writeBuffer(uniforms, 0, data);
   const format = spec.b.format === 'f16' ? 1 : 0;
-  // dY·W with N even: the columns entry point's word pairs (nnColumnsPairs), where it is chosen.
-  if (variant === 'quadColumns' || (variant === 'auto' && gpu.quadKernels && !transB && n % 2 === 0 && quadColumnsChosen({ m, n, transA, transB }))) {
-    const plan = planQuadColumns({ m, transA });
+  if (variant === 'quad' || variant === 'quadColumns' || (variant === 'auto' && gpu.quadKernels)) {
+    // dY·W with N even runs the columns entry point's word pairs (nnColumnsPairs) where it is
+    // chosen; else X·Wᵀ with K even and dY·W with N even read each word of W once for its two
+    // values (ntPairs, nnPairs in matmul-quad-source.ts).
+    const columns = variant === 'quadColumns' || (variant === 'auto' && !transB && n % 2 === 0 && quadColumnsChosen({ m, n, transA, transB }));
+    const plan = columns ? planQuadColumns({ m, transA }) : planQuad({ m, n, transA, transB });
+    const entryPoint = columns ? 'nnColumnsPairs' : (plan.entryPoint === 'nt' ? k : n) % 2 === 0 ? `${plan.entryPoint}Pairs` : plan.entryPoint;
     return createDispatch(gpu, {
       family: 'matmulQuadPacked',
-      entryPoint: 'nnColumnsPairs',
-      label: spec.label,
-      constants: { kFormat: format, kWgX: plan.wgX, kWgY: plan.wgY },
-      bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c)],
-      workgroups: [Math.ceil(n / plan.tileN), Math.ceil(m / plan.tileM)],
-      flops: 2 * m * n * k,
-    });
-  }
-  if (variant === 'quad' || (variant === 'auto' && gpu.quadKernels)) {
-    const plan = planQuad({ m, n, transA, transB });
-    return createDispatch(gpu, {
-      family: 'matmulQuadPacked',
-      // X·Wᵀ with K even and dY·W with N even read each word of W once for its two values
-      // (ntPairs, nnPairs in matmul-quad-source.ts).
-      entryPoint: (plan.entryPoint === 'nt' ? k : n) % 2 === 0 ? `${plan.entryPoint}Pairs` : plan.entryPoint,
+      entryPoint,
       label: spec.label,
       constants: { kFormat: format, kWgX: plan.wgX, kWgY: plan.wgY },
       bindings: [uniforms, bindingOf(spec.a), bindingOf(spec.b), bindingOf(spec.c)],
